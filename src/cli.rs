@@ -1,0 +1,116 @@
+//! Command-line definitions (clap) and their translation into validated settings.
+//!
+//! Owns: every flag, its help text and its default; exit codes. Everything after `cli` sees
+//! only validated values (a parsed [`Schema`], a [`Metric`]), never raw strings.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::core::Metric;
+use crate::schema::{FormatError, Schema};
+
+/// Exit code when everything was read.
+pub const EXIT_OK: i32 = 0;
+/// Exit code when an input could not be read (to the end); the others were still processed.
+pub const EXIT_INPUT_ERROR: i32 = 1;
+/// Exit code for a usage error (bad flag or value).
+pub const EXIT_USAGE: i32 = 2;
+
+/// vpctop: htop for a VPC. Reads AWS VPC Flow Logs and shows who talks to whom.
+#[derive(Debug, Parser)]
+#[command(name = "vpctop", version, about, long_about = None, arg_required_else_help = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Summarise flow logs: line accounting, totals, top talkers, malformed lines.
+    Report(ReportArgs),
+    /// Print every record as one JSON object per line (NDJSON), for jq and friends.
+    Records(RecordsArgs),
+}
+
+/// Options every command that reads flow logs shares.
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Files, directories (every file below them) or `-` for stdin; gzip is detected.
+    #[arg(required = true, value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// Record format for lines before the first header line, as `${a} ${b}`, `a b` or `a_b`
+    /// field names. Default: the 14-field v2 format. S3 header lines override it.
+    #[arg(long, value_name = "FMT")]
+    pub format: Option<String>,
+
+    /// Parse threads (default: one per core).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+}
+
+impl InputArgs {
+    /// The starting format: `--format` or the default v2.
+    pub fn schema(&self) -> Result<Schema, FormatError> {
+        match &self.format {
+            Some(f) => Schema::parse_format(f),
+            None => Ok(Schema::default_v2()),
+        }
+    }
+}
+
+/// `vpctop report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Inputs and format.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Print the JSON document instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Entries in each top list.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// What top lists are sorted by.
+    #[arg(long, value_enum, default_value_t = MetricArg::Bytes)]
+    pub by: MetricArg,
+}
+
+/// `vpctop records`.
+#[derive(Debug, Args)]
+pub struct RecordsArgs {
+    /// Inputs and format.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Also print malformed lines, as {"malformed": REASON, "text": …, "file", "line"}.
+    #[arg(long)]
+    pub include_malformed: bool,
+}
+
+/// `--by` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MetricArg {
+    /// Sum of bytes.
+    Bytes,
+    /// Sum of packets.
+    Packets,
+    /// Number of records.
+    Flows,
+}
+
+impl From<MetricArg> for Metric {
+    fn from(m: MetricArg) -> Metric {
+        match m {
+            MetricArg::Bytes => Metric::Bytes,
+            MetricArg::Packets => Metric::Packets,
+            MetricArg::Flows => Metric::Flows,
+        }
+    }
+}

@@ -1,0 +1,544 @@
+//! Partial aggregates: what one worker has seen, merged into one total by a single owner.
+//!
+//! Hot path: [`Aggregate::add_record`] runs once per record on every worker. It touches one
+//! hash-map entry per dimension and a few counters; keys are allocated only the first time a
+//! worker sees them.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::parse::{Action, LogStatus, Malformed, Record};
+use crate::schema::{Field, Schema};
+
+/// A hash map with a fast, randomly seeded hasher (keys come from untrusted input).
+pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// How many malformed examples a run keeps (the first ones, in input order).
+pub const MAX_EXAMPLES: usize = 10;
+
+/// How much of a malformed line an example quotes.
+const EXAMPLE_TEXT_CHARS: usize = 1000;
+
+/// Flow, byte and packet totals, with the flows split by action.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Records counted.
+    pub flows: u64,
+    /// Sum of `bytes` (`-` counts as 0; saturates at `u64::MAX`).
+    pub bytes: u64,
+    /// Sum of `packets` (`-` counts as 0; saturates at `u64::MAX`).
+    pub packets: u64,
+    /// Records whose action is ACCEPT.
+    pub accept: u64,
+    /// Records whose action is REJECT.
+    pub reject: u64,
+}
+
+impl Stats {
+    #[inline]
+    fn add(&mut self, bytes: u64, packets: u64, action: Option<Action>) {
+        self.flows += 1;
+        self.bytes = self.bytes.saturating_add(bytes);
+        self.packets = self.packets.saturating_add(packets);
+        match action {
+            Some(Action::Accept) => self.accept += 1,
+            Some(Action::Reject) => self.reject += 1,
+            None => {}
+        }
+    }
+
+    /// Adds another total into this one.
+    pub fn merge(&mut self, other: &Stats) {
+        self.flows += other.flows;
+        self.bytes = self.bytes.saturating_add(other.bytes);
+        self.packets = self.packets.saturating_add(other.packets);
+        self.accept += other.accept;
+        self.reject += other.reject;
+    }
+
+    /// The value of `metric`.
+    pub fn metric(&self, metric: Metric) -> u64 {
+        match metric {
+            Metric::Bytes => self.bytes,
+            Metric::Packets => self.packets,
+            Metric::Flows => self.flows,
+        }
+    }
+}
+
+/// What lines turned out to be. Always `lines = records + headers + blank + malformed`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LineCounts {
+    /// Every line read, a final line without `\n` included.
+    pub lines: u64,
+    /// Lines decoded as records.
+    pub records: u64,
+    /// S3 header lines.
+    pub headers: u64,
+    /// Empty or whitespace-only lines.
+    pub blank: u64,
+    /// Lines that are none of the above.
+    pub malformed: u64,
+    /// Records with log-status OK (or no log-status field).
+    pub ok: u64,
+    /// Records with log-status NODATA.
+    pub nodata: u64,
+    /// Records with log-status SKIPDATA.
+    pub skipdata: u64,
+}
+
+impl LineCounts {
+    /// Adds another count into this one.
+    pub fn merge(&mut self, o: &LineCounts) {
+        self.lines += o.lines;
+        self.records += o.records;
+        self.headers += o.headers;
+        self.blank += o.blank;
+        self.malformed += o.malformed;
+        self.ok += o.ok;
+        self.nodata += o.nodata;
+        self.skipdata += o.skipdata;
+    }
+
+    /// Whether every line is accounted for.
+    pub fn is_balanced(&self) -> bool {
+        self.lines == self.records + self.headers + self.blank + self.malformed
+    }
+}
+
+/// A dimension that top lists group by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dimension {
+    /// `srcaddr`.
+    Src,
+    /// `dstaddr`.
+    Dst,
+    /// `srcaddr -> dstaddr`.
+    Pair,
+    /// `dstport`.
+    DstPort,
+    /// `interface-id`.
+    Interface,
+    /// `protocol`.
+    Protocol,
+}
+
+impl Dimension {
+    /// Every dimension, in report order.
+    pub const ALL: [Dimension; 6] = [
+        Dimension::Src,
+        Dimension::Dst,
+        Dimension::Pair,
+        Dimension::DstPort,
+        Dimension::Interface,
+        Dimension::Protocol,
+    ];
+
+    /// The JSON key (`src`, `dstport`, …).
+    pub const fn key(self) -> &'static str {
+        match self {
+            Dimension::Src => "src",
+            Dimension::Dst => "dst",
+            Dimension::Pair => "pair",
+            Dimension::DstPort => "dstport",
+            Dimension::Interface => "interface",
+            Dimension::Protocol => "protocol",
+        }
+    }
+
+    /// A human title (`source`, `destination port`, …).
+    pub const fn title(self) -> &'static str {
+        match self {
+            Dimension::Src => "source",
+            Dimension::Dst => "destination",
+            Dimension::Pair => "pair",
+            Dimension::DstPort => "destination port",
+            Dimension::Interface => "interface",
+            Dimension::Protocol => "protocol",
+        }
+    }
+}
+
+/// What a top list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Metric {
+    /// Sum of bytes.
+    #[default]
+    Bytes,
+    /// Sum of packets.
+    Packets,
+    /// Number of records.
+    Flows,
+}
+
+/// One row of a top list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopEntry {
+    /// The key as text: canonical address, `SRC -> DST`, decimal port or protocol, interface.
+    pub key: String,
+    /// Its totals.
+    pub stats: Stats,
+}
+
+/// A malformed line kept to be shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Example {
+    /// Index of the input it came from.
+    pub input: u32,
+    /// 1-based line number in that input.
+    pub line: u64,
+    /// Why it is malformed, in words.
+    pub reason: String,
+    /// The line, escaped and shortened.
+    pub text: String,
+}
+
+/// Everything counted so far: a worker's partial, or the merged total.
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    /// Line accounting over all inputs.
+    pub counts: LineCounts,
+    /// Line accounting per input (indexed by input number).
+    pub per_input: Vec<LineCounts>,
+    /// OK records: flows, bytes, packets, and the flows by action.
+    pub totals: Stats,
+    /// OK records with action ACCEPT.
+    pub accept: Stats,
+    /// OK records with action REJECT.
+    pub reject: Stats,
+    /// Least `start` over all records that have one.
+    pub first_start: Option<u64>,
+    /// Greatest `end` over all records that have one.
+    pub last_end: Option<u64>,
+    /// Malformed lines per reason label.
+    pub malformed_reasons: FastMap<&'static str, u64>,
+    /// The first malformed lines (at most [`MAX_EXAMPLES`], input order).
+    pub examples: Vec<Example>,
+    src: FastMap<IpAddr, Stats>,
+    dst: FastMap<IpAddr, Stats>,
+    pair: FastMap<(IpAddr, IpAddr), Stats>,
+    dstport: Vec<Stats>,
+    interface: FastMap<Box<[u8]>, Stats>,
+    protocol: Vec<Stats>,
+}
+
+impl Default for Aggregate {
+    fn default() -> Self {
+        Aggregate::new()
+    }
+}
+
+impl Aggregate {
+    /// An empty aggregate.
+    pub fn new() -> Aggregate {
+        Aggregate {
+            counts: LineCounts::default(),
+            per_input: Vec::new(),
+            totals: Stats::default(),
+            accept: Stats::default(),
+            reject: Stats::default(),
+            first_start: None,
+            last_end: None,
+            malformed_reasons: FastMap::default(),
+            examples: Vec::new(),
+            src: FastMap::default(),
+            dst: FastMap::default(),
+            pair: FastMap::default(),
+            dstport: vec![Stats::default(); 1 << 16],
+            interface: FastMap::default(),
+            protocol: vec![Stats::default(); 256],
+        }
+    }
+
+    /// Adds `lines` line-level counts for input `input`.
+    pub fn add_counts(&mut self, input: u32, counts: &LineCounts) {
+        self.counts.merge(counts);
+        let i = input as usize;
+        if self.per_input.len() <= i {
+            self.per_input.resize(i + 1, LineCounts::default());
+        }
+        self.per_input[i].merge(counts);
+    }
+
+    /// Counts one decoded record into the totals and every top list (OK records only).
+    #[inline]
+    pub fn add_record(&mut self, rec: &Record<'_>) {
+        let status = rec.log_status();
+        if let Some(start) = rec.uint(Field::Start) {
+            self.first_start = Some(self.first_start.map_or(start, |s| s.min(start)));
+        }
+        if let Some(end) = rec.uint(Field::End) {
+            self.last_end = Some(self.last_end.map_or(end, |e| e.max(end)));
+        }
+        if status != Some(LogStatus::Ok) {
+            return;
+        }
+        let bytes = rec.uint(Field::Bytes).unwrap_or(0);
+        let packets = rec.uint(Field::Packets).unwrap_or(0);
+        let action = rec.action();
+        self.totals.add(bytes, packets, action);
+        match action {
+            Some(Action::Accept) => self.accept.add(bytes, packets, action),
+            Some(Action::Reject) => self.reject.add(bytes, packets, action),
+            None => {}
+        }
+        let src = rec.addr(Field::SrcAddr);
+        let dst = rec.addr(Field::DstAddr);
+        if let Some(s) = src {
+            self.src.entry(s).or_default().add(bytes, packets, action);
+        }
+        if let Some(d) = dst {
+            self.dst.entry(d).or_default().add(bytes, packets, action);
+        }
+        if let (Some(s), Some(d)) = (src, dst) {
+            self.pair
+                .entry((s, d))
+                .or_default()
+                .add(bytes, packets, action);
+        }
+        if let Some(port) = rec.uint(Field::DstPort) {
+            self.dstport[port as usize].add(bytes, packets, action);
+        }
+        if let Some(eni) = rec.text_of(Field::InterfaceId) {
+            match self.interface.get_mut(eni) {
+                Some(st) => st.add(bytes, packets, action),
+                None => {
+                    let mut st = Stats::default();
+                    st.add(bytes, packets, action);
+                    self.interface.insert(eni.into(), st);
+                }
+            }
+        }
+        if let Some(proto) = rec.uint(Field::Protocol) {
+            self.protocol[proto as usize].add(bytes, packets, action);
+        }
+    }
+
+    /// Counts a malformed reason and keeps the line as an example while it is among the first
+    /// [`MAX_EXAMPLES`] by input order.
+    pub fn add_malformed(
+        &mut self,
+        input: u32,
+        line_no: u64,
+        m: &Malformed,
+        schema: &Schema,
+        raw: &[u8],
+    ) {
+        *self.malformed_reasons.entry(m.label()).or_default() += 1;
+        let full = self.examples.len() >= MAX_EXAMPLES;
+        let later = |e: &Example| (e.input, e.line) > (input, line_no);
+        if full && !self.examples.iter().any(later) {
+            return;
+        }
+        self.examples.push(Example {
+            input,
+            line: line_no,
+            reason: m.describe(schema, raw),
+            text: crate::sanitize::escape_limited(raw, EXAMPLE_TEXT_CHARS),
+        });
+        self.examples.sort_by_key(|e| (e.input, e.line));
+        self.examples.truncate(MAX_EXAMPLES);
+    }
+
+    /// Adds everything `other` counted into `self`.
+    pub fn merge(&mut self, other: Aggregate) {
+        self.counts.merge(&other.counts);
+        if self.per_input.len() < other.per_input.len() {
+            self.per_input
+                .resize(other.per_input.len(), LineCounts::default());
+        }
+        for (mine, theirs) in self.per_input.iter_mut().zip(&other.per_input) {
+            mine.merge(theirs);
+        }
+        self.totals.merge(&other.totals);
+        self.accept.merge(&other.accept);
+        self.reject.merge(&other.reject);
+        self.first_start = min_opt(self.first_start, other.first_start);
+        self.last_end = max_opt(self.last_end, other.last_end);
+        for (k, v) in other.malformed_reasons {
+            *self.malformed_reasons.entry(k).or_default() += v;
+        }
+        self.examples.extend(other.examples);
+        self.examples.sort_by_key(|e| (e.input, e.line));
+        self.examples.truncate(MAX_EXAMPLES);
+        merge_map(&mut self.src, other.src);
+        merge_map(&mut self.dst, other.dst);
+        merge_map(&mut self.pair, other.pair);
+        merge_map(&mut self.interface, other.interface);
+        for (mine, theirs) in self.dstport.iter_mut().zip(&other.dstport) {
+            mine.merge(theirs);
+        }
+        for (mine, theirs) in self.protocol.iter_mut().zip(&other.protocol) {
+            mine.merge(theirs);
+        }
+    }
+
+    /// The `n` largest keys of `dim` by `metric`, ties broken by key text (byte order).
+    pub fn top(&self, dim: Dimension, metric: Metric, n: usize) -> Vec<TopEntry> {
+        match dim {
+            Dimension::Src => top_n(self.src.iter(), metric, n, |a| a.to_string()),
+            Dimension::Dst => top_n(self.dst.iter(), metric, n, |a| a.to_string()),
+            Dimension::Pair => top_n(self.pair.iter(), metric, n, |k| {
+                let (s, d) = k;
+                format!("{s} -> {d}")
+            }),
+            Dimension::DstPort => top_n(dense(&self.dstport), metric, n, |p| p.to_string()),
+            Dimension::Interface => top_n(self.interface.iter(), metric, n, |k| {
+                String::from_utf8_lossy(k).into_owned()
+            }),
+            Dimension::Protocol => top_n(dense(&self.protocol), metric, n, |p| p.to_string()),
+        }
+    }
+
+    /// How many distinct keys `dim` has.
+    pub fn distinct(&self, dim: Dimension) -> usize {
+        match dim {
+            Dimension::Src => self.src.len(),
+            Dimension::Dst => self.dst.len(),
+            Dimension::Pair => self.pair.len(),
+            Dimension::DstPort => self.dstport.iter().filter(|s| s.flows > 0).count(),
+            Dimension::Interface => self.interface.len(),
+            Dimension::Protocol => self.protocol.iter().filter(|s| s.flows > 0).count(),
+        }
+    }
+}
+
+fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn max_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn merge_map<K: std::hash::Hash + Eq>(into: &mut FastMap<K, Stats>, mut from: FastMap<K, Stats>) {
+    if from.len() > into.len() {
+        std::mem::swap(into, &mut from);
+    }
+    for (k, v) in from {
+        into.entry(k).or_default().merge(&v);
+    }
+}
+
+/// The keys of a dense table (index = key) that were seen.
+fn dense(table: &[Stats]) -> impl Iterator<Item = (usize, &Stats)> {
+    table.iter().enumerate().filter(|(_, s)| s.flows > 0)
+}
+
+/// Selects the `n` best entries without formatting every key: partition by the metric, then
+/// format and sort only the candidates that can make the list (ties at the cut included).
+fn top_n<'s, K>(
+    entries: impl Iterator<Item = (K, &'s Stats)>,
+    metric: Metric,
+    n: usize,
+    key_text: impl Fn(&K) -> String,
+) -> Vec<TopEntry> {
+    if n == 0 {
+        return Vec::new();
+    }
+    let mut all: Vec<(u64, K, Stats)> = entries.map(|(k, s)| (s.metric(metric), k, *s)).collect();
+    if all.len() > n {
+        all.select_nth_unstable_by(n - 1, |a, b| b.0.cmp(&a.0));
+        let cut = all[n - 1].0;
+        all.retain(|e| e.0 >= cut);
+    }
+    let mut rows: Vec<(u64, TopEntry)> = all
+        .into_iter()
+        .map(|(m, k, stats)| {
+            (
+                m,
+                TopEntry {
+                    key: key_text(&k),
+                    stats,
+                },
+            )
+        })
+        .collect();
+    rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
+    rows.truncate(n);
+    rows.into_iter().map(|(_, e)| e).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{Line, LineParser};
+
+    fn aggregate(lines: &[&str]) -> Aggregate {
+        let schema = Schema::default_v2();
+        let mut p = LineParser::new();
+        let mut agg = Aggregate::new();
+        for l in lines {
+            if let Line::Record(r) = p.parse(&schema, l.as_bytes()) {
+                agg.add_record(&r);
+            }
+        }
+        agg
+    }
+
+    #[test]
+    fn only_ok_records_count_as_traffic_but_all_give_the_time_span() {
+        let agg = aggregate(&[
+            "2 1 eni-a 10.0.0.1 10.0.0.2 1000 22 6 3 300 100 160 ACCEPT OK",
+            "2 1 eni-a 10.0.0.1 10.0.0.2 1001 22 6 1 50 110 170 REJECT OK",
+            "2 1 eni-b - - - - - - - 50 400 - NODATA",
+        ]);
+        assert_eq!(agg.totals.flows, 2);
+        assert_eq!(agg.totals.bytes, 350);
+        assert_eq!(agg.accept.bytes, 300);
+        assert_eq!(agg.reject.packets, 1);
+        assert_eq!((agg.first_start, agg.last_end), (Some(50), Some(400)));
+        let eni = agg.top(Dimension::Interface, Metric::Flows, 10);
+        assert_eq!(eni.len(), 1, "the NODATA interface is not traffic");
+        let pair = agg.top(Dimension::Pair, Metric::Bytes, 10);
+        assert_eq!(pair[0].key, "10.0.0.1 -> 10.0.0.2");
+        assert_eq!((pair[0].stats.accept, pair[0].stats.reject), (1, 1));
+    }
+
+    #[test]
+    fn top_lists_sort_by_metric_then_key_bytes() {
+        let agg = aggregate(&[
+            "2 1 eni-a 10.0.0.9 10.0.0.2 1 80 6 1 100 1 2 ACCEPT OK",
+            "2 1 eni-a 10.0.0.10 10.0.0.2 1 80 6 1 100 1 2 ACCEPT OK",
+            "2 1 eni-a 10.0.0.3 10.0.0.2 1 80 6 1 500 1 2 ACCEPT OK",
+        ]);
+        let keys: Vec<_> = agg
+            .top(Dimension::Src, Metric::Bytes, 2)
+            .into_iter()
+            .map(|e| e.key)
+            .collect();
+        // "10.0.0.10" < "10.0.0.9" in byte order.
+        assert_eq!(keys, ["10.0.0.3", "10.0.0.10"]);
+    }
+
+    #[test]
+    fn merging_partials_equals_counting_everything_in_one() {
+        let lines = [
+            "2 1 eni-a 10.0.0.1 10.0.0.2 1 443 6 3 300 100 160 ACCEPT OK",
+            "2 1 eni-b 10.0.0.2 10.0.0.1 443 1 6 2 200 100 160 ACCEPT OK",
+            "2 1 eni-a 10.0.0.5 10.0.0.2 1 22 6 1 60 90 99 REJECT OK",
+        ];
+        let whole = aggregate(&lines);
+        let mut merged = aggregate(&lines[..1]);
+        merged.merge(aggregate(&lines[1..]));
+        for dim in Dimension::ALL {
+            assert_eq!(
+                whole.top(dim, Metric::Bytes, 10),
+                merged.top(dim, Metric::Bytes, 10)
+            );
+        }
+        assert_eq!(whole.totals, merged.totals);
+        assert_eq!(
+            (whole.first_start, whole.last_end),
+            (merged.first_start, merged.last_end)
+        );
+    }
+}

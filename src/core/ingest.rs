@@ -1,0 +1,290 @@
+//! The batch pipeline: readers frame inputs into chunks, N workers handle chunks in parallel.
+//!
+//! ```text
+//!  inputs ─▶ reader threads (open, gunzip, frame) ─▶ bounded channel ─▶ N workers ─▶ outputs
+//!                     ▲                                                     │
+//!                     └──────────────── recycled chunk buffers ◀────────────┘
+//! ```
+//!
+//! The channel is bounded, so a slow consumer slows the readers down and nothing is dropped.
+//! What a worker does with a chunk is a [`ChunkHandler`]: counting into an [`Aggregate`]
+//! ([`AggregateHandler`]), or formatting records (see `report::records`).
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
+
+use super::aggregate::{Aggregate, LineCounts};
+use crate::parse::{Line, LineParser, Malformed, MalformedKind};
+use crate::schema::SharedSchema;
+use crate::source::{self, BufferPool, Chunk, ChunkBody, Framer, InputSpec, SourceError};
+
+/// How a batch run is laid out.
+#[derive(Debug, Clone)]
+pub struct IngestConfig {
+    /// The format of lines before an input's first header.
+    pub schema: SharedSchema,
+    /// Parse workers (at least 1).
+    pub workers: usize,
+    /// Inputs read at the same time (at least 1). One keeps chunk order global.
+    pub readers: usize,
+    /// Target chunk size in bytes.
+    pub chunk_bytes: usize,
+}
+
+impl IngestConfig {
+    /// One worker per core, as many readers as helps decompress several inputs at once.
+    pub fn new(schema: SharedSchema) -> IngestConfig {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        IngestConfig {
+            schema,
+            workers: cores,
+            readers: cores.clamp(1, 4),
+            chunk_bytes: source::framer::DEFAULT_CHUNK_BYTES,
+        }
+    }
+}
+
+/// What a worker does with each chunk.
+pub trait ChunkHandler: Send {
+    /// What the worker hands back at the end.
+    type Output: Send;
+    /// Handles one chunk (chunks arrive in any order across workers).
+    fn handle(&mut self, chunk: &Chunk, parser: &mut LineParser);
+    /// Called once after the last chunk.
+    fn finish(self) -> Self::Output;
+}
+
+/// The result of a batch run.
+#[derive(Debug)]
+pub struct IngestOutcome<O> {
+    /// One output per worker.
+    pub outputs: Vec<O>,
+    /// Inputs that could not be read (to the end), in input order.
+    pub errors: Vec<(usize, SourceError)>,
+    /// Decoded bytes read over all inputs.
+    pub bytes: u64,
+}
+
+/// Reads every input through the framer and hands its chunks to `workers` handlers made by
+/// `make_handler`. `cancel` stops the readers early (e.g. the output pipe closed).
+pub fn ingest<H, F>(
+    inputs: &[InputSpec],
+    config: &IngestConfig,
+    cancel: &AtomicBool,
+    make_handler: F,
+) -> IngestOutcome<H::Output>
+where
+    H: ChunkHandler,
+    F: Fn() -> H + Sync,
+{
+    let pool = BufferPool::default();
+    let workers = config.workers.max(1);
+    let (tx, rx) = sync_channel::<Chunk>(workers * 2);
+    let rx = Mutex::new(rx);
+    let next_input = AtomicUsize::new(0);
+    let readers = config.readers.clamp(1, inputs.len().max(1));
+
+    std::thread::scope(|scope| {
+        let worker_handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut handler = make_handler();
+                    let mut parser = LineParser::new();
+                    loop {
+                        let next = match rx.lock() {
+                            Ok(guard) => guard.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok(chunk) = next else { break };
+                        handler.handle(&chunk, &mut parser);
+                        match chunk.body {
+                            ChunkBody::Lines(buf) | ChunkBody::Overlong(buf) => pool.give(buf),
+                        }
+                    }
+                    handler.finish()
+                })
+            })
+            .collect();
+
+        let reader_handles: Vec<_> = (0..readers)
+            .map(|_| {
+                let tx = tx.clone();
+                let (pool, next_input) = (&pool, &next_input);
+                scope.spawn(move || {
+                    let mut errors = Vec::new();
+                    let mut bytes = 0u64;
+                    let mut seq = 0u64;
+                    loop {
+                        let i = next_input.fetch_add(1, Ordering::Relaxed);
+                        if i >= inputs.len() || cancel.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        match read_input(i, &inputs[i], config, pool, &mut seq, &tx, cancel) {
+                            Ok(n) => bytes += n,
+                            Err((n, e)) => {
+                                bytes += n;
+                                errors.push((i, e));
+                            }
+                        }
+                    }
+                    (errors, bytes)
+                })
+            })
+            .collect();
+        drop(tx);
+
+        let mut errors = Vec::new();
+        let mut bytes = 0;
+        for h in reader_handles {
+            // A reader thread only panics on a bug; surface it rather than hide it.
+            let (e, b) = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            errors.extend(e);
+            bytes += b;
+        }
+        errors.sort_by_key(|(i, _)| *i);
+        let outputs = worker_handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect();
+        IngestOutcome {
+            outputs,
+            errors,
+            bytes,
+        }
+    })
+}
+
+/// Opens and frames one input, sending its chunks down `tx`.
+fn read_input(
+    index: usize,
+    spec: &InputSpec,
+    config: &IngestConfig,
+    pool: &BufferPool,
+    seq: &mut u64,
+    tx: &std::sync::mpsc::SyncSender<Chunk>,
+    cancel: &AtomicBool,
+) -> Result<u64, (u64, SourceError)> {
+    let mut opened = source::open(spec).map_err(|e| (0, e))?;
+    let framer = Framer::new(
+        index as u32,
+        Arc::clone(&config.schema),
+        config.chunk_bytes,
+        pool,
+        seq,
+        |chunk| {
+            // Send fails only when every worker is gone; then there is nothing left to do.
+            if tx.send(chunk).is_err() {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+    )
+    .with_cancel(cancel);
+    framer.run(&mut opened.reader).map_err(|(bytes, source)| {
+        let name = spec.display_name();
+        let err = if opened.gzip {
+            SourceError::Gzip {
+                name,
+                bytes,
+                source,
+            }
+        } else {
+            SourceError::Read {
+                name,
+                bytes,
+                source,
+            }
+        };
+        (bytes, err)
+    })
+}
+
+/// Walks the lines of a chunk, calling `on_line` with each line's number and bytes. Returns
+/// how many lines there were. The last line of an input may lack its `\n`.
+pub fn for_each_line(data: &[u8], first_line: u64, mut on_line: impl FnMut(u64, &[u8])) -> u64 {
+    let mut start = 0;
+    let mut n = first_line;
+    for end in memchr::memchr_iter(b'\n', data) {
+        on_line(n, &data[start..end]);
+        n += 1;
+        start = end + 1;
+    }
+    if start < data.len() {
+        on_line(n, &data[start..]);
+        n += 1;
+    }
+    n - first_line
+}
+
+/// Parses chunks and counts them into a worker-local [`Aggregate`].
+#[derive(Debug, Default)]
+pub struct AggregateHandler {
+    agg: Aggregate,
+}
+
+impl ChunkHandler for AggregateHandler {
+    type Output = Aggregate;
+
+    fn handle(&mut self, chunk: &Chunk, parser: &mut LineParser) {
+        let mut counts = LineCounts {
+            headers: chunk.headers_before,
+            lines: chunk.headers_before,
+            ..LineCounts::default()
+        };
+        let schema = &*chunk.schema;
+        let agg = &mut self.agg;
+        match &chunk.body {
+            ChunkBody::Lines(data) => {
+                for_each_line(data, chunk.first_line, |line_no, line| {
+                    counts.lines += 1;
+                    match parser.parse(schema, line) {
+                        Line::Blank => counts.blank += 1,
+                        Line::Record(rec) => {
+                            counts.records += 1;
+                            match rec.log_status() {
+                                Some(crate::parse::LogStatus::Ok) => counts.ok += 1,
+                                Some(crate::parse::LogStatus::NoData) => counts.nodata += 1,
+                                Some(crate::parse::LogStatus::SkipData) => counts.skipdata += 1,
+                                None => {}
+                            }
+                            agg.add_record(&rec);
+                        }
+                        Line::Malformed(m) => {
+                            counts.malformed += 1;
+                            agg.add_malformed(chunk.input, line_no, &m, schema, line);
+                        }
+                    }
+                });
+            }
+            ChunkBody::Overlong(prefix) => {
+                counts.lines += 1;
+                counts.malformed += 1;
+                let m = Malformed {
+                    kind: MalformedKind::TooLong,
+                    column: None,
+                };
+                agg.add_malformed(chunk.input, chunk.first_line, &m, schema, prefix);
+            }
+        }
+        agg.add_counts(chunk.input, &counts);
+    }
+
+    fn finish(self) -> Aggregate {
+        self.agg
+    }
+}
+
+/// Reads `inputs` on all cores and returns the merged aggregate with any input errors.
+pub fn aggregate_inputs(
+    inputs: &[InputSpec],
+    config: &IngestConfig,
+) -> (Aggregate, Vec<(usize, SourceError)>) {
+    let cancel = AtomicBool::new(false);
+    let outcome = ingest(inputs, config, &cancel, AggregateHandler::default);
+    let mut partials = outcome.outputs.into_iter();
+    let mut total = partials.next().unwrap_or_default();
+    for p in partials {
+        total.merge(p);
+    }
+    (total, outcome.errors)
+}

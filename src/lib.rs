@@ -1,0 +1,22 @@
+//! vpctop: `htop` for a VPC.
+//!
+//! vpctop reads AWS VPC Flow Log records from files, directories, stdin or gzip objects,
+//! aggregates them on every core, and shows who talks to whom: headless (`report`, `records`)
+//! and, as it grows, as a live terminal dashboard. Data flows one way:
+//!
+//! ```text
+//!  source (open, gunzip, frame) ─▶ parse (line → record) ─▶ core (aggregate, merge) ─▶ report
+//!         schema (formats, headers) ──┘
+//! ```
+//!
+//! Each module owns one step; see `ARCHITECTURE.md` in the shared folder for the whole design.
+
+pub mod cli;
+pub mod core;
+pub mod names;
+pub mod parse;
+pub mod report;
+pub mod sanitize;
+pub mod schema;
+pub mod source;
+pub mod units;

@@ -1,0 +1,146 @@
+//! The `vpctop` binary: parse arguments, run one command, map the outcome to an exit code.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::sync_channel;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use vpctop::cli::{self, Cli, Command, InputArgs, RecordsArgs, ReportArgs};
+use vpctop::core::{Aggregate, IngestConfig, aggregate_inputs, ingest};
+use vpctop::report::{SummaryOptions, json::ReportDoc, records, text};
+use vpctop::source::{InputSpec, SourceError, expand_paths};
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => cli::EXIT_OK,
+        Err(e) => {
+            eprintln!("vpctop: {e:#}");
+            cli::EXIT_USAGE
+        }
+    };
+    std::process::exit(code);
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Report(args) => report(args),
+        Command::Records(args) => records(args),
+    }
+}
+
+/// Expands paths and builds the ingest settings; reports unlistable paths on stderr.
+fn prepare(input: &InputArgs, ordered: bool) -> Result<(Vec<InputSpec>, IngestConfig, bool)> {
+    let schema = input.schema().context("--format")?;
+    let (inputs, errors) = expand_paths(&input.paths);
+    for e in &errors {
+        eprintln!("vpctop: {e}");
+    }
+    let mut config = IngestConfig::new(Arc::new(schema));
+    if let Some(n) = input.threads {
+        config.workers = n.max(1);
+    }
+    if ordered {
+        config.readers = 1;
+    }
+    Ok((inputs, config, !errors.is_empty()))
+}
+
+fn names(inputs: &[InputSpec]) -> Vec<String> {
+    inputs.iter().map(InputSpec::display_name).collect()
+}
+
+fn report_errors(errors: &[(usize, SourceError)]) {
+    for (_, e) in errors {
+        eprintln!("vpctop: {e}");
+    }
+}
+
+fn exit_code(failed: bool) -> i32 {
+    if failed {
+        cli::EXIT_INPUT_ERROR
+    } else {
+        cli::EXIT_OK
+    }
+}
+
+fn report(args: ReportArgs) -> Result<i32> {
+    let (inputs, config, mut failed) = prepare(&args.input, false)?;
+    let (agg, errors) = aggregate_inputs(&inputs, &config);
+    report_errors(&errors);
+    failed |= !errors.is_empty();
+    let names = names(&inputs);
+    let opts = SummaryOptions {
+        top: args.top,
+        by: args.by.into(),
+    };
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &ReportDoc::new(&agg, &names, opts))?;
+        writeln!(out)?;
+    } else {
+        out.write_all(text::render(&agg, &names, opts).as_bytes())?;
+    }
+    out.flush()?;
+    Ok(exit_code(failed))
+}
+
+fn records(args: RecordsArgs) -> Result<i32> {
+    let (inputs, config, mut failed) = prepare(&args.input, true)?;
+    let names: Arc<[String]> = names(&inputs).into();
+    let cancel = AtomicBool::new(false);
+    let (tx, rx) = sync_channel(config.workers * 4);
+    let (outcome, written) = std::thread::scope(|scope| {
+        let writer = scope.spawn(|| {
+            let mut out = io::BufWriter::with_capacity(1 << 20, io::stdout().lock());
+            records::write_in_order(rx, &mut out, &cancel)
+        });
+        let outcome = ingest(&inputs, &config, &cancel, || {
+            records::RecordsHandler::new(tx.clone(), Arc::clone(&names), args.include_malformed)
+        });
+        drop(tx);
+        let written = writer
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (outcome, written)
+    });
+    if let Err(e) = written {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return Ok(cli::EXIT_OK);
+        }
+        return Err(e).context("writing records");
+    }
+    report_errors(&outcome.errors);
+    failed |= !outcome.errors.is_empty();
+    let mut tally = Aggregate::new();
+    for t in outcome.outputs {
+        tally.merge(t);
+    }
+    if tally.counts.malformed > 0 && !args.include_malformed {
+        let first = tally.examples.first().map(|e| {
+            format!(
+                " (first: {}:{}: {})",
+                names.get(e.input as usize).map_or("?", String::as_str),
+                e.line,
+                e.reason
+            )
+        });
+        eprintln!(
+            "vpctop: {} malformed line(s) not printed{}; --include-malformed prints them",
+            tally.counts.malformed,
+            first.unwrap_or_default()
+        );
+    }
+    Ok(exit_code(failed))
+}

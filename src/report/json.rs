@@ -1,0 +1,202 @@
+//! The `report --json` document. Key names are a contract; see README "JSON output".
+
+use serde::Serialize;
+
+use super::SummaryOptions;
+use crate::core::{Aggregate, Dimension, Stats, TopEntry};
+
+/// The whole report document.
+#[derive(Debug, Serialize)]
+pub struct ReportDoc {
+    /// Every line read.
+    pub lines: u64,
+    /// Lines decoded as records.
+    pub records: u64,
+    /// S3 header lines.
+    pub headers: u64,
+    /// Empty or whitespace-only lines.
+    pub blank: u64,
+    /// Lines that are none of the above.
+    pub malformed: u64,
+    /// Records by log-status.
+    pub status: StatusDoc,
+    /// OK records.
+    pub flows: u64,
+    /// Bytes of OK records.
+    pub bytes: u64,
+    /// Packets of OK records.
+    pub packets: u64,
+    /// OK records by action.
+    pub actions: ActionsDoc,
+    /// The time span of all records.
+    pub time: TimeDoc,
+    /// Top lists per dimension.
+    pub top: TopDoc,
+    /// The first malformed lines, in input order.
+    pub malformed_examples: Vec<ExampleDoc>,
+}
+
+/// Records by log-status.
+#[derive(Debug, Serialize)]
+pub struct StatusDoc {
+    /// `OK` (or no log-status field).
+    #[serde(rename = "OK")]
+    pub ok: u64,
+    /// `NODATA`.
+    #[serde(rename = "NODATA")]
+    pub nodata: u64,
+    /// `SKIPDATA`.
+    #[serde(rename = "SKIPDATA")]
+    pub skipdata: u64,
+}
+
+/// Totals of one action.
+#[derive(Debug, Serialize)]
+pub struct TotalsDoc {
+    /// Records.
+    pub flows: u64,
+    /// Sum of bytes.
+    pub bytes: u64,
+    /// Sum of packets.
+    pub packets: u64,
+}
+
+/// OK records by action.
+#[derive(Debug, Serialize)]
+pub struct ActionsDoc {
+    /// `ACCEPT`.
+    #[serde(rename = "ACCEPT")]
+    pub accept: TotalsDoc,
+    /// `REJECT`.
+    #[serde(rename = "REJECT")]
+    pub reject: TotalsDoc,
+}
+
+/// The time span of all records.
+#[derive(Debug, Serialize)]
+pub struct TimeDoc {
+    /// Least `start`.
+    pub first_start: Option<u64>,
+    /// Greatest `end`.
+    pub last_end: Option<u64>,
+}
+
+/// One top-list entry.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct EntryDoc {
+    /// The key as text.
+    pub key: String,
+    /// OK records.
+    pub flows: u64,
+    /// Sum of bytes.
+    pub bytes: u64,
+    /// Sum of packets.
+    pub packets: u64,
+    /// OK records with ACCEPT.
+    pub accept: u64,
+    /// OK records with REJECT.
+    pub reject: u64,
+}
+
+/// Top lists per dimension.
+#[derive(Debug, Serialize)]
+pub struct TopDoc {
+    /// By `srcaddr`.
+    pub src: Vec<EntryDoc>,
+    /// By `dstaddr`.
+    pub dst: Vec<EntryDoc>,
+    /// By `srcaddr -> dstaddr`.
+    pub pair: Vec<EntryDoc>,
+    /// By `dstport`.
+    pub dstport: Vec<EntryDoc>,
+    /// By `interface-id`.
+    pub interface: Vec<EntryDoc>,
+    /// By `protocol`.
+    pub protocol: Vec<EntryDoc>,
+}
+
+/// A malformed line.
+#[derive(Debug, Serialize)]
+pub struct ExampleDoc {
+    /// The input as named on the command line.
+    pub file: String,
+    /// 1-based line number.
+    pub line: u64,
+    /// Why it is malformed.
+    pub reason: String,
+    /// The line, control characters escaped.
+    pub text: String,
+}
+
+fn totals(s: &Stats) -> TotalsDoc {
+    TotalsDoc {
+        flows: s.flows,
+        bytes: s.bytes,
+        packets: s.packets,
+    }
+}
+
+fn entries(list: Vec<TopEntry>) -> Vec<EntryDoc> {
+    list.into_iter()
+        .map(|e| EntryDoc {
+            key: e.key,
+            flows: e.stats.flows,
+            bytes: e.stats.bytes,
+            packets: e.stats.packets,
+            accept: e.stats.accept,
+            reject: e.stats.reject,
+        })
+        .collect()
+}
+
+impl ReportDoc {
+    /// Builds the document; `input_names[i]` names input `i`.
+    pub fn new(agg: &Aggregate, input_names: &[String], opts: SummaryOptions) -> ReportDoc {
+        let top = |d: Dimension| entries(agg.top(d, opts.by, opts.top));
+        let c = &agg.counts;
+        ReportDoc {
+            lines: c.lines,
+            records: c.records,
+            headers: c.headers,
+            blank: c.blank,
+            malformed: c.malformed,
+            status: StatusDoc {
+                ok: c.ok,
+                nodata: c.nodata,
+                skipdata: c.skipdata,
+            },
+            flows: agg.totals.flows,
+            bytes: agg.totals.bytes,
+            packets: agg.totals.packets,
+            actions: ActionsDoc {
+                accept: totals(&agg.accept),
+                reject: totals(&agg.reject),
+            },
+            time: TimeDoc {
+                first_start: agg.first_start,
+                last_end: agg.last_end,
+            },
+            top: TopDoc {
+                src: top(Dimension::Src),
+                dst: top(Dimension::Dst),
+                pair: top(Dimension::Pair),
+                dstport: top(Dimension::DstPort),
+                interface: top(Dimension::Interface),
+                protocol: top(Dimension::Protocol),
+            },
+            malformed_examples: agg
+                .examples
+                .iter()
+                .map(|e| ExampleDoc {
+                    file: input_names
+                        .get(e.input as usize)
+                        .cloned()
+                        .unwrap_or_default(),
+                    line: e.line,
+                    reason: e.reason.clone(),
+                    text: e.text.clone(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Naming and opening inputs: files, directories of files, `-` for stdin, gzip by content.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use flate2::bufread::MultiGzDecoder;
+
+use super::SourceError;
+
+/// One input as the user named it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputSpec {
+    /// Standard input (`-`).
+    Stdin,
+    /// A file on disk.
+    File(PathBuf),
+}
+
+impl InputSpec {
+    /// How the input is named in messages and JSON (`-` for stdin, the path as given).
+    pub fn display_name(&self) -> String {
+        match self {
+            InputSpec::Stdin => "-".to_string(),
+            InputSpec::File(p) => p.display().to_string(),
+        }
+    }
+}
+
+/// Turns command-line paths into inputs: `-` is stdin, a directory stands for the regular
+/// files below it (sorted, hidden entries skipped). Paths that cannot be listed are returned
+/// as errors, and the others still count.
+pub fn expand_paths(paths: &[PathBuf]) -> (Vec<InputSpec>, Vec<SourceError>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            inputs.push(InputSpec::Stdin);
+        } else if path.is_dir() {
+            let mut files = Vec::new();
+            collect_dir(path, &mut files, &mut errors);
+            files.sort();
+            inputs.extend(files.into_iter().map(InputSpec::File));
+        } else {
+            inputs.push(InputSpec::File(path.clone()));
+        }
+    }
+    (inputs, errors)
+}
+
+fn collect_dir(dir: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<SourceError>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(source) => {
+            errors.push(SourceError::Open {
+                name: dir.display().to_string(),
+                source,
+            });
+            return;
+        }
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if hidden {
+            continue;
+        }
+        match entry.file_type() {
+            Ok(t) if t.is_dir() => collect_dir(&path, files, errors),
+            Ok(t) if t.is_file() => files.push(path),
+            // Follow symlinks to files, skip everything else (sockets, fifos, broken links).
+            Ok(t) if t.is_symlink() && path.is_file() => files.push(path),
+            _ => {}
+        }
+    }
+}
+
+/// An opened input: its decompressed bytes, and whether it was gzip (for error messages).
+pub struct OpenInput {
+    /// The decoded byte stream.
+    pub reader: Box<dyn Read + Send>,
+    /// True when the content started with the gzip magic bytes.
+    pub gzip: bool,
+}
+
+/// Opens an input for reading; gzip is recognised by its magic bytes, not by its name, and
+/// concatenated (multi-member) gzip is read to the end.
+pub fn open(spec: &InputSpec) -> Result<OpenInput, SourceError> {
+    let name = spec.display_name();
+    let raw: Box<dyn Read + Send> = match spec {
+        InputSpec::Stdin => Box::new(io::stdin()),
+        InputSpec::File(path) => {
+            if path.is_dir() {
+                return Err(SourceError::Open {
+                    name,
+                    source: io::Error::other("is a directory"),
+                });
+            }
+            Box::new(File::open(path).map_err(|source| SourceError::Open {
+                name: name.clone(),
+                source,
+            })?)
+        }
+    };
+    let mut buffered = BufReader::with_capacity(256 * 1024, raw);
+    let head = buffered.fill_buf().map_err(|source| SourceError::Read {
+        name,
+        bytes: 0,
+        source,
+    })?;
+    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn Read + Send> = if gzip {
+        Box::new(MultiGzDecoder::new(buffered))
+    } else {
+        Box::new(buffered)
+    };
+    Ok(OpenInput { reader, gzip })
+}

@@ -1,0 +1,49 @@
+//! Where bytes come from and how they become chunks of lines.
+//!
+//! Owns: naming and opening inputs (files, directories, stdin, gzip by magic bytes:
+//! [`input`]) and framing their bytes into chunks of whole lines tagged with input, line
+//! number and format ([`framer`]). Following files as they grow, watching directories and
+//! replay pacing belong here too as they arrive.
+//!
+//! Never: decodes fields or aggregates; a bad input is an error value, never a panic.
+
+pub mod framer;
+pub mod input;
+
+use thiserror::Error;
+
+pub use framer::{BufferPool, Chunk, ChunkBody, Framer};
+pub use input::{InputSpec, expand_paths, open};
+
+/// Why an input could not be read (to the end).
+#[derive(Debug, Error)]
+pub enum SourceError {
+    /// The path could not be opened or listed.
+    #[error("{name}: {source}")]
+    Open {
+        /// The input as the user named it.
+        name: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// Reading failed part-way; what was read before still counts.
+    #[error("{name}: read error after {bytes} bytes: {source}")]
+    Read {
+        /// The input as the user named it.
+        name: String,
+        /// Decoded bytes read before the failure.
+        bytes: u64,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// A gzip stream is corrupt or cut short; the records before the damage still count.
+    #[error("{name}: corrupt or truncated gzip after {bytes} decompressed bytes: {source}")]
+    Gzip {
+        /// The input as the user named it.
+        name: String,
+        /// Decompressed bytes read before the damage.
+        bytes: u64,
+        /// What the decoder said.
+        source: std::io::Error,
+    },
+}
