@@ -1,0 +1,117 @@
+//! Helpers for tests that run the built `vpctop` binary.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+/// What one run of the binary produced.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `vpctop ARGS` with `stdin` as standard input.
+pub fn vpctop_with_stdin(args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vpctop"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn vpctop");
+    let mut input = child.stdin.take().expect("stdin");
+    let data = stdin.to_vec();
+    let feeder = std::thread::spawn(move || {
+        let _ = input.write_all(&data);
+    });
+    let out = child.wait_with_output().expect("wait for vpctop");
+    feeder.join().expect("stdin feeder");
+    to_run(out)
+}
+
+/// Runs `vpctop ARGS` with empty standard input.
+pub fn vpctop(args: &[&str]) -> Run {
+    vpctop_with_stdin(args, b"")
+}
+
+fn to_run(out: Output) -> Run {
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `report --json` on `paths` (with an optional format): the parsed document.
+pub fn report_json(paths: &[&Path], format: Option<&str>) -> (Value, Run) {
+    let mut args: Vec<String> = vec!["report".into(), "--json".into()];
+    if let Some(f) = format {
+        args.push("--format".into());
+        args.push(f.into());
+    }
+    args.extend(paths.iter().map(|p| p.display().to_string()));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = vpctop(&argv);
+    let doc = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+        panic!(
+            "report JSON: {e}\nstdout: {}\nstderr: {}",
+            run.stdout, run.stderr
+        )
+    });
+    (doc, run)
+}
+
+/// `records` on `paths` (with an optional format and extra flags): one value per line.
+pub fn records(paths: &[&Path], format: Option<&str>, extra: &[&str]) -> (Vec<Value>, Run) {
+    let mut args: Vec<String> = vec!["records".into()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    if let Some(f) = format {
+        args.push("--format".into());
+        args.push(f.into());
+    }
+    args.extend(paths.iter().map(|p| p.display().to_string()));
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = vpctop(&argv);
+    let values = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("NDJSON line {l:?}: {e}")))
+        .collect();
+    (values, run)
+}
+
+/// The shared public corpus beside the project.
+pub fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+/// Asserts the line identity of a report document and returns (lines, records, malformed).
+pub fn assert_balanced(doc: &Value) -> (u64, u64, u64) {
+    let n = |k: &str| {
+        doc[k]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{k} missing in {doc}"))
+    };
+    assert_eq!(
+        n("lines"),
+        n("records") + n("headers") + n("blank") + n("malformed"),
+        "lines = records + headers + blank + malformed in {doc}"
+    );
+    let status = &doc["status"];
+    let by_status: u64 = ["OK", "NODATA", "SKIPDATA"]
+        .iter()
+        .map(|k| status[k].as_u64().unwrap())
+        .sum();
+    assert!(by_status <= n("records"));
+    (n("lines"), n("records"), n("malformed"))
+}
+
+/// Counts lines the way vpctop defines them: `\n`-terminated, plus a final unterminated one.
+pub fn count_lines(data: &[u8]) -> u64 {
+    let newlines = data.iter().filter(|b| **b == b'\n').count() as u64;
+    newlines + u64::from(!data.is_empty() && data.last() != Some(&b'\n'))
+}
