@@ -1,0 +1,500 @@
+//! `report` and `records` on generated data, checked against numbers the test computes itself.
+
+mod common;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use common::{assert_balanced, records, report_json, vpctop, vpctop_with_stdin};
+use serde_json::{Value, json};
+
+/// A small deterministic generator (xorshift), so the test owns its data and its answers.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// One generated v2 record, kept as values for the reference computation.
+struct Rec {
+    eni: String,
+    src: String,
+    dst: String,
+    dstport: u16,
+    proto: u8,
+    packets: u64,
+    bytes: u64,
+    start: u64,
+    end: u64,
+    action: &'static str,
+    status: &'static str,
+}
+
+impl Rec {
+    fn line(&self) -> String {
+        if self.status != "OK" {
+            return format!(
+                "2 123456789012 {} - - - - - - - {} {} - {}",
+                self.eni, self.start, self.end, self.status
+            );
+        }
+        format!(
+            "2 123456789012 {} {} {} 40000 {} {} {} {} {} {} {} OK",
+            self.eni,
+            self.src,
+            self.dst,
+            self.dstport,
+            self.proto,
+            self.packets,
+            self.bytes,
+            self.start,
+            self.end,
+            self.action
+        )
+    }
+}
+
+fn generate(rng: &mut Rng, n: usize) -> Vec<Rec> {
+    let hosts: Vec<String> = (0..40)
+        .map(|i| {
+            if i % 10 == 9 {
+                format!("2001:db8::{:x}", i * 7)
+            } else {
+                format!("10.0.{}.{}", i / 7, i * 3 % 250)
+            }
+        })
+        .collect();
+    (0..n)
+        .map(|_| {
+            let status = match rng.below(50) {
+                0 => "NODATA",
+                1 => "SKIPDATA",
+                _ => "OK",
+            };
+            let start = 1_700_000_000 + rng.below(3600);
+            Rec {
+                eni: format!("eni-{:04x}", rng.below(12)),
+                src: hosts[rng.below(hosts.len() as u64) as usize].clone(),
+                dst: hosts[rng.below(8) as usize].clone(),
+                dstport: [22, 80, 443, 3306, 5432][rng.below(5) as usize],
+                proto: [6, 6, 17, 1][rng.below(4) as usize],
+                packets: rng.below(100),
+                // Some byte counts above u32::MAX.
+                bytes: if rng.below(100) == 0 {
+                    (1 << 33) + rng.below(1000)
+                } else {
+                    rng.below(100_000)
+                },
+                start,
+                end: start + rng.below(600),
+                action: if rng.below(10) == 0 {
+                    "REJECT"
+                } else {
+                    "ACCEPT"
+                },
+                status,
+            }
+        })
+        .collect()
+}
+
+#[derive(Default, Clone, Copy)]
+struct Tot {
+    flows: u64,
+    bytes: u64,
+    packets: u64,
+    accept: u64,
+    reject: u64,
+}
+
+/// The naive reference: group, sort by metric desc then key asc, keep `n`.
+fn reference_top(recs: &[Rec], key: impl Fn(&Rec) -> String, by: &str, n: usize) -> Value {
+    let mut groups: HashMap<String, Tot> = HashMap::new();
+    for r in recs.iter().filter(|r| r.status == "OK") {
+        let t = groups.entry(key(r)).or_default();
+        t.flows += 1;
+        t.bytes += r.bytes;
+        t.packets += r.packets;
+        if r.action == "ACCEPT" {
+            t.accept += 1;
+        } else {
+            t.reject += 1;
+        }
+    }
+    let metric = |t: &Tot| match by {
+        "bytes" => t.bytes,
+        "packets" => t.packets,
+        _ => t.flows,
+    };
+    let mut rows: Vec<(String, Tot)> = groups.into_iter().collect();
+    rows.sort_by(|a, b| metric(&b.1).cmp(&metric(&a.1)).then(a.0.cmp(&b.0)));
+    rows.truncate(n);
+    Value::Array(
+        rows.into_iter()
+            .map(|(k, t)| {
+                json!({"key": k, "flows": t.flows, "bytes": t.bytes, "packets": t.packets,
+                       "accept": t.accept, "reject": t.reject})
+            })
+            .collect(),
+    )
+}
+
+/// Canonical text of an address as the reference writes it (what `IpAddr` prints).
+fn canon(a: &str) -> String {
+    a.parse::<std::net::IpAddr>().unwrap().to_string()
+}
+
+#[test]
+fn report_numbers_match_an_independent_reference() {
+    let mut rng = Rng(0x5eed);
+    let recs = generate(&mut rng, 60_000);
+    let dir = tempfile::tempdir().unwrap();
+    // Two files (one gzip), a header, blank lines, CRLF, and malformed lines in between.
+    let mut text = String::from(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n",
+    );
+    let mut extra_blank = 0;
+    let mut extra_bad = 0;
+    for (i, r) in recs[..30_000].iter().enumerate() {
+        text.push_str(&r.line());
+        text.push_str(if i % 1000 == 0 { "\r\n" } else { "\n" });
+        if i % 5000 == 1 {
+            text.push_str("\n   \n");
+            extra_blank += 2;
+            text.push_str("2 1 eni-x 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 MAYBE OK\n");
+            extra_bad += 1;
+        }
+    }
+    let plain = dir.path().join("a.log");
+    std::fs::write(&plain, &text).unwrap();
+    let gz = dir.path().join("b.log.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for r in &recs[30_000..] {
+        writeln!(enc, "{}", r.line()).unwrap();
+    }
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+
+    for by in ["bytes", "packets", "flows"] {
+        let run = vpctop(&[
+            "report",
+            "--json",
+            "--top",
+            "7",
+            "--by",
+            by,
+            &plain.display().to_string(),
+            &gz.display().to_string(),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_balanced(&doc);
+        assert_eq!(doc["records"], recs.len() as u64);
+        assert_eq!(doc["headers"], 1);
+        assert_eq!(doc["blank"], extra_blank);
+        assert_eq!(doc["malformed"], extra_bad);
+        let ok: Vec<&Rec> = recs.iter().filter(|r| r.status == "OK").collect();
+        assert_eq!(doc["flows"], ok.len() as u64);
+        assert_eq!(doc["bytes"], ok.iter().map(|r| r.bytes).sum::<u64>());
+        assert_eq!(
+            doc["status"]["NODATA"],
+            recs.iter().filter(|r| r.status == "NODATA").count() as u64
+        );
+        let rejects: Vec<_> = ok.iter().filter(|r| r.action == "REJECT").collect();
+        assert_eq!(doc["actions"]["REJECT"]["flows"], rejects.len() as u64);
+        assert_eq!(
+            doc["actions"]["REJECT"]["packets"],
+            rejects.iter().map(|r| r.packets).sum::<u64>()
+        );
+        assert_eq!(
+            doc["time"]["first_start"],
+            recs.iter().map(|r| r.start).min().unwrap()
+        );
+        assert_eq!(
+            doc["time"]["last_end"],
+            recs.iter().map(|r| r.end).max().unwrap()
+        );
+        let top = &doc["top"];
+        assert_eq!(
+            top["src"],
+            reference_top(&recs, |r| canon(&r.src), by, 7),
+            "src by {by}"
+        );
+        assert_eq!(
+            top["dst"],
+            reference_top(&recs, |r| canon(&r.dst), by, 7),
+            "dst by {by}"
+        );
+        let pair = |r: &Rec| format!("{} -> {}", canon(&r.src), canon(&r.dst));
+        assert_eq!(
+            top["pair"],
+            reference_top(&recs, pair, by, 7),
+            "pair by {by}"
+        );
+        let port = |r: &Rec| r.dstport.to_string();
+        assert_eq!(
+            top["dstport"],
+            reference_top(&recs, port, by, 7),
+            "dstport by {by}"
+        );
+        let eni = |r: &Rec| r.eni.clone();
+        assert_eq!(
+            top["interface"],
+            reference_top(&recs, eni, by, 7),
+            "eni by {by}"
+        );
+        let proto = |r: &Rec| r.proto.to_string();
+        assert_eq!(
+            top["protocol"],
+            reference_top(&recs, proto, by, 7),
+            "proto by {by}"
+        );
+        let examples = doc["malformed_examples"].as_array().unwrap();
+        assert_eq!(examples.len(), extra_bad as usize);
+        assert!(
+            examples
+                .windows(2)
+                .all(|w| w[0]["line"].as_u64() < w[1]["line"].as_u64())
+        );
+        assert_eq!(
+            examples[0]["reason"],
+            "action: \"MAYBE\" is not ACCEPT or REJECT"
+        );
+    }
+}
+
+#[test]
+fn records_come_out_in_input_order_with_line_numbers() {
+    let mut rng = Rng(42);
+    let recs = generate(&mut rng, 40_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.log");
+    let body: Vec<String> = recs.iter().map(Rec::line).collect();
+    std::fs::write(&path, body.join("\n")).unwrap(); // no final newline
+    let (out, run) = records(&[&path], None, &["-j", "2"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(out.len(), recs.len());
+    for (i, (o, r)) in out.iter().zip(&recs).enumerate() {
+        assert_eq!(o["line"], i as u64 + 1);
+        assert_eq!(o["interface_id"], r.eni.as_str());
+        assert_eq!(o["start"], r.start);
+        if r.status == "OK" {
+            assert_eq!(o["bytes"], r.bytes);
+            assert_eq!(o["srcaddr"], canon(&r.src));
+        } else {
+            assert_eq!(o["bytes"], Value::Null);
+        }
+    }
+}
+
+#[test]
+fn an_unreadable_path_is_reported_and_the_others_still_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.log");
+    std::fs::write(
+        &good,
+        "2 1 eni-a 10.0.0.1 10.0.0.2 1 22 6 1 100 1 2 ACCEPT OK\n",
+    )
+    .unwrap();
+    let missing = dir.path().join("missing.log");
+    let run = vpctop(&[
+        "report",
+        "--json",
+        &missing.display().to_string(),
+        &good.display().to_string(),
+    ]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("missing.log"), "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["records"], 1);
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).unwrap();
+    enc.finish().unwrap()
+}
+
+fn numbered_lines(n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "2 1 eni-a 10.0.{}.{} 10.0.0.2 1 22 6 1 {i} 1 2 ACCEPT OK\n",
+                i / 250,
+                i % 250
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn multi_member_gzip_is_read_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cat.log.gz");
+    let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
+    let mut data = gzip(format!("{header}{}", numbered_lines(100)).as_bytes());
+    data.extend(gzip(format!("{header}{}", numbered_lines(50)).as_bytes()));
+    std::fs::write(&path, data).unwrap();
+    let (doc, run) = report_json(&[&path], None);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        (doc["records"].as_u64(), doc["headers"].as_u64()),
+        (Some(150), Some(2))
+    );
+}
+
+#[test]
+fn a_truncated_gzip_keeps_the_records_before_the_damage_and_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.log.gz");
+    let full = gzip(numbered_lines(20_000).as_bytes());
+    std::fs::write(&path, &full[..full.len() / 2]).unwrap();
+    let (doc, run) = report_json(&[&path], None);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("gzip"), "{}", run.stderr);
+    let (lines, records, malformed) = assert_balanced(&doc);
+    assert!(records > 1000 && records < 20_000, "records {records}");
+    // At most the one line cut in half by the damage is malformed.
+    assert!(malformed <= 1 && lines == records + malformed);
+}
+
+#[test]
+fn stdin_is_read_with_a_dash() {
+    let input = numbered_lines(10);
+    let run = vpctop_with_stdin(&["report", "--json", "-"], input.as_bytes());
+    assert_eq!(run.code, 0);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["records"], 10);
+    let gz = gzip(input.as_bytes());
+    let run = vpctop_with_stdin(&["records", "-"], &gz);
+    assert_eq!(run.stdout.lines().count(), 10);
+    assert!(run.stdout.contains("\"file\":\"-\""));
+}
+
+#[test]
+fn hostile_bytes_are_counted_and_never_printed_raw() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hostile.log");
+    let mut data = Vec::new();
+    data.extend_from_slice(b"2 1 eni-\x1b]0;pwned\x07 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\n");
+    data.extend_from_slice(b"2 1 eni-\x00\x00 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\n");
+    data.extend_from_slice(b"2 1 eni-\xff\xfe 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\n");
+    data.extend_from_slice(b"\x9b31m garbage \xc2\x9b\n");
+    data.extend(std::iter::repeat_n(b'A', 10 << 20)); // a 10 MB line
+    data.extend_from_slice(b"\n2 1 eni-ok 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK");
+    std::fs::write(&path, &data).unwrap();
+    let (doc, run) = report_json(&[&path], None);
+    assert_eq!(run.code, 0);
+    let (lines, records, malformed) = assert_balanced(&doc);
+    assert_eq!((lines, records, malformed), (6, 2, 4));
+    let reasons: Vec<&str> = doc["malformed_examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons[0].starts_with("interface-id: control character in \"eni-\\x1b]0;pwned\\x07\"")
+    );
+    assert_eq!(reasons[3], "expected 14 fields, found 1");
+    // The invalid-UTF-8 interface is a record, shown with replacement characters.
+    assert!(doc["top"]["interface"].to_string().contains("eni-\u{fffd}"));
+    for args in [vec!["report"], vec!["records", "--include-malformed"]] {
+        let mut argv = args.clone();
+        let p = path.display().to_string();
+        argv.push(&p);
+        let run = vpctop(&argv);
+        let raw_control = run
+            .stdout
+            .chars()
+            .any(|c| (c.is_control() && c != '\n') || c == '\u{9b}');
+        assert!(!raw_control, "{args:?} printed a raw control character");
+    }
+}
+
+#[test]
+fn a_header_mid_file_switches_the_format_and_format_flag_covers_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("mixed.log");
+    std::fs::write(
+        &path,
+        "10.0.0.1 10.0.0.2 ACCEPT\n\nsrcaddr dstaddr bytes\n10.0.0.3 10.0.0.4 77\n",
+    )
+    .unwrap();
+    let (recs, run) = records(&[&path], Some("${srcaddr} ${dstaddr} ${action}"), &[]);
+    assert_eq!(run.code, 0);
+    assert_eq!(recs[0]["action"], "ACCEPT");
+    assert_eq!(recs[1]["bytes"], 77);
+    assert_eq!(recs[1]["line"], 4);
+    assert!(recs[1].get("action").is_none());
+    let bad = vpctop(&[
+        "report",
+        "--format",
+        "version Src",
+        &path.display().to_string(),
+    ]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr.contains("`Src` is not a field name"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn text_report_names_ports_and_protocols() {
+    let input = numbered_lines(3);
+    let run = vpctop_with_stdin(&["report", "-"], input.as_bytes());
+    assert_eq!(run.code, 0);
+    assert!(run.stdout.contains("22 (ssh)"), "{}", run.stdout);
+    assert!(run.stdout.contains("6 (TCP)"));
+    assert!(run.stdout.contains("records 3"));
+}
+
+#[test]
+fn records_stops_quietly_when_the_reader_goes_away() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.log");
+    std::fs::write(&path, numbered_lines(200_000)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vpctop"))
+        .args(["records", &path.display().to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.contains("\"line\":1}"));
+    // stdout is dropped here: the next write gets EPIPE.
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn directories_stand_for_the_files_below_them() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    std::fs::write(dir.path().join("a.log"), numbered_lines(3)).unwrap();
+    std::fs::write(dir.path().join("sub/b.log"), numbered_lines(4)).unwrap();
+    std::fs::write(dir.path().join(".hidden"), numbered_lines(5)).unwrap();
+    let (doc, run) = report_json(&[Path::new(dir.path())], None);
+    assert_eq!(run.code, 0);
+    assert_eq!(doc["records"], 7);
+}
