@@ -232,6 +232,7 @@ pub enum FormatError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Schema {
     columns: Vec<Column>,
+    kinds: Box<[FieldKind]>,
     index: Box<[Option<u16>]>,
 }
 
@@ -258,7 +259,12 @@ impl Schema {
                 });
             }
         }
-        Ok(Schema { columns, index })
+        let kinds = columns.iter().map(Column::kind).collect();
+        Ok(Schema {
+            columns,
+            kinds,
+            index,
+        })
     }
 
     /// The default v2 format: the 14 v2 fields in table order.
@@ -323,6 +329,12 @@ impl Schema {
     /// The columns in record order.
     pub fn columns(&self) -> &[Column] {
         &self.columns
+    }
+
+    /// The value type of each column, in record order (the parser's hot loop reads this).
+    #[inline]
+    pub fn kinds(&self) -> &[FieldKind] {
+        &self.kinds
     }
 
     /// How many values a record of this format has.

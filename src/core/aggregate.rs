@@ -5,7 +5,7 @@
 //! worker sees them.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
@@ -216,9 +216,9 @@ pub struct Aggregate {
     pub malformed_reasons: FastMap<&'static str, u64>,
     /// The first malformed lines (at most [`MAX_EXAMPLES`], input order).
     pub examples: Vec<Example>,
-    src: FastMap<IpAddr, Stats>,
-    dst: FastMap<IpAddr, Stats>,
-    pair: FastMap<(IpAddr, IpAddr), Stats>,
+    src: AddrTable,
+    dst: AddrTable,
+    pair: PairTable,
     dstport: Vec<Stats>,
     interface: FastMap<Box<[u8]>, Stats>,
     protocol: Vec<Stats>,
@@ -243,9 +243,9 @@ impl Aggregate {
             last_end: None,
             malformed_reasons: FastMap::default(),
             examples: Vec::new(),
-            src: FastMap::default(),
-            dst: FastMap::default(),
-            pair: FastMap::default(),
+            src: AddrTable::default(),
+            dst: AddrTable::default(),
+            pair: PairTable::default(),
             dstport: vec![Stats::default(); 1 << 16],
             interface: FastMap::default(),
             protocol: vec![Stats::default(); 256],
@@ -287,16 +287,13 @@ impl Aggregate {
         let src = rec.addr(Field::SrcAddr);
         let dst = rec.addr(Field::DstAddr);
         if let Some(s) = src {
-            self.src.entry(s).or_default().add(bytes, packets, action);
+            self.src.get(s).add(bytes, packets, action);
         }
         if let Some(d) = dst {
-            self.dst.entry(d).or_default().add(bytes, packets, action);
+            self.dst.get(d).add(bytes, packets, action);
         }
         if let (Some(s), Some(d)) = (src, dst) {
-            self.pair
-                .entry((s, d))
-                .or_default()
-                .add(bytes, packets, action);
+            self.pair.get(s, d).add(bytes, packets, action);
         }
         if let Some(port) = rec.uint(Field::DstPort) {
             self.dstport[port as usize].add(bytes, packets, action);
@@ -363,9 +360,9 @@ impl Aggregate {
         self.examples.extend(other.examples);
         self.examples.sort_by_key(|e| (e.input, e.line));
         self.examples.truncate(MAX_EXAMPLES);
-        merge_map(&mut self.src, other.src);
-        merge_map(&mut self.dst, other.dst);
-        merge_map(&mut self.pair, other.pair);
+        self.src.merge(other.src);
+        self.dst.merge(other.dst);
+        self.pair.merge(other.pair);
         merge_map(&mut self.interface, other.interface);
         for (mine, theirs) in self.dstport.iter_mut().zip(&other.dstport) {
             mine.merge(theirs);
@@ -378,12 +375,9 @@ impl Aggregate {
     /// The `n` largest keys of `dim` by `metric`, ties broken by key text (byte order).
     pub fn top(&self, dim: Dimension, metric: Metric, n: usize) -> Vec<TopEntry> {
         match dim {
-            Dimension::Src => top_n(self.src.iter(), metric, n, |a| a.to_string()),
-            Dimension::Dst => top_n(self.dst.iter(), metric, n, |a| a.to_string()),
-            Dimension::Pair => top_n(self.pair.iter(), metric, n, |k| {
-                let (s, d) = k;
-                format!("{s} -> {d}")
-            }),
+            Dimension::Src => top_n(self.src.iter(), metric, n, IpAddr::to_string),
+            Dimension::Dst => top_n(self.dst.iter(), metric, n, IpAddr::to_string),
+            Dimension::Pair => top_n(self.pair.iter(), metric, n, |(s, d)| format!("{s} -> {d}")),
             Dimension::DstPort => top_n(dense(&self.dstport), metric, n, |p| p.to_string()),
             Dimension::Interface => top_n(self.interface.iter(), metric, n, |k| {
                 String::from_utf8_lossy(k).into_owned()
@@ -402,6 +396,82 @@ impl Aggregate {
             Dimension::Interface => self.interface.len(),
             Dimension::Protocol => self.protocol.iter().filter(|s| s.flows > 0).count(),
         }
+    }
+}
+
+/// Totals per address. IPv4 keys are kept as `u32`, which hash in one multiply; IPv6 apart.
+#[derive(Debug, Clone, Default)]
+struct AddrTable {
+    v4: FastMap<u32, Stats>,
+    v6: FastMap<u128, Stats>,
+}
+
+impl AddrTable {
+    #[inline]
+    fn get(&mut self, addr: IpAddr) -> &mut Stats {
+        match addr {
+            IpAddr::V4(a) => self.v4.entry(a.to_bits()).or_default(),
+            IpAddr::V6(a) => self.v6.entry(a.to_bits()).or_default(),
+        }
+    }
+
+    fn merge(&mut self, other: AddrTable) {
+        merge_map(&mut self.v4, other.v4);
+        merge_map(&mut self.v6, other.v6);
+    }
+
+    fn len(&self) -> usize {
+        self.v4.len() + self.v6.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (IpAddr, &Stats)> {
+        let v4 = self
+            .v4
+            .iter()
+            .map(|(k, s)| (IpAddr::V4(Ipv4Addr::from_bits(*k)), s));
+        let v6 = self
+            .v6
+            .iter()
+            .map(|(k, s)| (IpAddr::V6(Ipv6Addr::from_bits(*k)), s));
+        v4.chain(v6)
+    }
+}
+
+/// Totals per (source, destination). IPv4 pairs are one `u64` key; pairs with IPv6 apart.
+#[derive(Debug, Clone, Default)]
+struct PairTable {
+    v4: FastMap<u64, Stats>,
+    other: FastMap<(IpAddr, IpAddr), Stats>,
+}
+
+impl PairTable {
+    #[inline]
+    fn get(&mut self, src: IpAddr, dst: IpAddr) -> &mut Stats {
+        match (src, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => {
+                let key = (u64::from(s.to_bits()) << 32) | u64::from(d.to_bits());
+                self.v4.entry(key).or_default()
+            }
+            _ => self.other.entry((src, dst)).or_default(),
+        }
+    }
+
+    fn merge(&mut self, other: PairTable) {
+        merge_map(&mut self.v4, other.v4);
+        merge_map(&mut self.other, other.other);
+    }
+
+    fn len(&self) -> usize {
+        self.v4.len() + self.other.len()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = ((IpAddr, IpAddr), &Stats)> {
+        let v4 = self.v4.iter().map(|(k, s)| {
+            let src = Ipv4Addr::from_bits((k >> 32) as u32);
+            let dst = Ipv4Addr::from_bits(*k as u32);
+            ((IpAddr::V4(src), IpAddr::V4(dst)), s)
+        });
+        v4.chain(self.other.iter().map(|(k, s)| (*k, s)))
     }
 }
 
