@@ -216,9 +216,13 @@ pub struct Aggregate {
     pub malformed_reasons: FastMap<&'static str, u64>,
     /// The first malformed lines (at most [`MAX_EXAMPLES`], input order).
     pub examples: Vec<Example>,
-    src: AddrTable,
-    dst: AddrTable,
+    /// Records with both addresses; per-address totals are derived from it (one hash lookup
+    /// per record instead of three).
     pair: PairTable,
+    /// Records with a source but no destination address.
+    src_only: AddrTable,
+    /// Records with a destination but no source address.
+    dst_only: AddrTable,
     dstport: Vec<Stats>,
     interface: FastMap<Box<[u8]>, Stats>,
     protocol: Vec<Stats>,
@@ -243,9 +247,9 @@ impl Aggregate {
             last_end: None,
             malformed_reasons: FastMap::default(),
             examples: Vec::new(),
-            src: AddrTable::default(),
-            dst: AddrTable::default(),
             pair: PairTable::default(),
+            src_only: AddrTable::default(),
+            dst_only: AddrTable::default(),
             dstport: vec![Stats::default(); 1 << 16],
             interface: FastMap::default(),
             protocol: vec![Stats::default(); 256],
@@ -286,14 +290,11 @@ impl Aggregate {
         }
         let src = rec.addr(Field::SrcAddr);
         let dst = rec.addr(Field::DstAddr);
-        if let Some(s) = src {
-            self.src.get(s).add(bytes, packets, action);
-        }
-        if let Some(d) = dst {
-            self.dst.get(d).add(bytes, packets, action);
-        }
-        if let (Some(s), Some(d)) = (src, dst) {
-            self.pair.get(s, d).add(bytes, packets, action);
+        match (src, dst) {
+            (Some(s), Some(d)) => self.pair.get(s, d).add(bytes, packets, action),
+            (Some(s), None) => self.src_only.get(s).add(bytes, packets, action),
+            (None, Some(d)) => self.dst_only.get(d).add(bytes, packets, action),
+            (None, None) => {}
         }
         if let Some(port) = rec.uint(Field::DstPort) {
             self.dstport[port as usize].add(bytes, packets, action);
@@ -360,9 +361,9 @@ impl Aggregate {
         self.examples.extend(other.examples);
         self.examples.sort_by_key(|e| (e.input, e.line));
         self.examples.truncate(MAX_EXAMPLES);
-        self.src.merge(other.src);
-        self.dst.merge(other.dst);
         self.pair.merge(other.pair);
+        self.src_only.merge(other.src_only);
+        self.dst_only.merge(other.dst_only);
         merge_map(&mut self.interface, other.interface);
         for (mine, theirs) in self.dstport.iter_mut().zip(&other.dstport) {
             mine.merge(theirs);
@@ -375,8 +376,8 @@ impl Aggregate {
     /// The `n` largest keys of `dim` by `metric`, ties broken by key text (byte order).
     pub fn top(&self, dim: Dimension, metric: Metric, n: usize) -> Vec<TopEntry> {
         match dim {
-            Dimension::Src => top_n(self.src.iter(), metric, n, IpAddr::to_string),
-            Dimension::Dst => top_n(self.dst.iter(), metric, n, IpAddr::to_string),
+            Dimension::Src => top_n(self.per_address(true).iter(), metric, n, IpAddr::to_string),
+            Dimension::Dst => top_n(self.per_address(false).iter(), metric, n, IpAddr::to_string),
             Dimension::Pair => top_n(self.pair.iter(), metric, n, |(s, d)| format!("{s} -> {d}")),
             Dimension::DstPort => top_n(dense(&self.dstport), metric, n, |p| p.to_string()),
             Dimension::Interface => top_n(self.interface.iter(), metric, n, |k| {
@@ -386,11 +387,24 @@ impl Aggregate {
         }
     }
 
+    /// Totals per source (`sources`) or destination address, folded from the pair table.
+    fn per_address(&self, sources: bool) -> AddrTable {
+        let mut table = if sources {
+            self.src_only.clone()
+        } else {
+            self.dst_only.clone()
+        };
+        for ((s, d), stats) in self.pair.iter() {
+            table.get(if sources { s } else { d }).merge(stats);
+        }
+        table
+    }
+
     /// How many distinct keys `dim` has.
     pub fn distinct(&self, dim: Dimension) -> usize {
         match dim {
-            Dimension::Src => self.src.len(),
-            Dimension::Dst => self.dst.len(),
+            Dimension::Src => self.per_address(true).len(),
+            Dimension::Dst => self.per_address(false).len(),
             Dimension::Pair => self.pair.len(),
             Dimension::DstPort => self.dstport.iter().filter(|s| s.flows > 0).count(),
             Dimension::Interface => self.interface.len(),
