@@ -141,7 +141,7 @@ fn table(out: &mut String, dim: Dimension, list: &[TopEntry]) {
         .max(dim.title().len());
     let _ = writeln!(
         out,
-        "  {:>3}  {:<width$}  {:>12}  {:>9}  {:>8}  {:>12}  {:>12}",
+        "  {:>3}  {:<width$}  {:>10}  {:>9}  {:>8}  {:>9}  {:>9}",
         "#",
         dim.title(),
         "flows",
@@ -153,7 +153,7 @@ fn table(out: &mut String, dim: Dimension, list: &[TopEntry]) {
     for (i, (e, l)) in list.iter().zip(&labels).enumerate() {
         let _ = writeln!(
             out,
-            "  {:>3}  {:<width$}  {:>12}  {:>9}  {:>8}  {:>12}  {:>12}",
+            "  {:>3}  {:<width$}  {:>10}  {:>9}  {:>8}  {:>9}  {:>9}",
             i + 1,
             l,
             thousands(e.stats.flows),
