@@ -9,6 +9,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
+use super::pairs::PairTable;
 use crate::parse::{Action, LogStatus, Malformed, Record};
 use crate::schema::{Field, Schema};
 
@@ -37,8 +38,9 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Counts one record.
     #[inline]
-    fn add(&mut self, bytes: u64, packets: u64, action: Option<Action>) {
+    pub fn add(&mut self, bytes: u64, packets: u64, action: Option<Action>) {
         self.flows += 1;
         self.bytes = self.bytes.saturating_add(bytes);
         self.packets = self.packets.saturating_add(packets);
@@ -291,7 +293,7 @@ impl Aggregate {
         let src = rec.addr(Field::SrcAddr);
         let dst = rec.addr(Field::DstAddr);
         match (src, dst) {
-            (Some(s), Some(d)) => self.pair.get(s, d).add(bytes, packets, action),
+            (Some(s), Some(d)) => self.pair.add(s, d, bytes, packets, action),
             (Some(s), None) => self.src_only.get(s).add(bytes, packets, action),
             (None, Some(d)) => self.dst_only.get(d).add(bytes, packets, action),
             (None, None) => {}
@@ -338,6 +340,12 @@ impl Aggregate {
         });
         self.examples.sort_by_key(|e| (e.input, e.line));
         self.examples.truncate(MAX_EXAMPLES);
+    }
+
+    /// Applies updates still queued for the pair table. Top lists and counts of distinct
+    /// keys read the aggregate as of the last call; [`merge`](Self::merge) settles both sides.
+    pub fn settle(&mut self) {
+        self.pair.settle();
     }
 
     /// Adds everything `other` counted into `self`.
@@ -451,44 +459,6 @@ impl AddrTable {
     }
 }
 
-/// Totals per (source, destination). IPv4 pairs are one `u64` key; pairs with IPv6 apart.
-#[derive(Debug, Clone, Default)]
-struct PairTable {
-    v4: FastMap<u64, Stats>,
-    other: FastMap<(IpAddr, IpAddr), Stats>,
-}
-
-impl PairTable {
-    #[inline]
-    fn get(&mut self, src: IpAddr, dst: IpAddr) -> &mut Stats {
-        match (src, dst) {
-            (IpAddr::V4(s), IpAddr::V4(d)) => {
-                let key = (u64::from(s.to_bits()) << 32) | u64::from(d.to_bits());
-                self.v4.entry(key).or_default()
-            }
-            _ => self.other.entry((src, dst)).or_default(),
-        }
-    }
-
-    fn merge(&mut self, other: PairTable) {
-        merge_map(&mut self.v4, other.v4);
-        merge_map(&mut self.other, other.other);
-    }
-
-    fn len(&self) -> usize {
-        self.v4.len() + self.other.len()
-    }
-
-    fn iter(&self) -> impl Iterator<Item = ((IpAddr, IpAddr), &Stats)> {
-        let v4 = self.v4.iter().map(|(k, s)| {
-            let src = Ipv4Addr::from_bits((k >> 32) as u32);
-            let dst = Ipv4Addr::from_bits(*k as u32);
-            ((IpAddr::V4(src), IpAddr::V4(dst)), s)
-        });
-        v4.chain(self.other.iter().map(|(k, s)| (*k, s)))
-    }
-}
-
 fn min_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
@@ -565,6 +535,7 @@ mod tests {
                 agg.add_record(&r);
             }
         }
+        agg.settle();
         agg
     }
 

@@ -269,7 +269,8 @@ impl ChunkHandler for AggregateHandler {
         agg.add_counts(chunk.input, &counts);
     }
 
-    fn finish(self) -> Aggregate {
+    fn finish(mut self) -> Aggregate {
+        self.agg.settle();
         self.agg
     }
 }

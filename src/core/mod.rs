@@ -7,6 +7,7 @@
 
 pub mod aggregate;
 pub mod ingest;
+pub mod pairs;
 
 pub use aggregate::{Aggregate, Dimension, Example, LineCounts, Metric, Stats, TopEntry};
 pub use ingest::{AggregateHandler, ChunkHandler, IngestConfig, aggregate_inputs, ingest};
