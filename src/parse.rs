@@ -539,18 +539,32 @@ fn decode_value(kind: FieldKind, token: &[u8], s: usize, e: usize) -> Result<Val
         FieldKind::U16 => Value::Uint(parse_bounded(token, u64::from(u16::MAX))?),
         FieldKind::U8 => Value::Uint(parse_bounded(token, u64::from(u8::MAX))?),
         FieldKind::Addr => Value::Addr(parse_addr(token).ok_or(MalformedKind::BadAddress)?),
-        FieldKind::Action => Value::Action(match token {
-            b"ACCEPT" => Action::Accept,
-            b"REJECT" => Action::Reject,
-            _ => return Err(MalformedKind::UnknownAction),
-        }),
-        FieldKind::LogStatus => Value::Status(match token {
-            b"OK" => LogStatus::Ok,
-            b"NODATA" => LogStatus::NoData,
-            b"SKIPDATA" => LogStatus::SkipData,
-            _ => return Err(MalformedKind::UnknownStatus),
-        }),
+        FieldKind::Action => Value::Action(action(token).ok_or(MalformedKind::UnknownAction)?),
+        FieldKind::LogStatus => {
+            Value::Status(log_status(token).ok_or(MalformedKind::UnknownStatus)?)
+        }
     })
+}
+
+/// `ACCEPT` / `REJECT`, compared as fixed-size arrays (inline loads, no `memcmp` call).
+#[inline(always)]
+fn action(token: &[u8]) -> Option<Action> {
+    match <[u8; 6]>::try_from(token).ok()? {
+        [b'A', b'C', b'C', b'E', b'P', b'T'] => Some(Action::Accept),
+        [b'R', b'E', b'J', b'E', b'C', b'T'] => Some(Action::Reject),
+        _ => None,
+    }
+}
+
+/// `OK` / `NODATA` / `SKIPDATA`, compared as fixed-size arrays.
+#[inline(always)]
+fn log_status(token: &[u8]) -> Option<LogStatus> {
+    match token.len() {
+        2 if token == b"OK" => Some(LogStatus::Ok),
+        6 if <[u8; 6]>::try_from(token).ok()? == *b"NODATA" => Some(LogStatus::NoData),
+        8 if <[u8; 8]>::try_from(token).ok()? == *b"SKIPDATA" => Some(LogStatus::SkipData),
+        _ => None,
+    }
 }
 
 /// Decimal digits → u64; leading zeros are fine, signs and overflow are not.
