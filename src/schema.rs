@@ -277,6 +277,12 @@ impl Schema {
         Schema::new(columns).expect("the v2 catalogue has no duplicates")
     }
 
+    /// Whether this is the 14-field default format (the parser has a fast path for it).
+    pub fn is_default_v2(&self) -> bool {
+        static DEFAULT: std::sync::LazyLock<Schema> = std::sync::LazyLock::new(Schema::default_v2);
+        self.columns == DEFAULT.columns
+    }
+
     /// Parses a format in any spelling: `${version} ${srcaddr}`, `version srcaddr`,
     /// `version account_id`. Runs of spaces (and tabs, as users paste them) separate names.
     pub fn parse_format(text: &str) -> Result<Schema, FormatError> {

@@ -10,8 +10,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde::Serialize;
 
 use super::pairs::PairTable;
-use crate::parse::{Action, LogStatus, Malformed, Record};
-use crate::schema::{Field, Schema};
+use crate::parse::{Action, Flow, LogStatus, Malformed, Record};
+use crate::schema::Schema;
 
 /// A hash map with a fast, randomly seeded hasher (keys come from untrusted input).
 pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -271,37 +271,40 @@ impl Aggregate {
     /// Counts one decoded record into the totals and every top list (OK records only).
     #[inline]
     pub fn add_record(&mut self, rec: &Record<'_>) {
-        let status = rec.log_status();
-        if let Some(start) = rec.uint(Field::Start) {
+        self.add_flow(&Flow::from_record(rec));
+    }
+
+    /// Counts one record's aggregation fields (see [`Flow`]).
+    #[inline]
+    pub fn add_flow(&mut self, f: &Flow<'_>) {
+        if let Some(start) = f.start {
             self.first_start = Some(self.first_start.map_or(start, |s| s.min(start)));
         }
-        if let Some(end) = rec.uint(Field::End) {
+        if let Some(end) = f.end {
             self.last_end = Some(self.last_end.map_or(end, |e| e.max(end)));
         }
-        if status != Some(LogStatus::Ok) {
+        if f.status != Some(LogStatus::Ok) {
             return;
         }
-        let bytes = rec.uint(Field::Bytes).unwrap_or(0);
-        let packets = rec.uint(Field::Packets).unwrap_or(0);
-        let action = rec.action();
+        let bytes = f.bytes.unwrap_or(0);
+        let packets = f.packets.unwrap_or(0);
+        let action = f.action;
         self.totals.add(bytes, packets, action);
         match action {
             Some(Action::Accept) => self.accept.add(bytes, packets, action),
             Some(Action::Reject) => self.reject.add(bytes, packets, action),
             None => {}
         }
-        let src = rec.addr(Field::SrcAddr);
-        let dst = rec.addr(Field::DstAddr);
-        match (src, dst) {
+        match (f.src, f.dst) {
             (Some(s), Some(d)) => self.pair.add(s, d, bytes, packets, action),
             (Some(s), None) => self.src_only.get(s).add(bytes, packets, action),
             (None, Some(d)) => self.dst_only.get(d).add(bytes, packets, action),
             (None, None) => {}
         }
-        if let Some(port) = rec.uint(Field::DstPort) {
-            self.dstport[port as usize].add(bytes, packets, action);
+        if let Some(port) = f.dstport {
+            self.dstport[usize::from(port)].add(bytes, packets, action);
         }
-        if let Some(eni) = rec.text_of(Field::InterfaceId) {
+        if let Some(eni) = f.interface {
             match self.interface.get_mut(eni) {
                 Some(st) => st.add(bytes, packets, action),
                 None => {
@@ -311,8 +314,8 @@ impl Aggregate {
                 }
             }
         }
-        if let Some(proto) = rec.uint(Field::Protocol) {
-            self.protocol[proto as usize].add(bytes, packets, action);
+        if let Some(proto) = f.protocol {
+            self.protocol[usize::from(proto)].add(bytes, packets, action);
         }
     }
 

@@ -15,7 +15,7 @@ use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 
 use super::aggregate::{Aggregate, LineCounts};
-use crate::parse::{Line, LineParser, Malformed, MalformedKind};
+use crate::parse::{Line, LineParser, LogStatus, Malformed, MalformedKind, flow_v2, strip_cr};
 use crate::schema::SharedSchema;
 use crate::source::{self, BufferPool, Chunk, ChunkBody, Framer, InputSpec, SourceError};
 
@@ -233,18 +233,31 @@ impl ChunkHandler for AggregateHandler {
         };
         let schema = &*chunk.schema;
         let agg = &mut self.agg;
+        // Default-format chunks try the fast path first; it declines anything unusual.
+        let v2 = schema.is_default_v2();
         match &chunk.body {
             ChunkBody::Lines(data) => {
                 for_each_line(data, chunk.first_line, |line_no, line| {
                     counts.lines += 1;
+                    if v2 && let Some(flow) = flow_v2(strip_cr(line)) {
+                        counts.records += 1;
+                        match flow.status {
+                            Some(LogStatus::Ok) => counts.ok += 1,
+                            Some(LogStatus::NoData) => counts.nodata += 1,
+                            Some(LogStatus::SkipData) => counts.skipdata += 1,
+                            None => {}
+                        }
+                        agg.add_flow(&flow);
+                        return;
+                    }
                     match parser.parse(schema, line) {
                         Line::Blank => counts.blank += 1,
                         Line::Record(rec) => {
                             counts.records += 1;
                             match rec.log_status() {
-                                Some(crate::parse::LogStatus::Ok) => counts.ok += 1,
-                                Some(crate::parse::LogStatus::NoData) => counts.nodata += 1,
-                                Some(crate::parse::LogStatus::SkipData) => counts.skipdata += 1,
+                                Some(LogStatus::Ok) => counts.ok += 1,
+                                Some(LogStatus::NoData) => counts.nodata += 1,
+                                Some(LogStatus::SkipData) => counts.skipdata += 1,
                                 None => {}
                             }
                             agg.add_record(&rec);

@@ -11,7 +11,11 @@
 //!
 //! Never: decides what a header is (that is `schema`), or aggregates.
 
+mod flow;
+
 use std::net::{IpAddr, Ipv4Addr};
+
+pub use flow::{Flow, flow_v2};
 
 use serde::Deserialize;
 

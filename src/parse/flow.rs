@@ -1,0 +1,277 @@
+//! [`Flow`]: the fields of a record that aggregation reads, and the fast path that decodes a
+//! default-format (v2) line straight into one.
+//!
+//! The fast path takes only the common case: a v2 line with every field present, single
+//! spaces, IPv4 addresses. Anything else (absent fields, IPv6, doubled spaces, errors) returns
+//! `None` and the caller uses [`LineParser`](super::LineParser), which gives the exact reason.
+//! For every line it accepts, the fast path gives the same [`Flow`] as the general parser; a
+//! property test holds it to that.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use super::{Action, LogStatus, Record, action, log_status};
+use crate::schema::Field;
+
+/// The fields of one record that totals and top lists are made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flow<'a> {
+    /// `log-status` (`Some(Ok)` when the format has none).
+    pub status: Option<LogStatus>,
+    /// `start`, Unix seconds.
+    pub start: Option<u64>,
+    /// `end`, Unix seconds.
+    pub end: Option<u64>,
+    /// `bytes`.
+    pub bytes: Option<u64>,
+    /// `packets`.
+    pub packets: Option<u64>,
+    /// `action`.
+    pub action: Option<Action>,
+    /// `srcaddr`.
+    pub src: Option<IpAddr>,
+    /// `dstaddr`.
+    pub dst: Option<IpAddr>,
+    /// `dstport`.
+    pub dstport: Option<u16>,
+    /// `protocol`.
+    pub protocol: Option<u8>,
+    /// `interface-id` as written.
+    pub interface: Option<&'a [u8]>,
+}
+
+impl<'a> Flow<'a> {
+    /// The aggregation fields of a decoded record of any format.
+    #[inline]
+    pub fn from_record(rec: &Record<'a>) -> Flow<'a> {
+        Flow {
+            status: rec.log_status(),
+            start: rec.uint(Field::Start),
+            end: rec.uint(Field::End),
+            bytes: rec.uint(Field::Bytes),
+            packets: rec.uint(Field::Packets),
+            action: rec.action(),
+            src: rec.addr(Field::SrcAddr),
+            dst: rec.addr(Field::DstAddr),
+            // The parser has checked the widths (u16, u8) already.
+            dstport: rec.uint(Field::DstPort).map(|p| p as u16),
+            protocol: rec.uint(Field::Protocol).map(|p| p as u8),
+            interface: rec.text_of(Field::InterfaceId),
+        }
+    }
+}
+
+/// Reads single-space-separated tokens of one line, failing (`None`) on anything unusual.
+struct Cursor<'a> {
+    text: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    /// Consumes the separator after a token: one space, or the end of the line.
+    #[inline(always)]
+    fn separator(&mut self) -> Option<()> {
+        match self.text.get(self.pos) {
+            None => Some(()),
+            Some(b' ') if self.text.get(self.pos + 1).is_some_and(|b| *b != b' ') => {
+                self.pos += 1;
+                Some(())
+            }
+            _ => None,
+        }
+    }
+
+    /// 1 to 19 decimal digits, at most `max`.
+    #[inline(always)]
+    fn uint(&mut self, max: u64) -> Option<u64> {
+        let start = self.pos;
+        let mut v: u64 = 0;
+        while let Some(&b) = self.text.get(self.pos) {
+            let d = b.wrapping_sub(b'0');
+            if d > 9 {
+                break;
+            }
+            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
+            self.pos += 1;
+        }
+        let len = self.pos - start;
+        if len == 0 || len > 19 || v > max {
+            return None;
+        }
+        self.separator()?;
+        Some(v)
+    }
+
+    /// A token without control characters that is not `-`.
+    #[inline(always)]
+    fn text(&mut self) -> Option<&'a [u8]> {
+        let start = self.pos;
+        while let Some(&b) = self.text.get(self.pos) {
+            if b == b' ' {
+                break;
+            }
+            if b < 0x20 || b == 0x7f {
+                return None;
+            }
+            self.pos += 1;
+        }
+        let token = &self.text[start..self.pos];
+        if token.is_empty() || token == b"-" {
+            return None;
+        }
+        self.separator()?;
+        Some(token)
+    }
+
+    /// A dotted-quad IPv4 address (std's rules: no leading zeros).
+    #[inline(always)]
+    fn ipv4(&mut self) -> Option<IpAddr> {
+        let mut bits: u32 = 0;
+        for part in 0..4 {
+            if part > 0 {
+                if self.text.get(self.pos) != Some(&b'.') {
+                    return None;
+                }
+                self.pos += 1;
+            }
+            let start = self.pos;
+            let mut octet: u32 = 0;
+            while let Some(&b) = self.text.get(self.pos) {
+                let d = b.wrapping_sub(b'0');
+                if d > 9 || self.pos - start == 3 {
+                    break;
+                }
+                octet = octet * 10 + u32::from(d);
+                self.pos += 1;
+            }
+            let len = self.pos - start;
+            if len == 0 || octet > 255 || (len > 1 && self.text[start] == b'0') {
+                return None;
+            }
+            bits = (bits << 8) | octet;
+        }
+        self.separator()?;
+        Some(IpAddr::V4(Ipv4Addr::from_bits(bits)))
+    }
+
+    /// The rest of the current token.
+    #[inline(always)]
+    fn word(&mut self) -> Option<&'a [u8]> {
+        let start = self.pos;
+        while self.text.get(self.pos).is_some_and(|b| *b != b' ') {
+            self.pos += 1;
+        }
+        let token = &self.text[start..self.pos];
+        self.separator()?;
+        Some(token)
+    }
+}
+
+/// Decodes a line of the default v2 format with every field present, or returns `None`.
+/// `text` is the line without `\n` and `\r`.
+#[inline]
+pub fn flow_v2(text: &[u8]) -> Option<Flow<'_>> {
+    let mut c = Cursor { text, pos: 0 };
+    c.uint(u64::from(u8::MAX))?; // version
+    c.text()?; // account-id
+    let interface = c.text()?;
+    let src = c.ipv4()?;
+    let dst = c.ipv4()?;
+    c.uint(u64::from(u16::MAX))?; // srcport
+    let dstport = c.uint(u64::from(u16::MAX))? as u16;
+    let protocol = c.uint(u64::from(u8::MAX))? as u8;
+    let packets = c.uint(u64::MAX)?;
+    let bytes = c.uint(u64::MAX)?;
+    let start = c.uint(u64::MAX)?;
+    let end = c.uint(u64::MAX)?;
+    let action = action(c.word()?)?;
+    let status = log_status(c.word()?)?;
+    if c.pos != text.len() {
+        return None;
+    }
+    Some(Flow {
+        status: Some(status),
+        start: Some(start),
+        end: Some(end),
+        bytes: Some(bytes),
+        packets: Some(packets),
+        action: Some(action),
+        src: Some(src),
+        dst: Some(dst),
+        dstport: Some(dstport),
+        protocol: Some(protocol),
+        interface: Some(interface),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{Line, LineParser};
+    use crate::schema::Schema;
+    use proptest::prelude::*;
+
+    const LINE: &[u8] = b"2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK";
+
+    fn general(line: &[u8]) -> Option<Flow<'_>> {
+        // The general parser reuses its buffers: copy the answer out.
+        let schema = Schema::default_v2();
+        let mut p = LineParser::new();
+        match p.parse(&schema, line) {
+            Line::Record(r) => {
+                let f = Flow::from_record(&r);
+                let eni = f.interface.map(|e| {
+                    let at = line
+                        .windows(e.len())
+                        .position(|w| w == e)
+                        .expect("span of line");
+                    &line[at..at + e.len()]
+                });
+                Some(Flow {
+                    interface: eni,
+                    ..f
+                })
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_common_line_takes_the_fast_path() {
+        let fast = flow_v2(LINE).expect("fast path");
+        assert_eq!(Some(fast), general(LINE));
+        assert_eq!(fast.dstport, Some(22));
+    }
+
+    #[test]
+    fn unusual_lines_are_left_to_the_general_parser() {
+        for line in [
+            &b"2 1 eni-1 - - - - - - - 1 2 - NODATA"[..],
+            b"2 1 eni-1 2001:db8::1 10.0.0.1 1 2 6 1 1 1 2 ACCEPT OK",
+            b"2 1 eni-1 10.0.0.1  10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
+            b"2 1 eni-1 10.0.0.01 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
+            b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK ",
+            b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT",
+            b"",
+        ] {
+            assert_eq!(flow_v2(line), None, "{}", String::from_utf8_lossy(line));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn fast_path_agrees_with_the_general_parser(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),
+            digits in proptest::collection::vec(b'0'..=b'9', 0..4),
+        ) {
+            let mut line = LINE.to_vec();
+            for (at, byte) in edits {
+                let i = at.index(line.len());
+                // Bias mutations towards digits, dots and spaces: the interesting cases.
+                line[i] = match byte % 4 { 0 => b'.', 1 => b' ', 2 => digits.first().copied().unwrap_or(b'0'), _ => byte };
+            }
+            if let Some(fast) = flow_v2(&line) {
+                prop_assert_eq!(Some(fast), general(&line), "{}", String::from_utf8_lossy(&line));
+            }
+        }
+    }
+}
