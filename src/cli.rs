@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::core::Metric;
+use crate::filter::{Filter, FilterError};
 use crate::schema::{FormatError, Schema};
 
 /// Exit code when everything was read.
@@ -47,12 +48,22 @@ pub struct InputArgs {
     #[arg(long, value_name = "FMT")]
     pub format: Option<String>,
 
+    /// Keep only records matching EXPR, e.g. 'action=REJECT dstport=22 src=10.0.0.0/8'
+    /// (see README "Filter language").
+    #[arg(long, value_name = "EXPR")]
+    pub filter: Option<String>,
+
     /// Parse threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 }
 
 impl InputArgs {
+    /// The `--filter` expression, parsed (`None` when not given).
+    pub fn filter(&self) -> Result<Option<Filter>, FilterError> {
+        self.filter.as_deref().map(Filter::parse).transpose()
+    }
+
     /// The starting format: `--format` or the default v2.
     pub fn schema(&self) -> Result<Schema, FormatError> {
         match &self.format {

@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod core;
+pub mod filter;
 pub mod names;
 pub mod parse;
 pub mod report;

@@ -10,6 +10,7 @@ use clap::Parser;
 
 use vpctop::cli::{self, Cli, Command, InputArgs, RecordsArgs, ReportArgs};
 use vpctop::core::{Aggregate, IngestConfig, aggregate_inputs, ingest};
+use vpctop::filter::Filter;
 use vpctop::report::{SummaryOptions, json::ReportDoc, records, text};
 use vpctop::source::{InputSpec, SourceError, expand_paths};
 
@@ -18,6 +19,7 @@ fn main() {
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => cli::EXIT_OK,
+        Err(e) if e.is::<Explained>() => cli::EXIT_USAGE,
         Err(e) => {
             eprintln!("vpctop: {e:#}");
             cli::EXIT_USAGE
@@ -40,9 +42,42 @@ fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Expands paths and builds the ingest settings; reports unlistable paths on stderr.
-fn prepare(input: &InputArgs, ordered: bool) -> Result<(Vec<InputSpec>, IngestConfig, bool)> {
+/// Everything a reading command needs, validated.
+struct Prepared {
+    inputs: Vec<InputSpec>,
+    config: IngestConfig,
+    filter: Option<Arc<Filter>>,
+    /// Some path could not be listed (already reported).
+    failed: bool,
+}
+
+/// A usage error already explained on stderr: exit 2 without another message.
+#[derive(Debug)]
+struct Explained;
+
+impl std::fmt::Display for Explained {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("invalid arguments")
+    }
+}
+
+impl std::error::Error for Explained {}
+
+/// Validates the format and filter, expands paths and builds the ingest settings; reports
+/// unlistable paths on stderr.
+fn prepare(input: &InputArgs, ordered: bool) -> Result<Prepared> {
     let schema = input.schema().context("--format")?;
+    let filter = match input.filter() {
+        Ok(f) => f.map(Arc::new),
+        Err(e) => {
+            // Point at the column, like a compiler would.
+            let text = input.filter.as_deref().unwrap_or_default();
+            eprintln!("vpctop: invalid --filter: {e}");
+            eprintln!("  {}", vpctop::sanitize::escape(text.as_bytes()));
+            eprintln!("  {}^", " ".repeat(e.column.saturating_sub(1)));
+            return Err(Explained.into());
+        }
+    };
     let (inputs, errors) = expand_paths(&input.paths);
     for e in &errors {
         eprintln!("vpctop: {e}");
@@ -54,7 +89,12 @@ fn prepare(input: &InputArgs, ordered: bool) -> Result<(Vec<InputSpec>, IngestCo
     if ordered {
         config.readers = 1;
     }
-    Ok((inputs, config, !errors.is_empty()))
+    Ok(Prepared {
+        inputs,
+        config,
+        filter,
+        failed: !errors.is_empty(),
+    })
 }
 
 fn names(inputs: &[InputSpec]) -> Vec<String> {
@@ -76,14 +116,20 @@ fn exit_code(failed: bool) -> i32 {
 }
 
 fn report(args: ReportArgs) -> Result<i32> {
-    let (inputs, config, mut failed) = prepare(&args.input, false)?;
-    let (agg, errors) = aggregate_inputs(&inputs, &config);
+    let Prepared {
+        inputs,
+        config,
+        filter,
+        mut failed,
+    } = prepare(&args.input, false)?;
+    let (agg, errors) = aggregate_inputs(&inputs, &config, filter.clone());
     report_errors(&errors);
     failed |= !errors.is_empty();
     let names = names(&inputs);
     let opts = SummaryOptions {
         top: args.top,
         by: args.by.into(),
+        filter: filter.as_deref(),
     };
     let mut out = io::stdout().lock();
     if args.json {
@@ -97,7 +143,12 @@ fn report(args: ReportArgs) -> Result<i32> {
 }
 
 fn records(args: RecordsArgs) -> Result<i32> {
-    let (inputs, config, mut failed) = prepare(&args.input, true)?;
+    let Prepared {
+        inputs,
+        config,
+        filter,
+        mut failed,
+    } = prepare(&args.input, true)?;
     let names: Arc<[String]> = names(&inputs).into();
     let cancel = AtomicBool::new(false);
     let (tx, rx) = sync_channel(config.workers * 4);
@@ -107,7 +158,12 @@ fn records(args: RecordsArgs) -> Result<i32> {
             records::write_in_order(rx, &mut out, &cancel)
         });
         let outcome = ingest(&inputs, &config, &cancel, || {
-            records::RecordsHandler::new(tx.clone(), Arc::clone(&names), args.include_malformed)
+            records::RecordsHandler::new(
+                tx.clone(),
+                Arc::clone(&names),
+                args.include_malformed,
+                filter.clone(),
+            )
         });
         drop(tx);
         let written = writer

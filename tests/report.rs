@@ -498,3 +498,75 @@ fn directories_stand_for_the_files_below_them() {
     assert_eq!(run.code, 0);
     assert_eq!(doc["records"], 7);
 }
+
+#[test]
+fn filters_select_the_same_records_as_a_reference_predicate() {
+    let mut rng = Rng(0xf117e4);
+    let recs = generate(&mut rng, 20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.log");
+    let body: Vec<String> = recs.iter().map(Rec::line).collect();
+    std::fs::write(&path, body.join("\n")).unwrap();
+    type Pred = fn(&Rec) -> bool;
+    let cases: &[(&str, Pred)] = &[
+        ("action=REJECT dstport=22", |r| {
+            r.status == "OK" && r.action == "REJECT" && r.dstport == 22
+        }),
+        ("src=10.0.0.0/16 or dst=2001:db8::/32", |r| {
+            r.status == "OK"
+                && (canon(&r.src).starts_with("10.0.") || canon(&r.dst).starts_with("2001:db8:"))
+        }),
+        ("not proto=tcp and bytes>=50k", |r| {
+            r.status == "OK" && r.proto != 6 && r.bytes >= 50_000
+        }),
+        ("dstport in (80, 443) duration>5m", |r| {
+            r.status == "OK" && [80, 443].contains(&r.dstport) && r.end - r.start > 300
+        }),
+        ("status!=OK", |r| r.status != "OK"),
+        ("interface=eni-000*", |r| r.eni.starts_with("eni-000")),
+    ];
+    for (filter, pred) in cases {
+        let (doc, run) = {
+            let run = vpctop(&[
+                "report",
+                "--json",
+                "--filter",
+                filter,
+                &path.display().to_string(),
+            ]);
+            (serde_json::from_str::<Value>(&run.stdout).unwrap(), run)
+        };
+        assert_eq!(run.code, 0, "{filter}: {}", run.stderr);
+        assert_balanced(&doc);
+        let want: Vec<&Rec> = recs.iter().filter(|r| pred(r)).collect();
+        assert!(!want.is_empty(), "{filter} selects nothing: a weak case");
+        assert_eq!(doc["filter"]["matched"], want.len() as u64, "{filter}");
+        assert_eq!(
+            doc["records"],
+            recs.len() as u64,
+            "line accounting is about the input"
+        );
+        let ok: Vec<&&Rec> = want.iter().filter(|r| r.status == "OK").collect();
+        assert_eq!(doc["flows"], ok.len() as u64, "{filter}");
+        assert_eq!(
+            doc["bytes"],
+            ok.iter().map(|r| r.bytes).sum::<u64>(),
+            "{filter}"
+        );
+        let (out, _) = records(&[&path], None, &["--filter", filter]);
+        assert_eq!(out.len(), want.len(), "records --filter {filter}");
+    }
+}
+
+#[test]
+fn a_bad_filter_is_a_usage_error_pointing_at_the_column() {
+    let run = vpctop(&["report", "--filter", "dstport=abc", "-"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("expected a port or port range at column 9"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("          ^"), "{}", run.stderr);
+}

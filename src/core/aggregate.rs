@@ -83,6 +83,9 @@ pub struct LineCounts {
     pub blank: u64,
     /// Lines that are none of the above.
     pub malformed: u64,
+    /// Records that passed the filter (all records when there is none). The status counts
+    /// below, and every total and top list, count only these.
+    pub matched: u64,
     /// Records with log-status OK (or no log-status field).
     pub ok: u64,
     /// Records with log-status NODATA.
@@ -99,6 +102,7 @@ impl LineCounts {
         self.headers += o.headers;
         self.blank += o.blank;
         self.malformed += o.malformed;
+        self.matched += o.matched;
         self.ok += o.ok;
         self.nodata += o.nodata;
         self.skipdata += o.skipdata;

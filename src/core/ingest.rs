@@ -15,6 +15,7 @@ use std::sync::mpsc::sync_channel;
 use std::sync::{Arc, Mutex};
 
 use super::aggregate::{Aggregate, LineCounts};
+use crate::filter::Filter;
 use crate::parse::{Line, LineParser, LogStatus, Malformed, MalformedKind, flow_v2, strip_cr};
 use crate::schema::SharedSchema;
 use crate::source::{self, BufferPool, Chunk, ChunkBody, Framer, InputSpec, SourceError};
@@ -216,10 +217,33 @@ pub fn for_each_line(data: &[u8], first_line: u64, mut on_line: impl FnMut(u64, 
     n - first_line
 }
 
-/// Parses chunks and counts them into a worker-local [`Aggregate`].
+/// Parses chunks and counts them into a worker-local [`Aggregate`], keeping only the
+/// records that pass the filter, if there is one.
 #[derive(Debug, Default)]
 pub struct AggregateHandler {
     agg: Aggregate,
+    filter: Option<Arc<Filter>>,
+}
+
+impl AggregateHandler {
+    /// A handler that counts the records passing `filter` (all when `None`).
+    pub fn new(filter: Option<Arc<Filter>>) -> Self {
+        AggregateHandler {
+            agg: Aggregate::new(),
+            filter: filter.filter(|f| !f.is_all()),
+        }
+    }
+}
+
+/// Counts a record that passed the filter by its log-status.
+fn count_status(counts: &mut LineCounts, status: Option<LogStatus>) {
+    counts.matched += 1;
+    match status {
+        Some(LogStatus::Ok) => counts.ok += 1,
+        Some(LogStatus::NoData) => counts.nodata += 1,
+        Some(LogStatus::SkipData) => counts.skipdata += 1,
+        None => {}
+    }
 }
 
 impl ChunkHandler for AggregateHandler {
@@ -235,32 +259,27 @@ impl ChunkHandler for AggregateHandler {
         let agg = &mut self.agg;
         // Default-format chunks try the fast path first; it declines anything unusual.
         let v2 = schema.is_default_v2();
+        let filter = self.filter.as_deref();
         match &chunk.body {
             ChunkBody::Lines(data) => {
                 for_each_line(data, chunk.first_line, |line_no, line| {
                     counts.lines += 1;
                     if v2 && let Some(flow) = flow_v2(strip_cr(line)) {
                         counts.records += 1;
-                        match flow.status {
-                            Some(LogStatus::Ok) => counts.ok += 1,
-                            Some(LogStatus::NoData) => counts.nodata += 1,
-                            Some(LogStatus::SkipData) => counts.skipdata += 1,
-                            None => {}
+                        if filter.is_none_or(|f| f.matches(&flow)) {
+                            count_status(&mut counts, flow.status);
+                            agg.add_flow(&flow);
                         }
-                        agg.add_flow(&flow);
                         return;
                     }
                     match parser.parse(schema, line) {
                         Line::Blank => counts.blank += 1,
                         Line::Record(rec) => {
                             counts.records += 1;
-                            match rec.log_status() {
-                                Some(LogStatus::Ok) => counts.ok += 1,
-                                Some(LogStatus::NoData) => counts.nodata += 1,
-                                Some(LogStatus::SkipData) => counts.skipdata += 1,
-                                None => {}
+                            if filter.is_none_or(|f| f.matches(&rec)) {
+                                count_status(&mut counts, rec.log_status());
+                                agg.add_record(&rec);
                             }
-                            agg.add_record(&rec);
                         }
                         Line::Malformed(m) => {
                             counts.malformed += 1;
@@ -288,13 +307,17 @@ impl ChunkHandler for AggregateHandler {
     }
 }
 
-/// Reads `inputs` on all cores and returns the merged aggregate with any input errors.
+/// Reads `inputs` on all cores, keeping the records that pass `filter`, and returns the
+/// merged aggregate with any input errors.
 pub fn aggregate_inputs(
     inputs: &[InputSpec],
     config: &IngestConfig,
+    filter: Option<Arc<Filter>>,
 ) -> (Aggregate, Vec<(usize, SourceError)>) {
     let cancel = AtomicBool::new(false);
-    let outcome = ingest(inputs, config, &cancel, AggregateHandler::default);
+    let outcome = ingest(inputs, config, &cancel, || {
+        AggregateHandler::new(filter.clone())
+    });
     let mut partials = outcome.outputs.into_iter();
     let mut total = partials.next().unwrap_or_default();
     for p in partials {

@@ -15,6 +15,12 @@ use crate::schema::Field;
 /// The fields of one record that totals and top lists are made of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flow<'a> {
+    /// `version`.
+    pub version: Option<u8>,
+    /// `account-id` as written.
+    pub account: Option<&'a [u8]>,
+    /// `srcport`.
+    pub srcport: Option<u16>,
     /// `log-status` (`Some(Ok)` when the format has none).
     pub status: Option<LogStatus>,
     /// `start`, Unix seconds.
@@ -44,6 +50,9 @@ impl<'a> Flow<'a> {
     #[inline]
     pub fn from_record(rec: &Record<'a>) -> Flow<'a> {
         Flow {
+            version: rec.uint(Field::Version).map(|v| v as u8),
+            account: rec.text_of(Field::AccountId),
+            srcport: rec.uint(Field::SrcPort).map(|p| p as u16),
             status: rec.log_status(),
             start: rec.uint(Field::Start),
             end: rec.uint(Field::End),
@@ -57,6 +66,44 @@ impl<'a> Flow<'a> {
             protocol: rec.uint(Field::Protocol).map(|p| p as u8),
             interface: rec.text_of(Field::InterfaceId),
         }
+    }
+}
+
+/// Answers as a default-format (v2) record would: the v2 fields from the flow, `None` for
+/// every field the v2 format lacks. Use it only on flows of v2 lines.
+impl crate::filter::FieldSource for Flow<'_> {
+    fn uint(&self, field: Field) -> Option<u64> {
+        match field {
+            Field::Version => self.version.map(u64::from),
+            Field::SrcPort => self.srcport.map(u64::from),
+            Field::DstPort => self.dstport.map(u64::from),
+            Field::Protocol => self.protocol.map(u64::from),
+            Field::Packets => self.packets,
+            Field::Bytes => self.bytes,
+            Field::Start => self.start,
+            Field::End => self.end,
+            _ => None,
+        }
+    }
+    fn addr(&self, field: Field) -> Option<IpAddr> {
+        match field {
+            Field::SrcAddr => self.src,
+            Field::DstAddr => self.dst,
+            _ => None,
+        }
+    }
+    fn text(&self, field: Field) -> Option<&[u8]> {
+        match field {
+            Field::AccountId => self.account,
+            Field::InterfaceId => self.interface,
+            _ => None,
+        }
+    }
+    fn action(&self) -> Option<Action> {
+        self.action
+    }
+    fn status(&self) -> Option<LogStatus> {
+        self.status
     }
 }
 
@@ -171,12 +218,12 @@ impl<'a> Cursor<'a> {
 #[inline]
 pub fn flow_v2(text: &[u8]) -> Option<Flow<'_>> {
     let mut c = Cursor { text, pos: 0 };
-    c.uint(u64::from(u8::MAX))?; // version
-    c.text()?; // account-id
+    let version = c.uint(u64::from(u8::MAX))? as u8;
+    let account = c.text()?;
     let interface = c.text()?;
     let src = c.ipv4()?;
     let dst = c.ipv4()?;
-    c.uint(u64::from(u16::MAX))?; // srcport
+    let srcport = c.uint(u64::from(u16::MAX))? as u16;
     let dstport = c.uint(u64::from(u16::MAX))? as u16;
     let protocol = c.uint(u64::from(u8::MAX))? as u8;
     let packets = c.uint(u64::MAX)?;
@@ -189,6 +236,9 @@ pub fn flow_v2(text: &[u8]) -> Option<Flow<'_>> {
         return None;
     }
     Some(Flow {
+        version: Some(version),
+        account: Some(account),
+        srcport: Some(srcport),
         status: Some(status),
         start: Some(start),
         end: Some(end),
@@ -226,8 +276,16 @@ mod tests {
                         .expect("span of line");
                     &line[at..at + e.len()]
                 });
+                let acct = f.account.map(|a| {
+                    let at = line
+                        .windows(a.len())
+                        .position(|w| w == a)
+                        .expect("span of line");
+                    &line[at..at + a.len()]
+                });
                 Some(Flow {
                     interface: eni,
+                    account: acct,
                     ..f
                 })
             }

@@ -34,6 +34,18 @@ pub struct ReportDoc {
     pub top: TopDoc,
     /// The first malformed lines, in input order.
     pub malformed_examples: Vec<ExampleDoc>,
+    /// The `--filter` and how many records passed it (only when one was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filter: Option<FilterDoc>,
+}
+
+/// The filter a report was made with.
+#[derive(Debug, Serialize)]
+pub struct FilterDoc {
+    /// The expression as given.
+    pub expression: String,
+    /// Records that passed it; `status`, totals and top lists count only these.
+    pub matched: u64,
 }
 
 /// Records by log-status.
@@ -151,7 +163,7 @@ fn entries(list: Vec<TopEntry>) -> Vec<EntryDoc> {
 
 impl ReportDoc {
     /// Builds the document; `input_names[i]` names input `i`.
-    pub fn new(agg: &Aggregate, input_names: &[String], opts: SummaryOptions) -> ReportDoc {
+    pub fn new(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>) -> ReportDoc {
         let top = |d: Dimension| entries(agg.top(d, opts.by, opts.top));
         let c = &agg.counts;
         ReportDoc {
@@ -197,6 +209,10 @@ impl ReportDoc {
                     text: e.text.clone(),
                 })
                 .collect(),
+            filter: opts.filter.map(|f| FilterDoc {
+                expression: f.to_string(),
+                matched: c.matched,
+            }),
         }
     }
 }

@@ -9,9 +9,11 @@ pub mod text;
 
 /// Options shared by the text and JSON summaries.
 #[derive(Debug, Clone, Copy)]
-pub struct SummaryOptions {
+pub struct SummaryOptions<'f> {
     /// Entries per top list.
     pub top: usize,
     /// What top lists are sorted by.
     pub by: crate::core::Metric,
+    /// The filter the aggregate was made with, if any (reported with its match count).
+    pub filter: Option<&'f crate::filter::Filter>,
 }

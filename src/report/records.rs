@@ -6,11 +6,13 @@
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use crate::core::aggregate::{Aggregate, LineCounts};
 use crate::core::ingest::{ChunkHandler, for_each_line};
+use crate::filter::Filter;
 use crate::parse::{Line, LineParser, Malformed, MalformedKind, Record, Value};
 use crate::schema::Schema;
 use crate::source::{Chunk, ChunkBody};
@@ -21,8 +23,9 @@ pub type Piece = (u64, Vec<u8>);
 /// Formats the records of each chunk and sends them to the ordered writer.
 pub struct RecordsHandler {
     out: SyncSender<Piece>,
-    input_names: std::sync::Arc<[String]>,
+    input_names: Arc<[String]>,
     include_malformed: bool,
+    filter: Option<Arc<Filter>>,
     tally: Aggregate,
 }
 
@@ -30,15 +33,18 @@ impl RecordsHandler {
     /// A handler sending to `out`; `input_names[i]` is written as `"file"` for input `i`.
     /// With `include_malformed`, malformed lines are written too, as
     /// `{"malformed": REASON, "text": …, "file", "line"}`.
+    /// Only records passing `filter` are written (all when `None`).
     pub fn new(
         out: SyncSender<Piece>,
-        input_names: std::sync::Arc<[String]>,
+        input_names: Arc<[String]>,
         include_malformed: bool,
+        filter: Option<Arc<Filter>>,
     ) -> Self {
         RecordsHandler {
             out,
             input_names,
             include_malformed,
+            filter: filter.filter(|f| !f.is_all()),
             tally: Aggregate::new(),
         }
     }
@@ -75,7 +81,10 @@ impl ChunkHandler for RecordsHandler {
                         Line::Blank => counts.blank += 1,
                         Line::Record(rec) => {
                             counts.records += 1;
-                            write_record(&mut buf, &rec, file, line_no);
+                            if self.filter.as_deref().is_none_or(|f| f.matches(&rec)) {
+                                counts.matched += 1;
+                                write_record(&mut buf, &rec, file, line_no);
+                            }
                         }
                         Line::Malformed(m) => on_malformed(&mut buf, line_no, &m, line),
                     }

@@ -8,7 +8,7 @@ use crate::sanitize::escape;
 use crate::units::{bytes, count, duration, thousands, utc};
 
 /// Renders the summary. `input_names[i]` names input `i`.
-pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions) -> String {
+pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>) -> String {
     let mut out = String::new();
     let c = &agg.counts;
     let by = match opts.by {
@@ -25,6 +25,15 @@ pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions) -> 
         thousands(c.blank),
         thousands(c.malformed)
     );
+    if let Some(f) = opts.filter {
+        let _ = writeln!(
+            out,
+            "filter   {}: {} of {} records match",
+            escape(f.to_string().as_bytes()),
+            thousands(c.matched),
+            thousands(c.records)
+        );
+    }
     let _ = writeln!(
         out,
         "status   OK {}   NODATA {}   SKIPDATA {}",

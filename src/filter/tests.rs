@@ -1,0 +1,257 @@
+use super::*;
+use crate::parse::{Line, LineParser};
+use crate::schema::Schema;
+
+const FORMAT: &str = "version account-id interface-id srcaddr dstaddr srcport dstport protocol \
+    packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags \
+    flow-direction";
+
+/// Does `filter` pass the record on `line` (in [`FORMAT`])?
+fn passes(filter: &str, line: &str) -> bool {
+    let schema = Schema::parse_format(FORMAT).unwrap();
+    let mut p = LineParser::new();
+    let Line::Record(r) = p.parse(&schema, line.as_bytes()) else {
+        panic!("test line does not parse: {line}")
+    };
+    Filter::parse(filter)
+        .unwrap_or_else(|e| panic!("{filter}: {e}"))
+        .matches(&r)
+}
+
+const SSH_REJECT: &str = "2 123456789012 eni-0a1b 203.0.113.9 10.0.1.5 51234 22 6 3 180 100 160 \
+    REJECT OK vpc-01 subnet-07 i-0abc 2 ingress";
+const HTTPS_ACCEPT: &str = "2 123456789012 eni-0c2d 10.0.1.5 52.95.1.1 40000 443 6 1200 \
+    5000000 100 400 ACCEPT OK vpc-01 subnet-07 - 19 egress";
+const NODATA: &str = "2 123456789012 eni-0c2d - - - - - - - 100 160 - NODATA - - - - -";
+const V6: &str = "2 123456789012 eni-0c2d 2001:db8::7 2001:db8:ffff::1 500 53 17 1 80 100 101 \
+    ACCEPT OK vpc-01 subnet-07 i-0abc 0 egress";
+
+#[test]
+fn the_brief_example_with_juxtaposition_as_and() {
+    let f = "action=REJECT dstport=22 src=10.0.0.0/8";
+    assert!(!passes(f, SSH_REJECT), "source is not in 10/8");
+    assert!(passes(
+        "action=REJECT dstport=22 src=203.0.113.0/24",
+        SSH_REJECT
+    ));
+    assert!(passes("action=reject and dstport = 22", SSH_REJECT));
+    assert!(!passes("action=REJECT", HTTPS_ACCEPT));
+}
+
+#[test]
+fn every_field_alias() {
+    let cases: &[(&str, &str, bool)] = &[
+        ("src=203.0.113.9", SSH_REJECT, true),
+        ("dst=10.0.1.0/24", SSH_REJECT, true),
+        ("host=10.0.1.5", SSH_REJECT, true),
+        ("host=10.0.1.5", HTTPS_ACCEPT, true),
+        ("srcport=51234", SSH_REJECT, true),
+        ("dstport=1024-65535", SSH_REJECT, false),
+        ("port=51234", SSH_REJECT, true),
+        ("proto=tcp", SSH_REJECT, true),
+        ("proto=UDP", V6, true),
+        ("proto=17", V6, true),
+        ("action=ACCEPT", HTTPS_ACCEPT, true),
+        ("status=nodata", NODATA, true),
+        ("interface=eni-0a1b", SSH_REJECT, true),
+        ("interface=eni-0*", HTTPS_ACCEPT, true),
+        ("interface=*2d", HTTPS_ACCEPT, true),
+        ("interface=eni-*x", HTTPS_ACCEPT, false),
+        ("account=123456789012", SSH_REJECT, true),
+        ("vpc=vpc-01", SSH_REJECT, true),
+        ("subnet=subnet-07", SSH_REJECT, true),
+        ("instance=i-0abc", SSH_REJECT, true),
+        ("instance=i-0abc", HTTPS_ACCEPT, false),
+        ("bytes>=5M", HTTPS_ACCEPT, true),
+        ("bytes>5M", HTTPS_ACCEPT, false),
+        ("bytes<4.9Mi", HTTPS_ACCEPT, true),
+        ("packets>1k", HTTPS_ACCEPT, true),
+        ("start=100", SSH_REJECT, true),
+        ("end<=160", SSH_REJECT, true),
+        ("duration>=5m", HTTPS_ACCEPT, true),
+        ("duration<1m", SSH_REJECT, false),
+        ("duration=60", SSH_REJECT, true),
+        ("flags=syn", SSH_REJECT, true),
+        ("flags=synack", HTTPS_ACCEPT, true),
+        ("flags=fin", HTTPS_ACCEPT, true),
+        ("flags=2", SSH_REJECT, true),
+        ("direction=egress", HTTPS_ACCEPT, true),
+        ("log-status=OK", SSH_REJECT, true),
+        ("tcp_flags=19", HTTPS_ACCEPT, true),
+        ("${pkt-srcaddr}=1.2.3.4", SSH_REJECT, false),
+        ("src=2001:db8::/32", V6, true),
+        ("dst=2001:db8::/48", V6, false),
+        ("src=10.0.0.0/8", V6, false),
+    ];
+    for (f, line, want) in cases {
+        assert_eq!(passes(f, line), *want, "{f}");
+    }
+}
+
+#[test]
+fn operators_lists_negation_and_grouping() {
+    assert!(passes("dstport in (22, 3389)", SSH_REJECT));
+    assert!(!passes("dstport in (80,443)", SSH_REJECT));
+    assert!(passes("not action=ACCEPT", SSH_REJECT));
+    assert!(passes("action!=ACCEPT", SSH_REJECT));
+    assert!(passes(
+        "(dstport=443 or dstport=22) and not src=10.0.0.0/8",
+        SSH_REJECT
+    ));
+    assert!(
+        passes("dstport=443 or dstport=22 and action=ACCEPT", HTTPS_ACCEPT),
+        "and binds tighter"
+    );
+    assert!(!passes(
+        "dstport=443 or dstport=22 and action=ACCEPT",
+        SSH_REJECT
+    ));
+    assert!(passes("dstport<1024", SSH_REJECT));
+    assert!(passes("dstport>=22 dstport<=22", SSH_REJECT));
+    // `-` is absent: a test on it is false, and != is `not =`.
+    assert!(!passes("dstport=22", NODATA));
+    assert!(passes("dstport!=22", NODATA));
+    assert!(passes("action!=ACCEPT", NODATA));
+    assert!(passes("", NODATA));
+}
+
+#[test]
+fn bare_values_match_the_field_they_fit() {
+    assert!(passes("10.0.1.5", SSH_REJECT));
+    assert!(passes("203.0.113.0/24", SSH_REJECT));
+    assert!(passes("22", SSH_REJECT));
+    assert!(passes("51000-52000", SSH_REJECT));
+    assert!(passes("REJECT", SSH_REJECT));
+    assert!(passes("reject 22", SSH_REJECT));
+    assert!(passes("NODATA", NODATA));
+    assert!(passes("udp", V6));
+    assert!(passes("eni-0a1b", SSH_REJECT));
+    assert!(passes("i-0abc", SSH_REJECT));
+    assert!(passes("vpc-01", SSH_REJECT));
+    assert!(passes("subnet-07", SSH_REJECT));
+    assert!(!passes("443", SSH_REJECT));
+}
+
+fn error(filter: &str) -> String {
+    Filter::parse(filter).unwrap_err().to_string()
+}
+
+#[test]
+fn every_error_names_its_column_and_what_was_expected() {
+    let cases: &[(&str, &str)] = &[
+        ("dstport=abc", "expected a port or port range at column 9"),
+        ("dstport=", "expected a port or port range at column 9"),
+        ("dstport=70000", "expected a port or port range at column 9"),
+        (
+            "src=10.0.0.0/33",
+            "expected an IP address or CIDR block at column 5",
+        ),
+        (
+            "proto=tcpx",
+            "expected a protocol name or number at column 7",
+        ),
+        ("action=DENY", "expected ACCEPT or REJECT at column 8"),
+        ("status=fine", "expected OK, NODATA or SKIPDATA at column 8"),
+        (
+            "bytes>lots",
+            "expected a byte count such as 1500, 10k, 5M or 2Gi at column 7",
+        ),
+        (
+            "packets>1x",
+            "expected a count such as 100 or 10k at column 9",
+        ),
+        (
+            "duration<5y",
+            "expected a duration such as 30s, 5m or 1h at column 10",
+        ),
+        ("start=yesterday", "expected a number at column 7"),
+        (
+            "flags=ece",
+            "expected TCP flags as a number or syn, fin, rst, synack at column 7",
+        ),
+        (
+            "src<10.0.0.1",
+            "`<` does not apply to src (use = or !=) at column 4",
+        ),
+        ("dstport<1-5", "a port range needs = or != at column 9"),
+        ("colour=red", "unknown field `colour`"),
+        ("(dstport=22", "expected `)` to close the `(` at column 1"),
+        ("dstport=22)", "unexpected `)` at column 11"),
+        ("dstport in 22", "expected `(` after `in` at column 12"),
+        (
+            "dstport in (22 80)",
+            "expected `,` or `)` in the list at column 16",
+        ),
+        ("and dstport=22", "expected a test before `and` at column 1"),
+        (
+            "dstport=22 and",
+            "expected a test such as dstport=22 at column 15",
+        ),
+        ("=22", "expected a field name before `=` at column 1"),
+        ("not", "expected a test such as dstport=22 at column 4"),
+        (
+            "hello",
+            "`hello` is not an address, port, action, status, protocol or resource id",
+        ),
+        (
+            "action ! REJECT",
+            "expected `!=` (use `not` to negate) at column 8",
+        ),
+        ("a\u{1b}b", "unexpected control character at column 2"),
+    ];
+    for (f, want) in cases {
+        let got = error(f);
+        assert!(
+            got.starts_with(want) || got.contains(want),
+            "{f}: got {got:?}, want {want:?}"
+        );
+    }
+    // The column is in characters, not bytes.
+    assert_eq!(Filter::parse("src=é").unwrap_err().column, 5);
+}
+
+#[test]
+fn display_keeps_the_text() {
+    let f = Filter::parse("  dstport=22  ").unwrap();
+    assert_eq!(f.to_string(), "dstport=22");
+    assert!(Filter::parse("").unwrap().is_all());
+}
+
+#[test]
+fn a_v2_flow_answers_every_filter_as_its_record_does() {
+    use crate::parse::flow_v2;
+    let lines = [
+        "2 123456789012 eni-0a1b 203.0.113.9 10.0.1.5 51234 22 6 3 180 100 160 REJECT OK",
+        "2 210987654321 eni-0c2d 10.0.1.5 52.95.1.1 40000 443 17 1200 5000000 100 400 ACCEPT OK",
+    ];
+    let filters = [
+        "action=REJECT dstport=22 src=10.0.0.0/8",
+        "host=10.0.1.5",
+        "port=51234",
+        "srcport<50000",
+        "proto=udp",
+        "account=1234*",
+        "interface=eni-0c2d",
+        "bytes>=5M packets>1k",
+        "duration>=5m",
+        "version=2",
+        "vpc=vpc-01",
+        "not vpc=vpc-01",
+        "flags=syn",
+        "status=OK",
+        "22 or 443",
+        "start>=100 end<=160",
+    ];
+    let schema = Schema::default_v2();
+    for line in lines {
+        let flow = flow_v2(line.as_bytes()).expect("fast path");
+        let mut p = LineParser::new();
+        let Line::Record(rec) = p.parse(&schema, line.as_bytes()) else {
+            panic!()
+        };
+        for f in filters {
+            let filter = Filter::parse(f).unwrap();
+            assert_eq!(filter.matches(&flow), filter.matches(&rec), "{f} on {line}");
+        }
+    }
+}
