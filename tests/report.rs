@@ -570,3 +570,80 @@ fn a_bad_filter_is_a_usage_error_pointing_at_the_column() {
     );
     assert!(run.stderr.contains("          ^"), "{}", run.stderr);
 }
+
+#[test]
+fn series_and_histograms_match_a_reference() {
+    let mut rng = Rng(0x5e41e5);
+    let recs = generate(&mut rng, 30_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.log");
+    let body: Vec<String> = recs.iter().map(Rec::line).collect();
+    std::fs::write(&path, body.join("\n")).unwrap();
+    let (doc, run) = report_json(&[&path], None);
+    assert_eq!(run.code, 0);
+    let series = doc["series"].as_array().unwrap();
+    let width = series[0]["width"].as_u64().unwrap();
+    // The span is ~4200 s: the first width that cuts it into at most 720 buckets is 10 s.
+    assert_eq!(width, 10);
+    let mut want: std::collections::BTreeMap<u64, [u64; 4]> = Default::default();
+    for r in recs.iter().filter(|r| r.status == "OK") {
+        let b = want.entry(r.end / width * width).or_default();
+        if r.action == "ACCEPT" {
+            b[0] += 1;
+            b[1] += r.bytes;
+        } else {
+            b[2] += 1;
+            b[3] += r.bytes;
+        }
+    }
+    let got: std::collections::BTreeMap<u64, [u64; 4]> = series
+        .iter()
+        .map(|b| {
+            assert_eq!(b["width"], width);
+            let n = |k: &str| b[k].as_u64().unwrap();
+            (
+                n("start"),
+                [
+                    n("accept_flows"),
+                    n("accept_bytes"),
+                    n("reject_flows"),
+                    n("reject_bytes"),
+                ],
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+
+    let ok: Vec<&Rec> = recs.iter().filter(|r| r.status == "OK").collect();
+    let check = |name: &str, mut values: Vec<u64>| {
+        values.sort_unstable();
+        let h = &doc["histograms"][name];
+        assert_eq!(h["count"], values.len() as u64, "{name}");
+        for (key, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)] {
+            let exact = values[((q * values.len() as f64).ceil() as usize).max(1) - 1];
+            let got = h[key].as_u64().unwrap();
+            // Two significant digits: within 1 % (or 1 for small values).
+            let tolerance = (exact as f64 * 0.01).max(1.0);
+            assert!(
+                got.abs_diff(exact) as f64 <= tolerance,
+                "{name} {key}: {got} vs {exact}"
+            );
+        }
+        let max = *values.last().unwrap();
+        let got = h["max"].as_u64().unwrap();
+        assert!(
+            got.abs_diff(max) as f64 <= (max as f64 * 0.01).max(1.0),
+            "{name} max"
+        );
+    };
+    check("bytes", ok.iter().map(|r| r.bytes).collect());
+    check("packets", ok.iter().map(|r| r.packets).collect());
+    check("duration", ok.iter().map(|r| r.end - r.start).collect());
+    check(
+        "bytes_per_packet",
+        ok.iter()
+            .filter(|r| r.packets > 0)
+            .map(|r| r.bytes / r.packets)
+            .collect(),
+    );
+}

@@ -9,7 +9,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
 
+use super::histograms::FlowHistograms;
 use super::pairs::PairTable;
+use super::series::TimeSeries;
 use crate::parse::{Action, Flow, LogStatus, Malformed, Record};
 use crate::schema::Schema;
 
@@ -222,6 +224,10 @@ pub struct Aggregate {
     pub malformed_reasons: FastMap<&'static str, u64>,
     /// The first malformed lines (at most [`MAX_EXAMPLES`], input order).
     pub examples: Vec<Example>,
+    /// ACCEPT/REJECT per record-time bucket and the port × time heatmap (OK records).
+    pub series: TimeSeries,
+    /// Distributions of flow size and duration (OK records).
+    pub histograms: FlowHistograms,
     /// Records with both addresses; per-address totals are derived from it (one hash lookup
     /// per record instead of three).
     pair: PairTable,
@@ -253,6 +259,8 @@ impl Aggregate {
             last_end: None,
             malformed_reasons: FastMap::default(),
             examples: Vec::new(),
+            series: TimeSeries::default(),
+            histograms: FlowHistograms::default(),
             pair: PairTable::default(),
             src_only: AddrTable::default(),
             dst_only: AddrTable::default(),
@@ -293,6 +301,10 @@ impl Aggregate {
         let bytes = f.bytes.unwrap_or(0);
         let packets = f.packets.unwrap_or(0);
         let action = f.action;
+        if let Some(end) = f.end {
+            self.series.add(end, action, bytes, f.dstport);
+        }
+        self.histograms.add(f.bytes, f.packets, f.start, f.end);
         self.totals.add(bytes, packets, action);
         match action {
             Some(Action::Accept) => self.accept.add(bytes, packets, action),
@@ -377,6 +389,8 @@ impl Aggregate {
         self.examples.sort_by_key(|e| (e.input, e.line));
         self.examples.truncate(MAX_EXAMPLES);
         self.pair.merge(other.pair);
+        self.series.merge(other.series);
+        self.histograms.merge(&other.histograms);
         self.src_only.merge(other.src_only);
         self.dst_only.merge(other.dst_only);
         merge_map(&mut self.interface, other.interface);

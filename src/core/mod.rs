@@ -6,8 +6,10 @@
 //! Never: prints, or reads terminal state; outputs are built from what this module returns.
 
 pub mod aggregate;
+pub mod histograms;
 pub mod ingest;
 pub mod pairs;
+pub mod series;
 
 pub use aggregate::{Aggregate, Dimension, Example, LineCounts, Metric, Stats, TopEntry};
 pub use ingest::{AggregateHandler, ChunkHandler, IngestConfig, aggregate_inputs, ingest};

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use super::SummaryOptions;
+use crate::core::histograms::Percentiles;
 use crate::core::{Aggregate, Dimension, Stats, TopEntry};
 
 /// The whole report document.
@@ -34,9 +35,43 @@ pub struct ReportDoc {
     pub top: TopDoc,
     /// The first malformed lines, in input order.
     pub malformed_examples: Vec<ExampleDoc>,
+    /// ACCEPT/REJECT per record-time bucket (by `end`), oldest first, non-empty buckets only.
+    pub series: Vec<BucketDoc>,
+    /// Percentiles of flow size and duration; `null` where nothing was recorded.
+    pub histograms: HistogramsDoc,
     /// The `--filter` and how many records passed it (only when one was given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<FilterDoc>,
+}
+
+/// One time bucket.
+#[derive(Debug, Serialize)]
+pub struct BucketDoc {
+    /// Bucket start, Unix seconds.
+    pub start: u64,
+    /// Bucket width in seconds (the same for every bucket of a report).
+    pub width: u64,
+    /// ACCEPT records.
+    pub accept_flows: u64,
+    /// Bytes of ACCEPT records.
+    pub accept_bytes: u64,
+    /// REJECT records.
+    pub reject_flows: u64,
+    /// Bytes of REJECT records.
+    pub reject_bytes: u64,
+}
+
+/// Percentiles of each distribution.
+#[derive(Debug, Serialize)]
+pub struct HistogramsDoc {
+    /// Bytes per flow.
+    pub bytes: Option<Percentiles>,
+    /// Packets per flow.
+    pub packets: Option<Percentiles>,
+    /// Flow duration (`end - start`), seconds.
+    pub duration: Option<Percentiles>,
+    /// Bytes per packet.
+    pub bytes_per_packet: Option<Percentiles>,
 }
 
 /// The filter a report was made with.
@@ -209,6 +244,25 @@ impl ReportDoc {
                     text: e.text.clone(),
                 })
                 .collect(),
+            series: agg
+                .series
+                .buckets()
+                .into_iter()
+                .map(|(start, b)| BucketDoc {
+                    start,
+                    width: agg.series.width(),
+                    accept_flows: b.accept_flows,
+                    accept_bytes: b.accept_bytes,
+                    reject_flows: b.reject_flows,
+                    reject_bytes: b.reject_bytes,
+                })
+                .collect(),
+            histograms: HistogramsDoc {
+                bytes: agg.histograms.bytes(),
+                packets: agg.histograms.packets(),
+                duration: agg.histograms.duration(),
+                bytes_per_packet: agg.histograms.bytes_per_packet(),
+            },
             filter: opts.filter.map(|f| FilterDoc {
                 expression: f.to_string(),
                 matched: c.matched,

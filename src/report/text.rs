@@ -77,6 +77,38 @@ pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>)
             let _ = writeln!(out, "time     no record has start/end");
         }
     }
+    let h = &agg.histograms;
+    if let (Some(b), Some(d)) = (h.bytes(), h.duration()) {
+        let _ = writeln!(
+            out,
+            "size     p50 {}  p90 {}  p99 {}  max {} per flow\n\
+             duration p50 {}  p90 {}  p99 {}  max {}",
+            bytes(b.p50),
+            bytes(b.p90),
+            bytes(b.p99),
+            bytes(b.max),
+            duration(d.p50),
+            duration(d.p90),
+            duration(d.p99),
+            duration(d.max)
+        );
+    }
+    let series = agg.series.buckets();
+    if let Some(peak) = series
+        .iter()
+        .max_by_key(|(_, b)| (b.reject_flows, b.accept_flows))
+    {
+        let rejects: u64 = series.iter().map(|(_, b)| b.reject_flows).sum();
+        if rejects > 0 {
+            let _ = writeln!(
+                out,
+                "rejects  peak {} in the {} bucket at {}",
+                thousands(peak.1.reject_flows),
+                duration(agg.series.width()),
+                utc(peak.0)
+            );
+        }
+    }
     for dim in Dimension::ALL {
         let list = agg.top(dim, opts.by, opts.top);
         if list.is_empty() {
