@@ -94,6 +94,9 @@ pub struct LineCounts {
     pub nodata: u64,
     /// Records with log-status SKIPDATA.
     pub skipdata: u64,
+    /// Decoded bytes of the lines counted (newlines included; the skipped rest of an
+    /// over-long line is not).
+    pub bytes: u64,
 }
 
 impl LineCounts {
@@ -108,6 +111,7 @@ impl LineCounts {
         self.ok += o.ok;
         self.nodata += o.nodata;
         self.skipdata += o.skipdata;
+        self.bytes += o.bytes;
     }
 
     /// Whether every line is accounted for.

@@ -233,6 +233,16 @@ impl AggregateHandler {
             filter: filter.filter(|f| !f.is_all()),
         }
     }
+
+    /// The aggregate being filled (to configure it before use).
+    pub fn aggregate_mut(&mut self) -> &mut Aggregate {
+        &mut self.agg
+    }
+
+    /// The filter records must pass, if any.
+    pub fn filter(&self) -> Option<Arc<Filter>> {
+        self.filter.clone()
+    }
 }
 
 /// Counts a record that passed the filter by its log-status.
@@ -262,6 +272,7 @@ impl ChunkHandler for AggregateHandler {
         let filter = self.filter.as_deref();
         match &chunk.body {
             ChunkBody::Lines(data) => {
+                counts.bytes += data.len() as u64;
                 for_each_line(data, chunk.first_line, |line_no, line| {
                     counts.lines += 1;
                     if v2 && let Some(flow) = flow_v2(strip_cr(line)) {
@@ -289,6 +300,7 @@ impl ChunkHandler for AggregateHandler {
                 });
             }
             ChunkBody::Overlong(prefix) => {
+                counts.bytes += prefix.len() as u64;
                 counts.lines += 1;
                 counts.malformed += 1;
                 let m = Malformed {

@@ -8,6 +8,7 @@
 pub mod aggregate;
 pub mod histograms;
 pub mod ingest;
+pub mod live;
 pub mod pairs;
 pub mod series;
 

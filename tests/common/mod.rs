@@ -7,6 +7,8 @@ use std::process::{Command, Output, Stdio};
 
 use serde_json::Value;
 
+pub mod flows;
+
 /// What one run of the binary produced.
 pub struct Run {
     pub code: i32,

@@ -1,0 +1,335 @@
+//! Live aggregation: workers hand partials to one merger, which publishes immutable
+//! [`Snapshot`]s that readers take without ever blocking ingest.
+//!
+//! ```text
+//!  chunks ─▶ N workers (parse, partial Aggregate) ──partial by value──▶ merger (owns the total)
+//!                                   bounded channel: a slow merger slows ingest,        │
+//!                                   never drops a record                                ▼
+//!                                                   ArcSwap<Snapshot> ◀── publish every `cadence`
+//!                                                          │
+//!                                                    readers: load() per frame, no lock
+//! ```
+//!
+//! A snapshot holds what one frame needs, precomputed by the merger: counters, top lists for
+//! every dimension and metric, the ACCEPT/REJECT series, the port heatmap, percentiles, ingest
+//! rates and lag. Readers never see the merger's maps, so nothing is shared mutably.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use arc_swap::ArcSwap;
+
+use super::aggregate::{Aggregate, Dimension, Example, LineCounts, Metric, Stats, TopEntry};
+use super::histograms::Percentiles;
+use super::ingest::{AggregateHandler, ChunkHandler, IngestConfig, ingest};
+use super::series::{Bucket, Cell, TimeSeries};
+use crate::filter::Filter;
+use crate::parse::LineParser;
+use crate::source::{Chunk, InputSpec, SourceError};
+
+/// Entries kept per top list in a snapshot (the dashboard scrolls within these).
+pub const SNAPSHOT_TOP: usize = 100;
+
+/// The metrics, in the order snapshot tables are stored.
+pub const METRICS: [Metric; 3] = [Metric::Bytes, Metric::Packets, Metric::Flows];
+
+/// Ingest speed between two publications.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Rates {
+    /// Lines per second.
+    pub lines_per_sec: f64,
+    /// Decoded bytes per second.
+    pub bytes_per_sec: f64,
+}
+
+/// Percentiles of the four flow distributions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HistogramSummary {
+    /// Bytes per flow.
+    pub bytes: Option<Percentiles>,
+    /// Packets per flow.
+    pub packets: Option<Percentiles>,
+    /// Flow duration, seconds.
+    pub duration: Option<Percentiles>,
+    /// Bytes per packet.
+    pub bytes_per_packet: Option<Percentiles>,
+}
+
+/// Everything one frame needs, immutable once published.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Publication number, from 1; 0 is the empty snapshot before any data.
+    pub seq: u64,
+    /// Line accounting over all inputs.
+    pub counts: LineCounts,
+    /// Line accounting per input.
+    pub per_input: Vec<LineCounts>,
+    /// OK records (matching the filter).
+    pub totals: Stats,
+    /// OK records with ACCEPT.
+    pub accept: Stats,
+    /// OK records with REJECT.
+    pub reject: Stats,
+    /// Least `start` seen.
+    pub first_start: Option<u64>,
+    /// Greatest `end` seen: "now" in record time.
+    pub last_end: Option<u64>,
+    /// Top lists, indexed by `[dimension][metric]` in [`Dimension::ALL`] / [`METRICS`] order.
+    top: Vec<Vec<TopEntry>>,
+    /// Distinct keys per dimension, [`Dimension::ALL`] order.
+    pub distinct: [usize; 6],
+    /// ACCEPT/REJECT per bucket, oldest first.
+    pub series: Vec<(u64, Bucket)>,
+    /// Width of the series buckets, seconds.
+    pub series_width: u64,
+    /// Port × bucket heatmap cells `(bucket start, port row, cell)`.
+    pub heat: Vec<(u64, u16, Cell)>,
+    /// Flow size and duration percentiles.
+    pub histograms: HistogramSummary,
+    /// Ingest speed since the previous publication.
+    pub rates: Rates,
+    /// Wall clock minus the newest record `end`, seconds (negative clocks read as 0).
+    pub lag_secs: Option<u64>,
+    /// The first malformed lines, in input order.
+    pub malformed_examples: Vec<Example>,
+    /// Whether ingest has finished (every input read to its end).
+    pub complete: bool,
+}
+
+impl Snapshot {
+    /// The top list of `dim` by `metric` (at most [`SNAPSHOT_TOP`] entries).
+    pub fn top(&self, dim: Dimension, metric: Metric) -> &[TopEntry] {
+        let d = Dimension::ALL.iter().position(|x| *x == dim).unwrap_or(0);
+        let m = METRICS.iter().position(|x| *x == metric).unwrap_or(0);
+        self.top
+            .get(d * METRICS.len() + m)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Builds a snapshot of `agg` (the merger's running total).
+    pub fn of(agg: &Aggregate, seq: u64, rates: Rates, complete: bool) -> Snapshot {
+        let mut top = Vec::with_capacity(Dimension::ALL.len() * METRICS.len());
+        let mut distinct = [0; 6];
+        for (i, dim) in Dimension::ALL.into_iter().enumerate() {
+            distinct[i] = agg.distinct(dim);
+            for metric in METRICS {
+                top.push(agg.top(dim, metric, SNAPSHOT_TOP));
+            }
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let h = &agg.histograms;
+        Snapshot {
+            seq,
+            counts: agg.counts,
+            per_input: agg.per_input.clone(),
+            totals: agg.totals,
+            accept: agg.accept,
+            reject: agg.reject,
+            first_start: agg.first_start,
+            last_end: agg.last_end,
+            top,
+            distinct,
+            series: agg.series.buckets(),
+            series_width: agg.series.width(),
+            heat: agg.series.heat_cells(),
+            histograms: HistogramSummary {
+                bytes: h.bytes(),
+                packets: h.packets(),
+                duration: h.duration(),
+                bytes_per_packet: h.bytes_per_packet(),
+            },
+            rates,
+            lag_secs: agg.last_end.map(|e| now.saturating_sub(e)),
+            malformed_examples: agg.examples.clone(),
+            complete,
+        }
+    }
+}
+
+/// Where the latest snapshot lives. Cheap to clone; readers call [`load`](Self::load).
+#[derive(Debug, Clone)]
+pub struct SnapshotCell {
+    current: Arc<ArcSwap<Snapshot>>,
+}
+
+impl Default for SnapshotCell {
+    fn default() -> Self {
+        SnapshotCell {
+            current: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
+        }
+    }
+}
+
+impl SnapshotCell {
+    /// The latest snapshot. Never blocks; holding it does not block the publisher.
+    pub fn load(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Replaces the latest snapshot.
+    pub fn publish(&self, snapshot: Snapshot) {
+        self.current.store(Arc::new(snapshot));
+    }
+}
+
+/// A worker's handler for live ingest: counts into a partial and hands it to the merger
+/// (by value) at most every half cadence, so the merger's work is bounded by time, not records.
+pub struct LiveHandler {
+    inner: AggregateHandler,
+    out: SyncSender<Aggregate>,
+    every: Duration,
+    last: Instant,
+    heatmap: bool,
+}
+
+impl LiveHandler {
+    fn fresh(filter: Option<Arc<Filter>>, heatmap: bool) -> AggregateHandler {
+        let mut h = AggregateHandler::new(filter);
+        if heatmap {
+            h.aggregate_mut().series = TimeSeries::with_heatmap();
+        }
+        h
+    }
+
+    fn hand_over(&mut self) {
+        let filter = self.inner.filter();
+        let full = std::mem::replace(&mut self.inner, Self::fresh(filter, self.heatmap));
+        let mut partial = full.finish();
+        partial.settle();
+        // The merger is gone only when the run is over; nothing to hand over to then.
+        let _ = self.out.send(partial);
+        self.last = Instant::now();
+    }
+}
+
+impl ChunkHandler for LiveHandler {
+    type Output = ();
+
+    fn handle(&mut self, chunk: &Chunk, parser: &mut LineParser) {
+        self.inner.handle(chunk, parser);
+        if self.last.elapsed() >= self.every {
+            self.hand_over();
+        }
+    }
+
+    fn finish(mut self) {
+        self.hand_over();
+    }
+}
+
+/// How a live run publishes.
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    /// Least time between two publications.
+    pub cadence: Duration,
+    /// Keep only records passing this filter.
+    pub filter: Option<Arc<Filter>>,
+    /// Keep the port × time heatmap.
+    pub heatmap: bool,
+}
+
+impl Default for LiveOptions {
+    fn default() -> Self {
+        LiveOptions {
+            cadence: Duration::from_millis(100),
+            filter: None,
+            heatmap: true,
+        }
+    }
+}
+
+/// What a finished live run leaves.
+#[derive(Debug)]
+pub struct LiveOutcome {
+    /// The merged total (what the last snapshot was made of).
+    pub total: Aggregate,
+    /// Inputs that could not be read (to the end).
+    pub errors: Vec<(usize, SourceError)>,
+    /// Time each publication took the merger (building plus storing the snapshot).
+    pub publish_times: Vec<Duration>,
+}
+
+/// Reads `inputs` on all cores, publishing snapshots to `cell` at most every
+/// `options.cadence` and once more, complete, at the end.
+pub fn run_live(
+    inputs: &[InputSpec],
+    config: &IngestConfig,
+    options: &LiveOptions,
+    cell: &SnapshotCell,
+    cancel: &AtomicBool,
+) -> LiveOutcome {
+    let (tx, rx) = sync_channel::<Aggregate>(config.workers.max(1) * 2);
+    std::thread::scope(|scope| {
+        let merger = scope.spawn(|| merge_and_publish(rx, options, cell));
+        let outcome = ingest(inputs, config, cancel, || LiveHandler {
+            inner: LiveHandler::fresh(options.filter.clone(), options.heatmap),
+            out: tx.clone(),
+            every: options.cadence / 2,
+            last: Instant::now(),
+            heatmap: options.heatmap,
+        });
+        drop(tx);
+        let (total, publish_times) = merger
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        LiveOutcome {
+            total,
+            errors: outcome.errors,
+            publish_times,
+        }
+    })
+}
+
+/// The merger: folds partials into the total and publishes at the cadence.
+fn merge_and_publish(
+    partials: Receiver<Aggregate>,
+    options: &LiveOptions,
+    cell: &SnapshotCell,
+) -> (Aggregate, Vec<Duration>) {
+    let mut total = Aggregate::new();
+    if options.heatmap {
+        total.series = TimeSeries::with_heatmap();
+    }
+    let mut seq = 0;
+    let mut times = Vec::new();
+    let mut last = Instant::now();
+    let mut last_counts = LineCounts::default();
+    let mut publish = |total: &Aggregate, complete: bool, last: &mut Instant| {
+        let started = Instant::now();
+        let secs = started.duration_since(*last).as_secs_f64().max(1e-6);
+        let rates = Rates {
+            lines_per_sec: (total.counts.lines - last_counts.lines) as f64 / secs,
+            bytes_per_sec: (total.counts.bytes - last_counts.bytes) as f64 / secs,
+        };
+        seq += 1;
+        cell.publish(Snapshot::of(total, seq, rates, complete));
+        times.push(started.elapsed());
+        last_counts = total.counts;
+        *last = started;
+    };
+    for partial in partials {
+        total.merge(partial);
+        if last.elapsed() >= options.cadence {
+            publish(&total, false, &mut last);
+        }
+    }
+    publish(&total, true, &mut last);
+    (total, times)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_cell_holds_an_empty_snapshot() {
+        let cell = SnapshotCell::default();
+        let s = cell.load();
+        assert_eq!(s.seq, 0);
+        assert!(s.top(Dimension::Src, Metric::Bytes).is_empty());
+    }
+}

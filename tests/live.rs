@@ -1,0 +1,181 @@
+//! Live snapshots under concurrency: readers take snapshots in a loop while workers ingest;
+//! every snapshot must be internally consistent, counters must never go back, and the final
+//! snapshot must equal the batch answer for the same input.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use common::flows::{Rec, Rng, generate};
+use vpctop::core::live::{LiveOptions, METRICS, Snapshot, SnapshotCell, run_live};
+use vpctop::core::{Dimension, IngestConfig, aggregate_inputs};
+use vpctop::filter::Filter;
+use vpctop::schema::Schema;
+use vpctop::source::InputSpec;
+
+/// Checks what must hold in any snapshot, whenever it was taken.
+fn assert_consistent(s: &Snapshot) {
+    let c = &s.counts;
+    assert!(
+        c.is_balanced(),
+        "lines unbalanced in snapshot {}: {c:?}",
+        s.seq
+    );
+    assert_eq!(
+        c.ok + c.nodata + c.skipdata,
+        c.matched,
+        "status sums, snapshot {}",
+        s.seq
+    );
+    assert_eq!(s.totals.flows, c.ok, "OK records are the flows");
+    assert_eq!(
+        s.totals.flows,
+        s.accept.flows + s.reject.flows,
+        "every flow has an action"
+    );
+    assert_eq!(
+        s.totals.bytes,
+        s.accept.bytes + s.reject.bytes,
+        "bytes split by action"
+    );
+    let series_accept: u64 = s.series.iter().map(|(_, b)| b.accept_flows).sum();
+    let series_reject_bytes: u64 = s.series.iter().map(|(_, b)| b.reject_bytes).sum();
+    assert_eq!(series_accept, s.accept.flows, "series sums to the totals");
+    assert_eq!(series_reject_bytes, s.reject.bytes);
+    let heat_flows: u64 = s.heat.iter().map(|(_, _, c)| c.flows).sum();
+    assert_eq!(heat_flows, s.totals.flows, "heatmap sums to the totals");
+    for dim in Dimension::ALL {
+        for metric in METRICS {
+            let list = s.top(dim, metric);
+            assert!(
+                list.windows(2)
+                    .all(|w| w[0].stats.metric(metric) >= w[1].stats.metric(metric)),
+                "{dim:?} by {metric:?} not sorted"
+            );
+        }
+    }
+}
+
+fn write_inputs(dir: &std::path::Path, recs: &[Rec], files: usize) -> Vec<InputSpec> {
+    let per = recs.len().div_ceil(files);
+    recs.chunks(per)
+        .enumerate()
+        .map(|(i, part)| {
+            let path = dir.join(format!("part-{i}.log"));
+            let body: Vec<String> = part.iter().map(Rec::line).collect();
+            std::fs::write(&path, body.join("\n") + "\n").unwrap();
+            InputSpec::File(path)
+        })
+        .collect()
+}
+
+#[test]
+fn readers_see_consistent_growing_snapshots_and_the_final_one_equals_the_batch_answer() {
+    let mut rng = Rng(0x11fe);
+    let recs = generate(&mut rng, 120_000);
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = write_inputs(dir.path(), &recs, 3);
+    let mut config = IngestConfig::new(Arc::new(Schema::default_v2()));
+    config.chunk_bytes = 32 * 1024; // many chunks, many hand-overs
+    config.workers = 2;
+    let options = LiveOptions {
+        cadence: Duration::from_millis(2),
+        ..LiveOptions::default()
+    };
+    let cell = SnapshotCell::default();
+    let done = AtomicBool::new(false);
+    let (outcome, seen) = std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                let cell = cell.clone();
+                let done = &done;
+                scope.spawn(move || {
+                    let mut seen = 0u64;
+                    let mut last: Option<Arc<Snapshot>> = None;
+                    let deadline = Instant::now() + Duration::from_secs(60);
+                    loop {
+                        let s = cell.load();
+                        if let Some(prev) = &last {
+                            assert!(s.seq >= prev.seq, "snapshots went back");
+                            assert!(s.counts.lines >= prev.counts.lines, "lines went back");
+                            assert!(s.totals.bytes >= prev.totals.bytes, "bytes went back");
+                        }
+                        if last.as_ref().is_none_or(|p| p.seq != s.seq) {
+                            assert_consistent(&s);
+                            seen += 1;
+                        }
+                        let finished = s.complete;
+                        // Hold the snapshot while the publisher carries on.
+                        last = Some(s);
+                        if finished || done.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        assert!(Instant::now() < deadline, "no complete snapshot in time");
+                    }
+                    seen
+                })
+            })
+            .collect();
+        let cancel = AtomicBool::new(false);
+        let outcome = run_live(&inputs, &config, &options, &cell, &cancel);
+        done.store(true, Ordering::Relaxed);
+        let seen: Vec<u64> = readers.into_iter().map(|r| r.join().unwrap()).collect();
+        (outcome, seen)
+    });
+    assert!(outcome.errors.is_empty());
+    let last = cell.load();
+    assert!(last.complete);
+    assert_consistent(&last);
+    assert!(
+        outcome.publish_times.len() >= 3,
+        "expected several publications, got {}",
+        outcome.publish_times.len()
+    );
+    assert!(seen.iter().all(|n| *n >= 1), "{seen:?}");
+
+    // The final snapshot equals the batch answer.
+    let (batch, errors) = aggregate_inputs(&inputs, &config, None);
+    assert!(errors.is_empty());
+    assert_eq!(last.counts.records, recs.len() as u64);
+    assert_eq!(last.counts.lines, batch.counts.lines);
+    assert_eq!(last.counts.bytes, batch.counts.bytes);
+    assert_eq!(last.totals, batch.totals);
+    assert_eq!(last.series, batch.series.buckets());
+    for dim in Dimension::ALL {
+        for metric in METRICS {
+            assert_eq!(
+                last.top(dim, metric),
+                batch.top(dim, metric, 100).as_slice(),
+                "{dim:?} by {metric:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_filtered_live_run_counts_only_matching_records() {
+    let mut rng = Rng(0xf11);
+    let recs = generate(&mut rng, 20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = write_inputs(dir.path(), &recs, 1);
+    let config = IngestConfig::new(Arc::new(Schema::default_v2()));
+    let filter = Arc::new(Filter::parse("action=REJECT dstport in (22, 3306)").unwrap());
+    let options = LiveOptions {
+        filter: Some(filter),
+        ..LiveOptions::default()
+    };
+    let cell = SnapshotCell::default();
+    let outcome = run_live(&inputs, &config, &options, &cell, &AtomicBool::new(false));
+    assert!(outcome.errors.is_empty());
+    let s = cell.load();
+    let want = recs
+        .iter()
+        .filter(|r| r.status == "OK" && r.action == "REJECT" && [22, 3306].contains(&r.dstport))
+        .count() as u64;
+    assert!(want > 0);
+    assert_eq!(s.totals.flows, want);
+    assert_eq!(s.accept.flows, 0);
+    assert_eq!(s.counts.records, recs.len() as u64);
+}
