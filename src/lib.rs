@@ -20,4 +20,5 @@ pub mod report;
 pub mod sanitize;
 pub mod schema;
 pub mod source;
+pub mod store;
 pub mod units;

@@ -16,9 +16,12 @@ use std::sync::{Arc, Mutex};
 
 use super::aggregate::{Aggregate, LineCounts};
 use crate::filter::Filter;
-use crate::parse::{Line, LineParser, LogStatus, Malformed, MalformedKind, flow_v2, strip_cr};
+use crate::parse::{
+    Flow, Line, LineParser, LogStatus, Malformed, MalformedKind, flow_v2, strip_cr,
+};
 use crate::schema::SharedSchema;
 use crate::source::{self, BufferPool, Chunk, ChunkBody, Framer, InputSpec, SourceError};
+use crate::store::{Position, StoreWriter};
 
 /// How a batch run is laid out.
 #[derive(Debug, Clone)]
@@ -223,6 +226,7 @@ pub fn for_each_line(data: &[u8], first_line: u64, mut on_line: impl FnMut(u64, 
 pub struct AggregateHandler {
     agg: Aggregate,
     filter: Option<Arc<Filter>>,
+    store: Option<StoreWriter>,
 }
 
 impl AggregateHandler {
@@ -231,7 +235,19 @@ impl AggregateHandler {
         AggregateHandler {
             agg: Aggregate::new(),
             filter: filter.filter(|f| !f.is_all()),
+            store: None,
         }
+    }
+
+    /// Also retains every record (filtered or not) in `store`.
+    pub fn retaining(mut self, store: StoreWriter) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Takes the store writer out (to hand it to a fresh handler).
+    pub fn take_store(&mut self) -> Option<StoreWriter> {
+        self.store.take()
     }
 
     /// The aggregate being filled (to configure it before use).
@@ -270,12 +286,22 @@ impl ChunkHandler for AggregateHandler {
         // Default-format chunks try the fast path first; it declines anything unusual.
         let v2 = schema.is_default_v2();
         let filter = self.filter.as_deref();
+        let mut store = self.store.as_mut();
+        let input = chunk.input;
         match &chunk.body {
             ChunkBody::Lines(data) => {
                 counts.bytes += data.len() as u64;
+                let base = data.as_ptr() as usize;
+                let position = |line: &[u8]| Position {
+                    input,
+                    offset: chunk.first_offset + (line.as_ptr() as usize - base) as u64,
+                };
                 for_each_line(data, chunk.first_line, |line_no, line| {
                     counts.lines += 1;
                     if v2 && let Some(flow) = flow_v2(strip_cr(line)) {
+                        if let Some(w) = store.as_mut() {
+                            w.push(&flow, None, position(line));
+                        }
                         counts.records += 1;
                         if filter.is_none_or(|f| f.matches(&flow)) {
                             count_status(&mut counts, flow.status);
@@ -287,6 +313,9 @@ impl ChunkHandler for AggregateHandler {
                         Line::Blank => counts.blank += 1,
                         Line::Record(rec) => {
                             counts.records += 1;
+                            if let Some(w) = store.as_mut() {
+                                w.push(&Flow::from_record(&rec), Some(&rec), position(line));
+                            }
                             if filter.is_none_or(|f| f.matches(&rec)) {
                                 count_status(&mut counts, rec.log_status());
                                 agg.add_record(&rec);
@@ -314,6 +343,9 @@ impl ChunkHandler for AggregateHandler {
     }
 
     fn finish(mut self) -> Aggregate {
+        if let Some(w) = self.store.as_mut() {
+            w.flush();
+        }
         self.agg.settle();
         self.agg
     }

@@ -28,6 +28,7 @@ use super::series::{Bucket, Cell, TimeSeries};
 use crate::filter::Filter;
 use crate::parse::LineParser;
 use crate::source::{Chunk, InputSpec, SourceError};
+use crate::store::{Store, StoreWriter};
 
 /// Entries kept per top list in a snapshot (the dashboard scrolls within these).
 pub const SNAPSHOT_TOP: usize = 100;
@@ -197,7 +198,14 @@ impl LiveHandler {
 
     fn hand_over(&mut self) {
         let filter = self.inner.filter();
-        let full = std::mem::replace(&mut self.inner, Self::fresh(filter, self.heatmap));
+        let store = self.inner.take_store();
+        let mut fresh = Self::fresh(filter, self.heatmap);
+        if let Some(mut w) = store {
+            // Seal what this worker holds at least every second, so queries keep up.
+            w.flush_if_older(Duration::from_secs(1));
+            fresh = fresh.retaining(w);
+        }
+        let full = std::mem::replace(&mut self.inner, fresh);
         let mut partial = full.finish();
         partial.settle();
         // The merger is gone only when the run is over; nothing to hand over to then.
@@ -217,6 +225,9 @@ impl ChunkHandler for LiveHandler {
     }
 
     fn finish(mut self) {
+        if let Some(mut w) = self.inner.take_store() {
+            w.flush();
+        }
         self.hand_over();
     }
 }
@@ -230,6 +241,8 @@ pub struct LiveOptions {
     pub filter: Option<Arc<Filter>>,
     /// Keep the port × time heatmap.
     pub heatmap: bool,
+    /// Retain every record here for queries and drill-down.
+    pub store: Option<Arc<Store>>,
 }
 
 impl Default for LiveOptions {
@@ -238,6 +251,7 @@ impl Default for LiveOptions {
             cadence: Duration::from_millis(100),
             filter: None,
             heatmap: true,
+            store: None,
         }
     }
 }
@@ -266,7 +280,13 @@ pub fn run_live(
     std::thread::scope(|scope| {
         let merger = scope.spawn(|| merge_and_publish(rx, options, cell));
         let outcome = ingest(inputs, config, cancel, || LiveHandler {
-            inner: LiveHandler::fresh(options.filter.clone(), options.heatmap),
+            inner: {
+                let h = LiveHandler::fresh(options.filter.clone(), options.heatmap);
+                match &options.store {
+                    Some(store) => h.retaining(StoreWriter::new(Arc::clone(store))),
+                    None => h,
+                }
+            },
             out: tx.clone(),
             every: options.cadence / 2,
             last: Instant::now(),

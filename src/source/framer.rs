@@ -30,6 +30,8 @@ pub struct Chunk {
     pub seq: u64,
     /// 1-based line number of the chunk's first line within its input.
     pub first_line: u64,
+    /// Byte offset of the chunk's first line within its (decoded) input.
+    pub first_offset: u64,
     /// The format of every line in the chunk.
     pub schema: SharedSchema,
     /// Header lines the framer consumed right before this chunk (counted, never parsed).
@@ -77,6 +79,8 @@ pub struct Framer<'p, E: FnMut(Chunk)> {
     input: u32,
     schema: SharedSchema,
     next_line: u64,
+    /// Decoded bytes of the input already emitted or consumed as headers.
+    consumed: u64,
     headers_pending: u64,
     chunk_bytes: usize,
     pool: &'p BufferPool,
@@ -99,6 +103,7 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
             input,
             schema,
             next_line: 1,
+            consumed: 0,
             headers_pending: 0,
             chunk_bytes: chunk_bytes.max(1),
             pool,
@@ -181,18 +186,22 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
     ) -> io::Result<(Vec<u8>, bool, u64)> {
         let mut prefix = self.pool.take();
         prefix.extend_from_slice(&buf[..OVERLONG_PREFIX_BYTES.min(buf.len())]);
-        self.send(ChunkBody::Overlong(prefix), 1);
+        let offset = self.consumed;
+        self.send(ChunkBody::Overlong(prefix), 1, offset);
+        self.consumed += buf.len() as u64;
         let mut read_total = 0u64;
         loop {
             buf.clear();
             let n = fill(reader, &mut buf, self.chunk_bytes)?;
             read_total += n as u64;
             if let Some(nl) = memchr::memchr(b'\n', &buf) {
+                self.consumed += nl as u64 + 1;
                 let mut rest = self.pool.take();
                 rest.extend_from_slice(&buf[nl + 1..]);
                 self.pool.give(buf);
                 return Ok((rest, n < self.chunk_bytes, read_total));
             }
+            self.consumed += n as u64;
             if n < self.chunk_bytes {
                 buf.clear();
                 return Ok((buf, true, read_total));
@@ -204,6 +213,7 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
     /// line without `\n` is complete.
     fn emit_lines(&mut self, data: Vec<u8>, at_eof: bool) {
         debug_assert!(at_eof || data.is_empty() || data.last() == Some(&b'\n'));
+        let base = self.consumed;
         let mut line_start = 0;
         let mut run_start = 0;
         let mut run_lines: u64 = 0;
@@ -222,7 +232,7 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
                 if run_lines > 0 {
                     let mut part = self.pool.take();
                     part.extend_from_slice(&data[run_start..line_start]);
-                    self.send(ChunkBody::Lines(part), run_lines);
+                    self.send(ChunkBody::Lines(part), run_lines, base + run_start as u64);
                 }
                 self.headers_pending += 1;
                 self.next_line += 1;
@@ -238,15 +248,16 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
             run_lines += 1;
             line_start = line_end + 1;
         }
+        self.consumed += data.len() as u64;
         if run_lines == 0 {
             self.pool.give(data);
         } else if !split_any {
-            self.send(ChunkBody::Lines(data), run_lines);
+            self.send(ChunkBody::Lines(data), run_lines, base);
         } else {
             let mut part = self.pool.take();
             part.extend_from_slice(&data[run_start..]);
             self.pool.give(data);
-            self.send(ChunkBody::Lines(part), run_lines);
+            self.send(ChunkBody::Lines(part), run_lines, base + run_start as u64);
         }
     }
 
@@ -254,15 +265,16 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
     fn flush_headers(&mut self) {
         if self.headers_pending > 0 {
             let empty = self.pool.take();
-            self.send(ChunkBody::Lines(empty), 0);
+            self.send(ChunkBody::Lines(empty), 0, self.consumed);
         }
     }
 
-    fn send(&mut self, body: ChunkBody, lines: u64) {
+    fn send(&mut self, body: ChunkBody, lines: u64, offset: u64) {
         let chunk = Chunk {
             input: self.input,
             seq: *self.seq,
             first_line: self.next_line,
+            first_offset: offset,
             schema: Arc::clone(&self.schema),
             headers_before: std::mem::take(&mut self.headers_pending),
             body,
@@ -342,6 +354,21 @@ mod tests {
                 .map(|(i, s)| (i as u64 + 1, s.to_string()))
                 .collect();
             assert_eq!(got, want, "chunk size {size}");
+        }
+    }
+
+    #[test]
+    fn chunk_offsets_point_at_their_first_line() {
+        let data = b"a 1\nversion srcaddr\nb 2\nc 3\n";
+        for size in [1, 4, 64] {
+            for c in frame(data, size) {
+                if let ChunkBody::Lines(d) = &c.body
+                    && !d.is_empty()
+                {
+                    let at = c.first_offset as usize;
+                    assert_eq!(&data[at..at + d.len()], &d[..], "chunk size {size}");
+                }
+            }
         }
     }
 

@@ -1,0 +1,290 @@
+//! Questions asked of the retained records: filtered re-aggregation, and the drill-down from a
+//! key to its conversations and raw records. Segments are scanned in parallel, each thread
+//! into its own partial, merged at the end (the same shape as ingest).
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::{Position, Row, Segment, StoreState};
+use crate::core::aggregate::{Aggregate, FastMap, Stats};
+use crate::core::{Dimension, Metric, TopEntry};
+use crate::filter::Filter;
+use crate::parse::Flow;
+
+/// Filter + time window + grouping.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Records must pass this filter.
+    pub filter: Option<Arc<Filter>>,
+    /// Records must have `end` within this inclusive range.
+    pub window: Option<(u64, u64)>,
+    /// What to group the top list by.
+    pub group_by: Dimension,
+    /// What to sort it by.
+    pub metric: Metric,
+    /// How many entries.
+    pub limit: usize,
+}
+
+/// What a query found.
+#[derive(Debug)]
+pub struct QueryResult {
+    /// Everything the matching records add up to (totals, every top list, series).
+    pub aggregate: Aggregate,
+    /// The asked-for top list.
+    pub top: Vec<TopEntry>,
+    /// Records looked at (segments outside the window are skipped whole).
+    pub scanned: u64,
+    /// Records that matched.
+    pub matched: u64,
+}
+
+fn in_window(flow_end: Option<u64>, window: Option<(u64, u64)>) -> bool {
+    match window {
+        None => true,
+        Some((lo, hi)) => flow_end.is_some_and(|e| lo <= e && e <= hi),
+    }
+}
+
+fn segment_overlaps(seg: &Segment, window: Option<(u64, u64)>) -> bool {
+    match (window, seg.end_range()) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some((lo, hi)), Some((a, b))) => a <= hi && lo <= b,
+    }
+}
+
+/// Runs `f` on every segment that may hold records in `window`, on `threads` threads, each
+/// with its own accumulator from `init`; returns the accumulators.
+fn scan<A: Send>(
+    state: &StoreState,
+    window: Option<(u64, u64)>,
+    threads: usize,
+    init: impl Fn() -> A + Sync,
+    f: impl Fn(&mut A, &Segment) + Sync,
+) -> Vec<A> {
+    let next = AtomicUsize::new(0);
+    let segments = &state.segments;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads.max(1))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut acc = init();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(seg) = segments.get(i) else { break };
+                        if segment_overlaps(seg, window) {
+                            f(&mut acc, seg);
+                        }
+                    }
+                    acc
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// Re-aggregates the retained records that pass the query's filter and window.
+pub fn aggregate(state: &StoreState, q: &Query, threads: usize) -> QueryResult {
+    let filter = q.filter.as_deref().filter(|f| !f.is_all());
+    let parts = scan(
+        state,
+        q.window,
+        threads,
+        || (Aggregate::new(), 0u64, 0u64),
+        |(agg, scanned, matched), seg| {
+            *scanned += seg.len() as u64;
+            for i in 0..seg.len() {
+                let row = seg.row(i);
+                if filter.is_some_and(|f| !f.matches(&row)) {
+                    continue;
+                }
+                let flow = row.flow();
+                if !in_window(flow.end, q.window) {
+                    continue;
+                }
+                *matched += 1;
+                agg.add_flow(&flow);
+            }
+        },
+    );
+    let mut total = Aggregate::new();
+    let (mut scanned, mut matched) = (0, 0);
+    for (mut agg, s, m) in parts {
+        agg.settle();
+        total.merge(agg);
+        scanned += s;
+        matched += m;
+    }
+    total.settle();
+    QueryResult {
+        top: total.top(q.group_by, q.metric, q.limit),
+        aggregate: total,
+        scanned,
+        matched,
+    }
+}
+
+/// One conversation of a drilled-into key: the other side, the destination port and the
+/// protocol, with their totals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversation {
+    /// The other address (for a host key), or the source address (for other keys).
+    pub peer: Option<IpAddr>,
+    /// Destination port.
+    pub dstport: Option<u16>,
+    /// Protocol number.
+    pub protocol: Option<u8>,
+    /// Totals (OK records).
+    pub stats: Stats,
+}
+
+/// The conversations of the records passing `key` (e.g. `host=10.0.0.5`, `dstport=22`):
+/// grouped by peer, destination port and protocol, largest `metric` first.
+pub fn conversations(
+    state: &StoreState,
+    key: &Filter,
+    host: Option<IpAddr>,
+    metric: Metric,
+    threads: usize,
+) -> Vec<Conversation> {
+    type Key = (Option<IpAddr>, Option<u16>, Option<u8>);
+    let parts = scan(
+        state,
+        None,
+        threads,
+        FastMap::<Key, Stats>::default,
+        |acc, seg| {
+            for i in 0..seg.len() {
+                let row = seg.row(i);
+                if !key.matches(&row) {
+                    continue;
+                }
+                let f = row.flow();
+                if f.status != Some(crate::parse::LogStatus::Ok) {
+                    continue;
+                }
+                let peer = match host {
+                    Some(h) if f.src == Some(h) => f.dst,
+                    _ => f.src,
+                };
+                acc.entry((peer, f.dstport, f.protocol)).or_default().add(
+                    f.bytes.unwrap_or(0),
+                    f.packets.unwrap_or(0),
+                    f.action,
+                );
+            }
+        },
+    );
+    let mut all: FastMap<Key, Stats> = FastMap::default();
+    for part in parts {
+        for (k, v) in part {
+            all.entry(k).or_default().merge(&v);
+        }
+    }
+    let mut v: Vec<Conversation> = all
+        .into_iter()
+        .map(|((peer, dstport, protocol), stats)| Conversation {
+            peer,
+            dstport,
+            protocol,
+            stats,
+        })
+        .collect();
+    v.sort_by(|a, b| {
+        b.stats
+            .metric(metric)
+            .cmp(&a.stats.metric(metric))
+            .then_with(|| (a.peer, a.dstport, a.protocol).cmp(&(b.peer, b.dstport, b.protocol)))
+    });
+    v
+}
+
+/// A retained record with its position: what the inspector lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    /// Where its line is.
+    pub position: Position,
+    /// `end` (for ordering).
+    pub end: Option<u64>,
+    /// The aggregation fields, owned.
+    pub src: Option<IpAddr>,
+    /// Destination address.
+    pub dst: Option<IpAddr>,
+    /// Source port.
+    pub srcport: Option<u16>,
+    /// Destination port.
+    pub dstport: Option<u16>,
+    /// Protocol.
+    pub protocol: Option<u8>,
+    /// Bytes.
+    pub bytes: Option<u64>,
+    /// Packets.
+    pub packets: Option<u64>,
+    /// Action.
+    pub action: Option<crate::parse::Action>,
+    /// Start.
+    pub start: Option<u64>,
+}
+
+impl StoredRecord {
+    fn of(row: &Row<'_>, f: &Flow<'_>) -> StoredRecord {
+        StoredRecord {
+            position: row.position(),
+            end: f.end,
+            src: f.src,
+            dst: f.dst,
+            srcport: f.srcport,
+            dstport: f.dstport,
+            protocol: f.protocol,
+            bytes: f.bytes,
+            packets: f.packets,
+            action: f.action,
+            start: f.start,
+        }
+    }
+}
+
+/// The records passing `key`, newest `end` first (ties: latest position first), skipping
+/// `offset` and returning at most `limit`: one page of the inspector's list.
+pub fn records(
+    state: &StoreState,
+    key: &Filter,
+    offset: usize,
+    limit: usize,
+    threads: usize,
+) -> Vec<StoredRecord> {
+    let keep = offset + limit;
+    let order = |r: &StoredRecord| {
+        (
+            std::cmp::Reverse(r.end),
+            std::cmp::Reverse((r.position.input, r.position.offset)),
+        )
+    };
+    let parts = scan(
+        state,
+        None,
+        threads,
+        Vec::new,
+        |acc: &mut Vec<StoredRecord>, seg| {
+            for i in 0..seg.len() {
+                let row = seg.row(i);
+                if key.matches(&row) {
+                    acc.push(StoredRecord::of(&row, &row.flow()));
+                    if acc.len() >= keep * 2 + 1024 {
+                        acc.sort_by_key(order);
+                        acc.truncate(keep);
+                    }
+                }
+            }
+        },
+    );
+    let mut all: Vec<StoredRecord> = parts.into_iter().flatten().collect();
+    all.sort_by_key(order);
+    all.into_iter().skip(offset).take(limit).collect()
+}

@@ -1,0 +1,500 @@
+//! One sealed, immutable block of retained records, stored column by column.
+//!
+//! Per record (default format): source and destination address (IPv4 inline as `u32`, IPv6
+//! as an index into the segment's IPv6 table), ports, protocol, action and status packed in a
+//! byte, version, interface and account as indexes into per-segment dictionaries, packets,
+//! bytes, start, end, a presence bitmap for `-` values, and the source position (input,
+//! byte offset). About 60 bytes, dictionaries included. Fields beyond v2 go to side columns
+//! (dictionary-encoded text) that exist only when the format has them.
+
+use std::net::{IpAddr, Ipv6Addr};
+
+use crate::core::aggregate::FastMap;
+use crate::filter::FieldSource;
+use crate::parse::{Action, Flow, LogStatus, Record, Value};
+use crate::schema::{Column, Field};
+
+/// Records per sealed segment.
+pub const SEGMENT_RECORDS: usize = 1 << 16;
+
+// Presence bits: a set bit means the value is there (not `-`, and in the format).
+const P_SRC: u16 = 1 << 0;
+const P_DST: u16 = 1 << 1;
+const P_SRCPORT: u16 = 1 << 2;
+const P_DSTPORT: u16 = 1 << 3;
+const P_PROTO: u16 = 1 << 4;
+const P_PACKETS: u16 = 1 << 5;
+const P_BYTES: u16 = 1 << 6;
+const P_START: u16 = 1 << 7;
+const P_END: u16 = 1 << 8;
+const P_ENI: u16 = 1 << 9;
+const P_ACCOUNT: u16 = 1 << 10;
+const P_VERSION: u16 = 1 << 11;
+/// The address column holds an index into the IPv6 table, not an IPv4 address.
+const V6_SRC: u16 = 1 << 12;
+const V6_DST: u16 = 1 << 13;
+
+/// Where a record came from: input number and byte offset of its line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Index of the input.
+    pub input: u32,
+    /// Byte offset of the line in the decoded input.
+    pub offset: u64,
+}
+
+impl Position {
+    fn pack(self) -> u64 {
+        (u64::from(self.input.min(0xffff)) << 48) | (self.offset & ((1 << 48) - 1))
+    }
+
+    fn unpack(v: u64) -> Position {
+        Position {
+            input: (v >> 48) as u32,
+            offset: v & ((1 << 48) - 1),
+        }
+    }
+}
+
+/// Text values of one segment, each stored once.
+#[derive(Debug, Clone, Default)]
+struct Dict {
+    values: Vec<Box<[u8]>>,
+    index: FastMap<Box<[u8]>, u32>,
+}
+
+impl Dict {
+    fn id(&mut self, v: &[u8]) -> u32 {
+        if let Some(id) = self.index.get(v) {
+            return *id;
+        }
+        let id = self.values.len() as u32;
+        self.values.push(v.into());
+        self.index.insert(v.into(), id);
+        id
+    }
+
+    /// Memory held: each value once (plus its pointer), and the lookup index while the
+    /// segment is being built.
+    fn bytes(&self) -> usize {
+        let values: usize = self.values.iter().map(|v| v.len() + 16).sum();
+        let index: usize = self.index.keys().map(|k| k.len() + 16 + 4 + 1).sum();
+        values + index
+    }
+
+    /// Drops the lookup index: a sealed segment only reads values by id.
+    fn seal(&mut self) {
+        self.index = FastMap::default();
+        self.values.shrink_to_fit();
+    }
+}
+
+/// A side column: one text-encoded field beyond the v2 core, dictionary-encoded.
+#[derive(Debug, Clone)]
+struct Side {
+    field: Field,
+    /// Dictionary id + 1, 0 for absent.
+    ids: Vec<u32>,
+    dict: Dict,
+}
+
+/// Columns being filled; sealed into a [`Segment`].
+#[derive(Debug, Default)]
+pub struct SegmentBuilder {
+    seg: Segment,
+    v6_index: FastMap<u128, u32>,
+}
+
+/// A sealed block of records.
+#[derive(Debug, Default, Clone)]
+pub struct Segment {
+    src: Vec<u32>,
+    dst: Vec<u32>,
+    srcport: Vec<u16>,
+    dstport: Vec<u16>,
+    proto: Vec<u8>,
+    /// action (bits 0–1: 0 none, 1 ACCEPT, 2 REJECT) | status (bits 2–3: 0 none, 1 OK,
+    /// 2 NODATA, 3 SKIPDATA).
+    state: Vec<u8>,
+    version: Vec<u8>,
+    /// Dictionary ids: a segment holds at most 65,536 records, so they fit in 16 bits.
+    eni: Vec<u16>,
+    account: Vec<u16>,
+    packets: Vec<u64>,
+    bytes: Vec<u64>,
+    start: Vec<u64>,
+    end: Vec<u64>,
+    presence: Vec<u16>,
+    position: Vec<u64>,
+    v6: Vec<Ipv6Addr>,
+    enis: Dict,
+    accounts: Dict,
+    side: Vec<Side>,
+    /// Least and greatest `end`, once a record has one.
+    ends: Option<(u64, u64)>,
+}
+
+fn action_code(a: Option<Action>) -> u8 {
+    match a {
+        None => 0,
+        Some(Action::Accept) => 1,
+        Some(Action::Reject) => 2,
+    }
+}
+
+fn status_code(s: Option<LogStatus>) -> u8 {
+    match s {
+        None => 0,
+        Some(LogStatus::Ok) => 1,
+        Some(LogStatus::NoData) => 2,
+        Some(LogStatus::SkipData) => 3,
+    }
+}
+
+impl SegmentBuilder {
+    /// Records so far.
+    pub fn len(&self) -> usize {
+        self.seg.len()
+    }
+
+    /// Whether no record was added.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn addr(&mut self, a: Option<IpAddr>, present: u16, v6: u16, presence: &mut u16) -> u32 {
+        match a {
+            None => 0,
+            Some(IpAddr::V4(v4)) => {
+                *presence |= present;
+                v4.to_bits()
+            }
+            Some(IpAddr::V6(v6addr)) => {
+                *presence |= present | v6;
+                let next = self.seg.v6.len() as u32;
+                let id = *self.v6_index.entry(v6addr.to_bits()).or_insert(next);
+                if id == next {
+                    self.seg.v6.push(v6addr);
+                }
+                id
+            }
+        }
+    }
+
+    /// Appends one record: its core fields from `flow`, fields beyond them from `record`
+    /// (when the line went through the general parser).
+    pub fn push(&mut self, flow: &Flow<'_>, record: Option<&Record<'_>>, pos: Position) {
+        let mut p = 0u16;
+        let src = self.addr(flow.src, P_SRC, V6_SRC, &mut p);
+        let dst = self.addr(flow.dst, P_DST, V6_DST, &mut p);
+        let s = &mut self.seg;
+        s.src.push(src);
+        s.dst.push(dst);
+        let mut opt = |v: Option<u64>, bit: u16| {
+            if v.is_some() {
+                p |= bit;
+            }
+            v.unwrap_or(0)
+        };
+        s.srcport
+            .push(opt(flow.srcport.map(u64::from), P_SRCPORT) as u16);
+        s.dstport
+            .push(opt(flow.dstport.map(u64::from), P_DSTPORT) as u16);
+        s.proto
+            .push(opt(flow.protocol.map(u64::from), P_PROTO) as u8);
+        s.version
+            .push(opt(flow.version.map(u64::from), P_VERSION) as u8);
+        s.packets.push(opt(flow.packets, P_PACKETS));
+        s.bytes.push(opt(flow.bytes, P_BYTES));
+        s.start.push(opt(flow.start, P_START));
+        let end = opt(flow.end, P_END);
+        s.end.push(end);
+        // A format without log-status already reads as OK in the flow.
+        s.state
+            .push(action_code(flow.action) | (status_code(flow.status) << 2));
+        s.eni.push(match flow.interface {
+            Some(e) => {
+                p |= P_ENI;
+                s.enis.id(e) as u16
+            }
+            None => 0,
+        });
+        s.account.push(match flow.account {
+            Some(a) => {
+                p |= P_ACCOUNT;
+                s.accounts.id(a) as u16
+            }
+            None => 0,
+        });
+        s.presence.push(p);
+        s.position.push(pos.pack());
+        if flow.end.is_some() {
+            s.ends = Some(
+                s.ends
+                    .map_or((end, end), |(lo, hi)| (lo.min(end), hi.max(end))),
+            );
+        }
+        let row = s.src.len() - 1;
+        if let Some(rec) = record {
+            push_side(s, rec, row);
+        }
+        for side in &mut s.side {
+            if side.ids.len() <= row {
+                side.ids.resize(row + 1, 0);
+            }
+        }
+    }
+
+    /// Seals the segment: no record is added after this.
+    pub fn seal(self) -> Segment {
+        let mut seg = self.seg;
+        let n = seg.src.len();
+        for side in &mut seg.side {
+            side.ids.resize(n, 0);
+            side.ids.shrink_to_fit();
+            side.dict.seal();
+        }
+        seg.enis.seal();
+        seg.accounts.seal();
+        seg.src.shrink_to_fit();
+        seg.dst.shrink_to_fit();
+        seg.srcport.shrink_to_fit();
+        seg.dstport.shrink_to_fit();
+        seg.proto.shrink_to_fit();
+        seg.state.shrink_to_fit();
+        seg.version.shrink_to_fit();
+        seg.eni.shrink_to_fit();
+        seg.account.shrink_to_fit();
+        seg.packets.shrink_to_fit();
+        seg.bytes.shrink_to_fit();
+        seg.start.shrink_to_fit();
+        seg.end.shrink_to_fit();
+        seg.presence.shrink_to_fit();
+        seg.position.shrink_to_fit();
+        seg.v6.shrink_to_fit();
+        seg
+    }
+}
+
+/// Fields the core columns hold; everything else in a format is a side column.
+fn in_core(f: Field) -> bool {
+    use Field as F;
+    matches!(
+        f,
+        F::Version
+            | F::AccountId
+            | F::InterfaceId
+            | F::SrcAddr
+            | F::DstAddr
+            | F::SrcPort
+            | F::DstPort
+            | F::Protocol
+            | F::Packets
+            | F::Bytes
+            | F::Start
+            | F::End
+            | F::Action
+            | F::LogStatus
+    )
+}
+
+fn push_side(s: &mut Segment, rec: &Record<'_>, row: usize) {
+    for (column, value) in rec.schema().columns().iter().zip(rec.values()) {
+        let Column::Known(field) = column else {
+            continue;
+        };
+        if in_core(*field) {
+            continue;
+        }
+        let text = match *value {
+            Value::Absent => continue,
+            Value::Text(span) => rec.span(span).to_vec(),
+            Value::Uint(n) => n.to_string().into_bytes(),
+            Value::Addr(a) => a.to_string().into_bytes(),
+            Value::Action(a) => a.as_str().as_bytes().to_vec(),
+            Value::Status(st) => st.as_str().as_bytes().to_vec(),
+        };
+        let i = match s.side.iter().position(|c| c.field == *field) {
+            Some(i) => i,
+            None => {
+                s.side.push(Side {
+                    field: *field,
+                    ids: Vec::new(),
+                    dict: Dict::default(),
+                });
+                s.side.len() - 1
+            }
+        };
+        let side = &mut s.side[i];
+        side.ids.resize(row, 0);
+        let id = side.dict.id(&text);
+        side.ids.push(id + 1);
+    }
+}
+
+impl Segment {
+    /// Records in the segment.
+    pub fn len(&self) -> usize {
+        self.src.len()
+    }
+
+    /// Whether it holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.src.is_empty()
+    }
+
+    /// Least and greatest `end` of its records (`None` if none has one).
+    pub fn end_range(&self) -> Option<(u64, u64)> {
+        self.ends
+    }
+
+    /// Bytes of memory the segment holds, columns and dictionaries included.
+    pub fn memory(&self) -> usize {
+        let n = self.len();
+        // src dst srcport dstport proto state version eni account packets bytes start end
+        // presence position
+        let core = n * (4 + 4 + 2 + 2 + 1 + 1 + 1 + 2 + 2 + 8 + 8 + 8 + 8 + 2 + 8);
+        let side: usize = self
+            .side
+            .iter()
+            .map(|c| c.ids.len() * 4 + c.dict.bytes() + 32)
+            .sum();
+        core + self.v6.len() * 16 + self.enis.bytes() + self.accounts.bytes() + side + 256
+    }
+
+    /// Row `i` as a record view.
+    pub fn row(&self, i: usize) -> Row<'_> {
+        Row { seg: self, i }
+    }
+}
+
+/// One stored record, readable by field (and through [`FieldSource`] by filters).
+#[derive(Debug, Clone, Copy)]
+pub struct Row<'s> {
+    seg: &'s Segment,
+    i: usize,
+}
+
+impl<'s> Row<'s> {
+    fn has(&self, bit: u16) -> bool {
+        self.seg.presence[self.i] & bit != 0
+    }
+
+    fn addr_col(&self, col: &[u32], present: u16, v6: u16) -> Option<IpAddr> {
+        if !self.has(present) {
+            return None;
+        }
+        let v = col[self.i];
+        Some(if self.has(v6) {
+            IpAddr::V6(self.seg.v6[v as usize])
+        } else {
+            IpAddr::V4(v.into())
+        })
+    }
+
+    /// Where the record came from.
+    pub fn position(&self) -> Position {
+        Position::unpack(self.seg.position[self.i])
+    }
+
+    /// The aggregation fields, as the parser would have given them.
+    pub fn flow(&self) -> Flow<'s> {
+        let s = self.seg;
+        let i = self.i;
+        let opt = |bit: u16, v: u64| self.has(bit).then_some(v);
+        let state = s.state[i];
+        Flow {
+            version: opt(P_VERSION, u64::from(s.version[i])).map(|v| v as u8),
+            account: self
+                .has(P_ACCOUNT)
+                .then(|| &*s.accounts.values[s.account[i] as usize]),
+            srcport: opt(P_SRCPORT, u64::from(s.srcport[i])).map(|v| v as u16),
+            status: match (state >> 2) & 3 {
+                1 => Some(LogStatus::Ok),
+                2 => Some(LogStatus::NoData),
+                3 => Some(LogStatus::SkipData),
+                _ => None,
+            },
+            start: opt(P_START, s.start[i]),
+            end: opt(P_END, s.end[i]),
+            bytes: opt(P_BYTES, s.bytes[i]),
+            packets: opt(P_PACKETS, s.packets[i]),
+            action: match state & 3 {
+                1 => Some(Action::Accept),
+                2 => Some(Action::Reject),
+                _ => None,
+            },
+            src: self.addr_col(&s.src, P_SRC, V6_SRC),
+            dst: self.addr_col(&s.dst, P_DST, V6_DST),
+            dstport: opt(P_DSTPORT, u64::from(s.dstport[i])).map(|v| v as u16),
+            protocol: opt(P_PROTO, u64::from(s.proto[i])).map(|v| v as u8),
+            interface: self.has(P_ENI).then(|| &*s.enis.values[s.eni[i] as usize]),
+        }
+    }
+
+    fn side_text(&self, field: Field) -> Option<&'s [u8]> {
+        let side = self.seg.side.iter().find(|c| c.field == field)?;
+        let id = *side.ids.get(self.i)?;
+        (id > 0).then(|| &*side.dict.values[id as usize - 1])
+    }
+}
+
+impl FieldSource for Row<'_> {
+    fn uint(&self, field: Field) -> Option<u64> {
+        let (s, i) = (self.seg, self.i);
+        let col = |bit: u16, v: u64| self.has(bit).then_some(v);
+        match field {
+            Field::Version => col(P_VERSION, u64::from(s.version[i])),
+            Field::SrcPort => col(P_SRCPORT, u64::from(s.srcport[i])),
+            Field::DstPort => col(P_DSTPORT, u64::from(s.dstport[i])),
+            Field::Protocol => col(P_PROTO, u64::from(s.proto[i])),
+            Field::Packets => col(P_PACKETS, s.packets[i]),
+            Field::Bytes => col(P_BYTES, s.bytes[i]),
+            Field::Start => col(P_START, s.start[i]),
+            Field::End => col(P_END, s.end[i]),
+            other => std::str::from_utf8(self.side_text(other)?)
+                .ok()?
+                .parse()
+                .ok(),
+        }
+    }
+
+    fn addr(&self, field: Field) -> Option<IpAddr> {
+        match field {
+            Field::SrcAddr => self.addr_col(&self.seg.src, P_SRC, V6_SRC),
+            Field::DstAddr => self.addr_col(&self.seg.dst, P_DST, V6_DST),
+            other => std::str::from_utf8(self.side_text(other)?)
+                .ok()?
+                .parse()
+                .ok(),
+        }
+    }
+
+    fn text(&self, field: Field) -> Option<&[u8]> {
+        let (s, i) = (self.seg, self.i);
+        match field {
+            Field::InterfaceId => self.has(P_ENI).then(|| &*s.enis.values[s.eni[i] as usize]),
+            Field::AccountId => self
+                .has(P_ACCOUNT)
+                .then(|| &*s.accounts.values[s.account[i] as usize]),
+            other => self.side_text(other),
+        }
+    }
+
+    fn action(&self) -> Option<Action> {
+        match self.seg.state[self.i] & 3 {
+            1 => Some(Action::Accept),
+            2 => Some(Action::Reject),
+            _ => None,
+        }
+    }
+
+    fn status(&self) -> Option<LogStatus> {
+        match (self.seg.state[self.i] >> 2) & 3 {
+            1 => Some(LogStatus::Ok),
+            2 => Some(LogStatus::NoData),
+            3 => Some(LogStatus::SkipData),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,228 @@
+//! The record store: what it retains, what it costs, what queries over it answer (against a
+//! naive reference), and eviction under a tiny memory budget.
+
+mod common;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use common::flows::{Rec, Rng, generate};
+use vpctop::core::live::{LiveOptions, SnapshotCell, run_live};
+use vpctop::core::{Dimension, IngestConfig, Metric};
+use vpctop::filter::Filter;
+use vpctop::schema::Schema;
+use vpctop::source::InputSpec;
+use vpctop::store::query::{Query, aggregate, conversations, records};
+use vpctop::store::{Store, StoreState};
+
+fn write(dir: &std::path::Path, recs: &[Rec]) -> (Vec<InputSpec>, String) {
+    let path = dir.join("flows.log");
+    let text: String = recs.iter().map(|r| r.line() + "\n").collect();
+    std::fs::write(&path, &text).unwrap();
+    (vec![InputSpec::File(path)], text)
+}
+
+fn retain(inputs: &[InputSpec], budget: usize) -> (Arc<StoreState>, vpctop::core::Aggregate) {
+    let store = Store::new(budget);
+    let mut config = IngestConfig::new(Arc::new(Schema::default_v2()));
+    config.chunk_bytes = 256 * 1024;
+    let options = LiveOptions {
+        store: Some(Arc::clone(&store)),
+        ..LiveOptions::default()
+    };
+    let outcome = run_live(
+        inputs,
+        &config,
+        &options,
+        &SnapshotCell::default(),
+        &AtomicBool::new(false),
+    );
+    assert!(outcome.errors.is_empty());
+    (store.state(), outcome.total)
+}
+
+#[test]
+fn every_record_is_retained_with_its_position_and_within_64_bytes() {
+    let mut rng = Rng(0x570e);
+    let recs = generate(&mut rng, 200_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (inputs, text) = write(dir.path(), &recs);
+    let (state, _) = retain(&inputs, usize::MAX);
+    assert_eq!(state.records, recs.len() as u64);
+    assert_eq!(state.evicted_records, 0);
+    let per_record = state.memory as f64 / state.records as f64;
+    eprintln!("retained bytes per record: {per_record:.1}");
+    assert!(per_record <= 64.0, "{per_record:.1} bytes per record");
+    // Every stored position points at the line the record came from.
+    let all = Filter::parse("").unwrap();
+    let page = records(&state, &all, 0, 1000, 2);
+    assert_eq!(page.len(), 1000);
+    for r in &page {
+        let line = text[r.position.offset as usize..].lines().next().unwrap();
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(
+            Some(fields[6].parse::<u16>().ok()).flatten(),
+            r.dstport,
+            "{line}"
+        );
+        assert_eq!(fields[11].parse::<u64>().ok(), r.end, "{line}");
+    }
+    assert!(
+        page.windows(2).all(|w| w[0].end >= w[1].end),
+        "newest first"
+    );
+}
+
+/// The naive reference: filter with a closure, group by a key, sort as vpctop does.
+fn reference(
+    recs: &[Rec],
+    pred: impl Fn(&Rec) -> bool,
+    key: impl Fn(&Rec) -> String,
+) -> Vec<(String, u64, u64)> {
+    let mut m: HashMap<String, (u64, u64)> = HashMap::new();
+    for r in recs.iter().filter(|r| r.status == "OK" && pred(r)) {
+        let e = m.entry(key(r)).or_default();
+        e.0 += 1;
+        e.1 += r.bytes;
+    }
+    let mut v: Vec<(String, u64, u64)> = m.into_iter().map(|(k, (f, b))| (k, f, b)).collect();
+    v.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
+    v.truncate(10);
+    v
+}
+
+fn canon(a: &str) -> String {
+    a.parse::<std::net::IpAddr>().unwrap().to_string()
+}
+
+#[test]
+fn queries_equal_a_naive_reference_for_filters_windows_and_groupings() {
+    let mut rng = Rng(0x9e7);
+    let recs = generate(&mut rng, 60_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (inputs, _) = write(dir.path(), &recs);
+    let (state, _) = retain(&inputs, usize::MAX);
+    type Pred = Box<dyn Fn(&Rec) -> bool>;
+    let t0 = 1_700_000_000;
+    let cases: Vec<(&str, Option<(u64, u64)>, Pred)> = vec![
+        (
+            "action=REJECT dstport=22",
+            None,
+            Box::new(|r: &Rec| r.action == "REJECT" && r.dstport == 22),
+        ),
+        (
+            "",
+            Some((t0 + 600, t0 + 1200)),
+            Box::new(move |r: &Rec| (t0 + 600..=t0 + 1200).contains(&r.end)),
+        ),
+        (
+            "proto=udp or bytes>50k",
+            None,
+            Box::new(|r: &Rec| r.proto == 17 || r.bytes > 50_000),
+        ),
+        (
+            "host=10.0.0.0/16 not dstport=443",
+            Some((t0, t0 + 2000)),
+            Box::new(move |r: &Rec| {
+                (canon(&r.src).starts_with("10.0.") || canon(&r.dst).starts_with("10.0."))
+                    && r.dstport != 443
+                    && r.end <= t0 + 2000
+            }),
+        ),
+    ];
+    for (expr, window, pred) in &cases {
+        let filter = Arc::new(Filter::parse(expr).unwrap());
+        for (dim, key) in [
+            (
+                Dimension::Src,
+                Box::new(|r: &Rec| canon(&r.src)) as Box<dyn Fn(&Rec) -> String>,
+            ),
+            (
+                Dimension::DstPort,
+                Box::new(|r: &Rec| r.dstport.to_string()),
+            ),
+            (Dimension::Interface, Box::new(|r: &Rec| r.eni.clone())),
+        ] {
+            let q = Query {
+                filter: Some(Arc::clone(&filter)),
+                window: *window,
+                group_by: dim,
+                metric: Metric::Bytes,
+                limit: 10,
+            };
+            let res = aggregate(&state, &q, 2);
+            let got: Vec<(String, u64, u64)> = res
+                .top
+                .iter()
+                .map(|e| (e.key.clone(), e.stats.flows, e.stats.bytes))
+                .collect();
+            assert_eq!(
+                got,
+                reference(&recs, pred, key),
+                "{expr} {window:?} by {dim:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn drill_down_from_a_host_to_its_conversations() {
+    let mut rng = Rng(0xd1);
+    let recs = generate(&mut rng, 30_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (inputs, _) = write(dir.path(), &recs);
+    let (state, _) = retain(&inputs, usize::MAX);
+    let host: std::net::IpAddr = "10.0.0.3".parse().unwrap();
+    let key = Filter::parse("host=10.0.0.3").unwrap();
+    let conv = conversations(&state, &key, Some(host), Metric::Bytes, 2);
+    let mut want: HashMap<(String, u16), (u64, u64)> = HashMap::new();
+    for r in recs.iter().filter(|r| r.status == "OK") {
+        let (s, d) = (canon(&r.src), canon(&r.dst));
+        let peer = if s == "10.0.0.3" {
+            d.clone()
+        } else if d == "10.0.0.3" {
+            s.clone()
+        } else {
+            continue;
+        };
+        let e = want.entry((peer, r.dstport)).or_default();
+        e.0 += 1;
+        e.1 += r.bytes;
+    }
+    let got: u64 = conv.iter().map(|c| c.stats.flows).sum();
+    assert_eq!(got, want.values().map(|v| v.0).sum::<u64>());
+    assert!(
+        conv.windows(2)
+            .all(|w| w[0].stats.bytes >= w[1].stats.bytes)
+    );
+    let page = records(&state, &key, 5, 10, 2);
+    assert_eq!(page.len(), 10);
+    assert!(
+        page.iter()
+            .all(|r| r.src == Some(host) || r.dst == Some(host))
+    );
+}
+
+#[test]
+fn a_tiny_budget_evicts_old_segments_keeps_totals_and_reports_coverage() {
+    let mut rng = Rng(0xe71c);
+    let recs = generate(&mut rng, 300_000);
+    let dir = tempfile::tempdir().unwrap();
+    let (inputs, _) = write(dir.path(), &recs);
+    let budget = 6 << 20;
+    let (state, total) = retain(&inputs, budget);
+    assert!(
+        state.memory <= budget + (5 << 20),
+        "memory {} over budget",
+        state.memory
+    );
+    assert!(state.evicted_records > 0);
+    assert_eq!(state.records + state.evicted_records, recs.len() as u64);
+    // Totals do not depend on retention.
+    assert_eq!(total.counts.records, recs.len() as u64);
+    let ok = recs.iter().filter(|r| r.status == "OK").count() as u64;
+    assert_eq!(total.totals.flows, ok);
+    let (lo, hi) = state.coverage().expect("coverage");
+    assert!(lo > state.evicted_until.unwrap() && hi >= lo);
+}
