@@ -104,8 +104,9 @@ fn queries_equal_a_naive_reference_for_filters_windows_and_groupings() {
     let (inputs, _) = write(dir.path(), &recs);
     let (state, _) = retain(&inputs, usize::MAX);
     type Pred = Box<dyn Fn(&Rec) -> bool>;
+    type Case = (&'static str, Option<(u64, u64)>, Pred);
     let t0 = 1_700_000_000;
-    let cases: Vec<(&str, Option<(u64, u64)>, Pred)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "action=REJECT dstport=22",
             None,
