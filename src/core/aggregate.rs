@@ -420,6 +420,30 @@ impl Aggregate {
         }
     }
 
+    /// The distinct keys of `dim` and its top lists for each of `metrics`, computing the
+    /// per-address fold (for sources and destinations) once for all metrics.
+    pub fn tops(
+        &self,
+        dim: Dimension,
+        metrics: &[Metric],
+        n: usize,
+    ) -> (usize, Vec<Vec<TopEntry>>) {
+        match dim {
+            Dimension::Src | Dimension::Dst => {
+                let table = self.per_address(dim == Dimension::Src);
+                let lists = metrics
+                    .iter()
+                    .map(|m| top_n(table.iter(), *m, n, IpAddr::to_string))
+                    .collect();
+                (table.len(), lists)
+            }
+            _ => (
+                self.distinct(dim),
+                metrics.iter().map(|m| self.top(dim, *m, n)).collect(),
+            ),
+        }
+    }
+
     /// Totals per source (`sources`) or destination address, folded from the pair table.
     fn per_address(&self, sources: bool) -> AddrTable {
         let mut table = if sources {

@@ -114,10 +114,9 @@ impl Snapshot {
         let mut top = Vec::with_capacity(Dimension::ALL.len() * METRICS.len());
         let mut distinct = [0; 6];
         for (i, dim) in Dimension::ALL.into_iter().enumerate() {
-            distinct[i] = agg.distinct(dim);
-            for metric in METRICS {
-                top.push(agg.top(dim, metric, SNAPSHOT_TOP));
-            }
+            let (n, lists) = agg.tops(dim, &METRICS, SNAPSHOT_TOP);
+            distinct[i] = n;
+            top.extend(lists);
         }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -263,8 +262,10 @@ pub struct LiveOutcome {
     pub total: Aggregate,
     /// Inputs that could not be read (to the end).
     pub errors: Vec<(usize, SourceError)>,
-    /// Time each publication took the merger (building plus storing the snapshot).
+    /// Time each publication's swap took (what a writer could stall on).
     pub publish_times: Vec<Duration>,
+    /// Time each snapshot took to build from the total (merger work, off the ingest path).
+    pub build_times: Vec<Duration>,
 }
 
 /// Reads `inputs` on all cores, publishing snapshots to `cell` at most every
@@ -293,13 +294,14 @@ pub fn run_live(
             heatmap: options.heatmap,
         });
         drop(tx);
-        let (total, publish_times) = merger
+        let (total, publish_times, build_times) = merger
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         LiveOutcome {
             total,
             errors: outcome.errors,
             publish_times,
+            build_times,
         }
     })
 }
@@ -309,13 +311,14 @@ fn merge_and_publish(
     partials: Receiver<Aggregate>,
     options: &LiveOptions,
     cell: &SnapshotCell,
-) -> (Aggregate, Vec<Duration>) {
+) -> (Aggregate, Vec<Duration>, Vec<Duration>) {
     let mut total = Aggregate::new();
     if options.heatmap {
         total.series = TimeSeries::with_heatmap();
     }
     let mut seq = 0;
     let mut times = Vec::new();
+    let mut builds = Vec::new();
     let mut last = Instant::now();
     let mut last_counts = LineCounts::default();
     let mut publish = |total: &Aggregate, complete: bool, last: &mut Instant| {
@@ -326,19 +329,28 @@ fn merge_and_publish(
             bytes_per_sec: (total.counts.bytes - last_counts.bytes) as f64 / secs,
         };
         seq += 1;
-        cell.publish(Snapshot::of(total, seq, rates, complete));
-        times.push(started.elapsed());
+        let snapshot = Snapshot::of(total, seq, rates, complete);
+        let built = Instant::now();
+        builds.push(built - started);
+        cell.publish(snapshot);
+        times.push(built.elapsed());
         last_counts = total.counts;
         *last = started;
+        built - started
     };
+    // The interval stretches to five times the last build, so publishing never takes more
+    // than a fifth of the merger's time however big the total grows ("every cadence or per
+    // build, whichever is later").
+    let mut interval = options.cadence;
     for partial in partials {
         total.merge(partial);
-        if last.elapsed() >= options.cadence {
-            publish(&total, false, &mut last);
+        if last.elapsed() >= interval {
+            let build = publish(&total, false, &mut last);
+            interval = options.cadence.max(build * 5);
         }
     }
     publish(&total, true, &mut last);
-    (total, times)
+    (total, times, builds)
 }
 
 #[cfg(test)]

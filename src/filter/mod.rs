@@ -264,6 +264,48 @@ impl Filter {
     pub fn is_all(&self) -> bool {
         self.root == Node::All
     }
+
+    /// Simple tests every passing record must meet (the top-level `and` terms a column scan
+    /// can check cheaply). A record failing one of them fails the filter; one passing them
+    /// all must still be checked with [`matches`](Self::matches).
+    pub fn required_column_tests(&self) -> Vec<ColumnTest> {
+        let terms: &[Node] = match &self.root {
+            Node::And(items) => items,
+            other => std::slice::from_ref(other),
+        };
+        terms
+            .iter()
+            .filter_map(|n| match n {
+                Node::Test(Test::Action(a)) => Some(ColumnTest::Action(*a)),
+                Node::Test(Test::Status(s)) => Some(ColumnTest::Status(*s)),
+                Node::Test(Test::Port(Target::One(Field::DstPort), CmpOp::Eq, r)) => {
+                    Some(ColumnTest::DstPort(*r))
+                }
+                Node::Test(Test::Port(Target::One(Field::SrcPort), CmpOp::Eq, r)) => {
+                    Some(ColumnTest::SrcPort(*r))
+                }
+                Node::Test(Test::Uint(Target::One(Field::Protocol), CmpOp::Eq, v)) => {
+                    u8::try_from(*v).ok().map(ColumnTest::Protocol)
+                }
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A test on one stored column (see [`Filter::required_column_tests`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnTest {
+    /// `action` equals.
+    Action(Action),
+    /// `log-status` equals.
+    Status(LogStatus),
+    /// `dstport` within.
+    DstPort(Range),
+    /// `srcport` within.
+    SrcPort(Range),
+    /// `protocol` equals.
+    Protocol(u8),
 }
 
 fn describe(tok: &Tok) -> String {

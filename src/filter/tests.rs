@@ -255,3 +255,34 @@ fn a_v2_flow_answers_every_filter_as_its_record_does() {
         }
     }
 }
+
+#[test]
+fn required_column_tests_are_only_top_level_conjuncts() {
+    let f = Filter::parse("action=REJECT dstport=22 proto=tcp src=10.0.0.0/8").unwrap();
+    assert_eq!(
+        f.required_column_tests(),
+        vec![
+            ColumnTest::Action(Action::Reject),
+            ColumnTest::DstPort(Range { lo: 22, hi: 22 }),
+            ColumnTest::Protocol(6),
+        ]
+    );
+    // Under `or` or `not` nothing is required; `!=` is a `not`.
+    for f in [
+        "action=REJECT or dstport=22",
+        "not action=REJECT",
+        "dstport!=22",
+        "port=22",
+    ] {
+        assert!(
+            Filter::parse(f).unwrap().required_column_tests().is_empty(),
+            "{f}"
+        );
+    }
+    assert_eq!(
+        Filter::parse("srcport=1024-2048")
+            .unwrap()
+            .required_column_tests(),
+        vec![ColumnTest::SrcPort(Range { lo: 1024, hi: 2048 })]
+    );
+}

@@ -92,15 +92,25 @@ fn scan<A: Send>(
 /// Re-aggregates the retained records that pass the query's filter and window.
 pub fn aggregate(state: &StoreState, q: &Query, threads: usize) -> QueryResult {
     let filter = q.filter.as_deref().filter(|f| !f.is_all());
+    let tests = filter
+        .map(Filter::required_column_tests)
+        .unwrap_or_default();
     let parts = scan(
         state,
         q.window,
         threads,
-        || (Aggregate::new(), 0u64, 0u64),
-        |(agg, scanned, matched), seg| {
+        || (Aggregate::new(), 0u64, 0u64, Vec::new()),
+        |(agg, scanned, matched, rows), seg| {
             *scanned += seg.len() as u64;
-            for i in 0..seg.len() {
-                let row = seg.row(i);
+            // Narrow down on the columns first when the filter allows it.
+            if tests.is_empty() {
+                rows.clear();
+                rows.extend(0..seg.len() as u32);
+            } else {
+                seg.candidates(&tests, rows);
+            }
+            for &i in rows.iter() {
+                let row = seg.row(i as usize);
                 if filter.is_some_and(|f| !f.matches(&row)) {
                     continue;
                 }
@@ -115,7 +125,7 @@ pub fn aggregate(state: &StoreState, q: &Query, threads: usize) -> QueryResult {
     );
     let mut total = Aggregate::new();
     let (mut scanned, mut matched) = (0, 0);
-    for (mut agg, s, m) in parts {
+    for (mut agg, s, m, _) in parts {
         agg.settle();
         total.merge(agg);
         scanned += s;

@@ -10,7 +10,7 @@
 use std::net::{IpAddr, Ipv6Addr};
 
 use crate::core::aggregate::FastMap;
-use crate::filter::FieldSource;
+use crate::filter::{ColumnTest, FieldSource};
 use crate::parse::{Action, Flow, LogStatus, Record, Value};
 use crate::schema::{Column, Field};
 
@@ -162,6 +162,28 @@ impl SegmentBuilder {
         self.len() == 0
     }
 
+    /// Sizes every column for a full segment up front: growing them by doubling would copy
+    /// each column about twice over. A segment sealed early gives the excess back.
+    fn reserve(&mut self) {
+        let n = SEGMENT_RECORDS;
+        let s = &mut self.seg;
+        s.src.reserve_exact(n);
+        s.dst.reserve_exact(n);
+        s.srcport.reserve_exact(n);
+        s.dstport.reserve_exact(n);
+        s.proto.reserve_exact(n);
+        s.state.reserve_exact(n);
+        s.version.reserve_exact(n);
+        s.eni.reserve_exact(n);
+        s.account.reserve_exact(n);
+        s.packets.reserve_exact(n);
+        s.bytes.reserve_exact(n);
+        s.start.reserve_exact(n);
+        s.end.reserve_exact(n);
+        s.presence.reserve_exact(n);
+        s.position.reserve_exact(n);
+    }
+
     fn addr(&mut self, a: Option<IpAddr>, present: u16, v6: u16, presence: &mut u16) -> u32 {
         match a {
             None => 0,
@@ -184,6 +206,9 @@ impl SegmentBuilder {
     /// Appends one record: its core fields from `flow`, fields beyond them from `record`
     /// (when the line went through the general parser).
     pub fn push(&mut self, flow: &Flow<'_>, record: Option<&Record<'_>>, pos: Position) {
+        if self.seg.src.capacity() == 0 {
+            self.reserve();
+        }
         let mut p = 0u16;
         let src = self.addr(flow.src, P_SRC, V6_SRC, &mut p);
         let dst = self.addr(flow.dst, P_DST, V6_DST, &mut p);
@@ -360,6 +385,32 @@ impl Segment {
             .map(|c| c.ids.len() * 4 + c.dict.bytes() + 32)
             .sum();
         core + self.v6.len() * 16 + self.enis.bytes() + self.accounts.bytes() + side + 256
+    }
+
+    /// Appends to `out` the rows that pass every test, reading only the columns involved.
+    pub fn candidates(&self, tests: &[ColumnTest], out: &mut Vec<u32>) {
+        out.clear();
+        'rows: for i in 0..self.len() {
+            for t in tests {
+                let pass = match *t {
+                    ColumnTest::Action(a) => self.state[i] & 3 == action_code(Some(a)),
+                    ColumnTest::Status(st) => (self.state[i] >> 2) & 3 == status_code(Some(st)),
+                    ColumnTest::DstPort(r) => {
+                        self.presence[i] & P_DSTPORT != 0 && r.contains(u64::from(self.dstport[i]))
+                    }
+                    ColumnTest::SrcPort(r) => {
+                        self.presence[i] & P_SRCPORT != 0 && r.contains(u64::from(self.srcport[i]))
+                    }
+                    ColumnTest::Protocol(p) => {
+                        self.presence[i] & P_PROTO != 0 && self.proto[i] == p
+                    }
+                };
+                if !pass {
+                    continue 'rows;
+                }
+            }
+            out.push(i as u32);
+        }
     }
 
     /// Row `i` as a record view.
