@@ -15,7 +15,7 @@
 //! rates and lag. Readers never see the merger's maps, so nothing is shared mutably.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -177,11 +177,13 @@ impl SnapshotCell {
 }
 
 /// A worker's handler for live ingest: counts into a partial and hands it to the merger
-/// (by value) at most every half cadence, so the merger's work is bounded by time, not records.
+/// (by value) twice per publication interval, so the merger's work is bounded by time, not
+/// records, and no partial is handed over that no snapshot would show sooner.
 pub struct LiveHandler {
     inner: AggregateHandler,
     out: SyncSender<Aggregate>,
-    every: Duration,
+    /// Hand-over interval in microseconds, set by the merger as its interval stretches.
+    every: Arc<AtomicU64>,
     last: Instant,
     heatmap: bool,
 }
@@ -218,7 +220,7 @@ impl ChunkHandler for LiveHandler {
 
     fn handle(&mut self, chunk: &Chunk, parser: &mut LineParser) {
         self.inner.handle(chunk, parser);
-        if self.last.elapsed() >= self.every {
+        if self.last.elapsed() >= Duration::from_micros(self.every.load(Ordering::Relaxed)) {
             self.hand_over();
         }
     }
@@ -278,8 +280,9 @@ pub fn run_live(
     cancel: &AtomicBool,
 ) -> LiveOutcome {
     let (tx, rx) = sync_channel::<Aggregate>(config.workers.max(1) * 2);
+    let every = Arc::new(AtomicU64::new(micros(options.cadence / 2)));
     std::thread::scope(|scope| {
-        let merger = scope.spawn(|| merge_and_publish(rx, options, cell));
+        let merger = scope.spawn(|| merge_and_publish(rx, options, cell, &every));
         let outcome = ingest(inputs, config, cancel, || LiveHandler {
             inner: {
                 let h = LiveHandler::fresh(options.filter.clone(), options.heatmap);
@@ -289,7 +292,7 @@ pub fn run_live(
                 }
             },
             out: tx.clone(),
-            every: options.cadence / 2,
+            every: Arc::clone(&every),
             last: Instant::now(),
             heatmap: options.heatmap,
         });
@@ -307,10 +310,15 @@ pub fn run_live(
 }
 
 /// The merger: folds partials into the total and publishes at the cadence.
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
 fn merge_and_publish(
     partials: Receiver<Aggregate>,
     options: &LiveOptions,
     cell: &SnapshotCell,
+    hand_over_every: &AtomicU64,
 ) -> (Aggregate, Vec<Duration>, Vec<Duration>) {
     let mut total = Aggregate::new();
     if options.heatmap {
@@ -347,6 +355,7 @@ fn merge_and_publish(
         if last.elapsed() >= interval {
             let build = publish(&total, false, &mut last);
             interval = options.cadence.max(build * 5);
+            hand_over_every.store(micros(interval / 2), Ordering::Relaxed);
         }
     }
     publish(&total, true, &mut last);
