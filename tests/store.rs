@@ -227,3 +227,125 @@ fn a_tiny_budget_evicts_old_segments_keeps_totals_and_reports_coverage() {
     let (lo, hi) = state.coverage().expect("coverage");
     assert!(lo > state.evicted_until.unwrap() && hi >= lo);
 }
+
+mod random_filters {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A filter atom and the same predicate written naively in Rust.
+    type Atom = (&'static str, fn(&Rec) -> bool);
+
+    /// Records, their directory, the inputs and the store retaining them.
+    type Fixture = (Vec<Rec>, tempfile::TempDir, Vec<InputSpec>, Arc<StoreState>);
+
+    fn atoms() -> Vec<Atom> {
+        vec![
+            ("action=REJECT", |r| {
+                r.status == "OK" && r.action == "REJECT"
+            }),
+            ("action=ACCEPT", |r| {
+                r.status == "OK" && r.action == "ACCEPT"
+            }),
+            ("dstport=22", |r| r.status == "OK" && r.dstport == 22),
+            ("dstport in (80, 443)", |r| {
+                r.status == "OK" && [80, 443].contains(&r.dstport)
+            }),
+            ("dstport>=1000", |r| r.status == "OK" && r.dstport >= 1000),
+            ("proto=udp", |r| r.status == "OK" && r.proto == 17),
+            ("bytes>=10k", |r| r.status == "OK" && r.bytes >= 10_000),
+            ("packets<10", |r| r.status == "OK" && r.packets < 10),
+            ("duration>=5m", |r| r.end - r.start >= 300),
+            ("src=10.0.0.0/16", |r| {
+                r.status == "OK" && canon(&r.src).starts_with("10.0.")
+            }),
+            ("host=2001:db8::/32", |r| {
+                r.status == "OK"
+                    && (canon(&r.src).starts_with("2001:db8:")
+                        || canon(&r.dst).starts_with("2001:db8:"))
+            }),
+            ("interface=eni-000*", |r| r.eni.starts_with("eni-000")),
+            ("status=NODATA", |r| r.status == "NODATA"),
+            ("end<=1700001800", |r| r.end <= 1_700_001_800),
+        ]
+    }
+
+    /// A random expression over the atoms: the text, and the naive predicate.
+    #[derive(Debug, Clone)]
+    enum Expr {
+        Atom(usize),
+        Not(Box<Expr>),
+        And(Box<Expr>, Box<Expr>),
+        Or(Box<Expr>, Box<Expr>),
+    }
+
+    impl Expr {
+        fn text(&self) -> String {
+            let a = atoms();
+            match self {
+                Expr::Atom(i) => a[*i].0.to_string(),
+                Expr::Not(e) => format!("not ({})", e.text()),
+                Expr::And(x, y) => format!("({}) and ({})", x.text(), y.text()),
+                Expr::Or(x, y) => format!("({}) or ({})", x.text(), y.text()),
+            }
+        }
+
+        fn eval(&self, r: &Rec) -> bool {
+            match self {
+                Expr::Atom(i) => (atoms()[*i].1)(r),
+                Expr::Not(e) => !e.eval(r),
+                Expr::And(x, y) => x.eval(r) && y.eval(r),
+                Expr::Or(x, y) => x.eval(r) || y.eval(r),
+            }
+        }
+    }
+
+    fn expr() -> impl Strategy<Value = Expr> {
+        let leaf = (0..atoms().len()).prop_map(Expr::Atom);
+        leaf.prop_recursive(3, 12, 2, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(|e| Expr::Not(Box::new(e))),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| Expr::And(Box::new(a), Box::new(b))),
+                (inner.clone(), inner).prop_map(|(a, b)| Expr::Or(Box::new(a), Box::new(b))),
+            ]
+        })
+    }
+
+    fn fixture() -> &'static Fixture {
+        static FIXTURE: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
+        FIXTURE.get_or_init(|| {
+            let mut rng = Rng(0x7a9d);
+            let recs = generate(&mut rng, 8_000);
+            let dir = tempfile::tempdir().unwrap();
+            let (inputs, _) = write(dir.path(), &recs);
+            let (state, _) = retain(&inputs, usize::MAX);
+            (recs, dir, inputs, state)
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// The store's query, the streaming aggregate (`report --filter`'s path) and a naive
+        /// fold agree exactly on random filters.
+        #[test]
+        fn store_stream_and_reference_agree(e in expr(), dim_i in 0..6usize) {
+            let (recs, _dir, inputs, state) = fixture();
+            let text = e.text();
+            let filter = Arc::new(Filter::parse(&text).unwrap());
+            let dim = Dimension::ALL[dim_i];
+            let q = Query { filter: Some(Arc::clone(&filter)), window: None, group_by: dim, metric: Metric::Flows, limit: 20 };
+            let from_store = aggregate(state, &q, 2);
+            let config = IngestConfig::new(Arc::new(Schema::default_v2()));
+            let (streamed, _) = vpctop::core::aggregate_inputs(inputs, &config, Some(Arc::clone(&filter)));
+            let matching: Vec<&Rec> = recs.iter().filter(|r| e.eval(r)).collect();
+            let ok: Vec<&&Rec> = matching.iter().filter(|r| r.status == "OK").collect();
+            prop_assert_eq!(from_store.matched, matching.len() as u64, "{}", text);
+            prop_assert_eq!(streamed.counts.matched, matching.len() as u64, "{}", text);
+            prop_assert_eq!(from_store.aggregate.totals.flows, ok.len() as u64);
+            prop_assert_eq!(streamed.totals, from_store.aggregate.totals);
+            prop_assert_eq!(streamed.top(dim, Metric::Flows, 20), from_store.top);
+            prop_assert_eq!(streamed.series.buckets(), from_store.aggregate.series.buckets());
+        }
+    }
+}
