@@ -116,3 +116,64 @@ pub fn open(spec: &InputSpec) -> Result<OpenInput, SourceError> {
     };
     Ok(OpenInput { reader, gzip })
 }
+
+/// Reads the line starting at byte `offset` of the decoded input (what a stored record's
+/// [`Position`](crate::store::Position) points at), without its newline, cut at `max` bytes.
+/// Gzip inputs are decompressed up to the line; stdin cannot be read again.
+pub fn read_line_at(spec: &InputSpec, offset: u64, max: usize) -> Result<Vec<u8>, SourceError> {
+    if *spec == InputSpec::Stdin {
+        return Err(SourceError::Open {
+            name: spec.display_name(),
+            source: io::Error::other("standard input cannot be read again"),
+        });
+    }
+    let name = spec.display_name();
+    let read_err = |source| SourceError::Read {
+        name: name.clone(),
+        bytes: offset,
+        source,
+    };
+    let opened = open(spec)?;
+    let mut reader = opened.reader;
+    let skipped = io::copy(&mut (&mut reader).take(offset), &mut io::sink()).map_err(read_err)?;
+    if skipped < offset {
+        return Err(read_err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the input is shorter than the offset (rotated or truncated?)",
+        )));
+    }
+    let mut line = Vec::new();
+    BufReader::new(reader.take(max as u64))
+        .read_until(b'\n', &mut line)
+        .map_err(read_err)?;
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    Ok(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn reads_the_line_at_an_offset_in_plain_and_gzip_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = b"first line\nsecond line\nthird";
+        let plain = dir.path().join("a.log");
+        std::fs::write(&plain, text).unwrap();
+        let gz = dir.path().join("a.log.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(text).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        for path in [plain, gz] {
+            let spec = InputSpec::File(path);
+            assert_eq!(read_line_at(&spec, 11, 1000).unwrap(), b"second line");
+            assert_eq!(read_line_at(&spec, 23, 1000).unwrap(), b"third");
+            assert_eq!(read_line_at(&spec, 0, 5).unwrap(), b"first");
+            assert!(read_line_at(&spec, 1000, 10).is_err());
+        }
+        assert!(read_line_at(&InputSpec::Stdin, 0, 10).is_err());
+    }
+}
