@@ -127,11 +127,34 @@ impl<'a> Cursor<'a> {
         }
     }
 
+    /// The 8 bytes at the cursor, when the line has that many left.
+    #[inline(always)]
+    fn word8(&self) -> Option<u64> {
+        let bytes = self.text.get(self.pos..self.pos + 8)?;
+        Some(u64::from_le_bytes(bytes.try_into().ok()?))
+    }
+
     /// 1 to 19 decimal digits, at most `max`.
     #[inline(always)]
     fn uint(&mut self, max: u64) -> Option<u64> {
         let start = self.pos;
         let mut v: u64 = 0;
+        // Eight bytes at a time while they are all digits (timestamps have ten): the
+        // per-digit multiply chain is what a number costs.
+        while let Some(w) = self.word8() {
+            let run = digit_run(w);
+            if run < 8 {
+                if run > 0 {
+                    v = v
+                        .wrapping_mul(POW10[run])
+                        .wrapping_add(digits_value(w, run));
+                    self.pos += run;
+                }
+                break;
+            }
+            v = v.wrapping_mul(100_000_000).wrapping_add(digits_value(w, 8));
+            self.pos += 8;
+        }
         while let Some(&b) = self.text.get(self.pos) {
             let d = b.wrapping_sub(b'0');
             if d > 9 {
@@ -213,6 +236,52 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// 10^0 … 10^8.
+const POW10: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
+
+/// How many leading bytes (in memory order) of `w` are ASCII digits, 0 to 8.
+#[inline(always)]
+fn digit_run(w: u64) -> usize {
+    // A byte is a digit when its high nibble is 3 and adding 6 keeps it there. Carries only
+    // run upwards from a non-digit byte, so the first non-digit is found exactly.
+    let high = (w & 0xf0f0_f0f0_f0f0_f0f0) ^ 0x3030_3030_3030_3030;
+    let low =
+        (w.wrapping_add(0x0606_0606_0606_0606) & 0xf0f0_f0f0_f0f0_f0f0) ^ 0x3030_3030_3030_3030;
+    let bad = high | low;
+    // High bit set in every non-zero byte of `bad`.
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let nonzero = ((bad & LOW7).wrapping_add(LOW7) | bad) & 0x8080_8080_8080_8080;
+    (nonzero.trailing_zeros() / 8) as usize
+}
+
+/// The value of the first `n` (1..=8) digit bytes of `w` (first digit in the lowest byte).
+#[inline(always)]
+fn digits_value(w: u64, n: usize) -> u64 {
+    // Keep the n digits, move them to the top, and fill the bottom with '0's: eight digits
+    // with leading zeros, converted with three multiplications.
+    let shift = 8 * (8 - n) as u32;
+    let v = (w << shift)
+        | 0x3030_3030_3030_3030u64
+            .checked_shr(8 * n as u32)
+            .unwrap_or(0);
+    let mut x = v.wrapping_sub(0x3030_3030_3030_3030);
+    x = x.wrapping_mul(10).wrapping_add(x >> 8);
+    x = ((x & 0x0000_00ff_0000_00ff).wrapping_mul(0x000f_4240_0000_0064))
+        .wrapping_add(((x >> 16) & 0x0000_00ff_0000_00ff).wrapping_mul(0x0000_2710_0000_0001))
+        >> 32;
+    x
+}
+
 /// Decodes a line of the default v2 format with every field present, or returns `None`.
 /// `text` is the line without `\n` and `\r`.
 #[inline]
@@ -291,6 +360,33 @@ mod tests {
             }
             _ => None,
         }
+    }
+
+    #[test]
+    fn eight_byte_digit_helpers() {
+        let w = |s: &[u8]| u64::from_le_bytes(s[..8].try_into().unwrap());
+        assert_eq!(digit_run(w(b"12345678")), 8);
+        assert_eq!(digit_run(w(b"123 5678")), 3);
+        assert_eq!(digit_run(w(b"x2345678")), 0);
+        assert_eq!(digit_run(w(b"1234567\xff")), 7);
+        assert_eq!(digit_run(w(b"12/:5678")), 2);
+        assert_eq!(digits_value(w(b"12345678"), 8), 12_345_678);
+        assert_eq!(digits_value(w(b"1234 678"), 4), 1234);
+        assert_eq!(digits_value(w(b"9       "), 1), 9);
+        let mut c = Cursor {
+            text: b"1418530070 9999999999999999999 0000000000000000042 7",
+            pos: 0,
+        };
+        assert_eq!(c.uint(u64::MAX), Some(1_418_530_070));
+        assert_eq!(c.uint(u64::MAX), Some(9_999_999_999_999_999_999));
+        assert_eq!(c.uint(u64::MAX), Some(42));
+        assert_eq!(c.uint(u64::MAX), Some(7));
+        // Twenty digits and more are the general parser's (it checks overflow).
+        let mut long = Cursor {
+            text: b"18446744073709551615",
+            pos: 0,
+        };
+        assert_eq!(long.uint(u64::MAX), None);
     }
 
     #[test]
