@@ -21,7 +21,7 @@ use crate::parse::{
 };
 use crate::schema::SharedSchema;
 use crate::source::{self, BufferPool, Chunk, ChunkBody, Framer, InputSpec, SourceError};
-use crate::store::{Position, StoreWriter};
+use crate::store::{Position, Store, StoreWriter};
 
 /// How a batch run is laid out.
 #[derive(Debug, Clone)]
@@ -358,9 +358,23 @@ pub fn aggregate_inputs(
     config: &IngestConfig,
     filter: Option<Arc<Filter>>,
 ) -> (Aggregate, Vec<(usize, SourceError)>) {
+    aggregate_and_retain(inputs, config, filter, None)
+}
+
+/// Like [`aggregate_inputs`], and also retains every record in `store` when one is given.
+pub fn aggregate_and_retain(
+    inputs: &[InputSpec],
+    config: &IngestConfig,
+    filter: Option<Arc<Filter>>,
+    store: Option<Arc<Store>>,
+) -> (Aggregate, Vec<(usize, SourceError)>) {
     let cancel = AtomicBool::new(false);
     let outcome = ingest(inputs, config, &cancel, || {
-        AggregateHandler::new(filter.clone())
+        let h = AggregateHandler::new(filter.clone());
+        match &store {
+            Some(s) => h.retaining(StoreWriter::new(Arc::clone(s))),
+            None => h,
+        }
     });
     let mut partials = outcome.outputs.into_iter();
     let mut total = partials.next().unwrap_or_default();

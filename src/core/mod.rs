@@ -13,4 +13,6 @@ pub mod pairs;
 pub mod series;
 
 pub use aggregate::{Aggregate, Dimension, Example, LineCounts, Metric, Stats, TopEntry};
-pub use ingest::{AggregateHandler, ChunkHandler, IngestConfig, aggregate_inputs, ingest};
+pub use ingest::{
+    AggregateHandler, ChunkHandler, IngestConfig, aggregate_and_retain, aggregate_inputs, ingest,
+};
