@@ -26,6 +26,18 @@ fn percentile(mut v: Vec<Duration>, q: f64) -> Duration {
     v[((q * v.len() as f64).ceil() as usize).clamp(1, v.len()) - 1]
 }
 
+/// Peak resident memory of this process (Linux `VmHWM`), in MB.
+fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
 fn main() {
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: store_bench FILE");
@@ -60,7 +72,11 @@ fn main() {
         );
     }
 
-    let store = Store::new(usize::MAX);
+    let budget = std::env::var("BUDGET_MB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(usize::MAX, |mb| mb << 20);
+    let store = Store::new(budget);
     let cell = SnapshotCell::default();
     let done = AtomicBool::new(false);
     let cadence_ms: u64 = std::env::var("CADENCE_MS")
@@ -119,6 +135,16 @@ fn main() {
         outcome.publish_times.len()
     );
 
+    if budget != usize::MAX {
+        println!(
+            "budget {} MB: store holds {:.1} MB, evicted {} records, coverage {:?}, peak RSS {} MB",
+            budget >> 20,
+            state.memory as f64 / 1e6,
+            state.evicted_records,
+            state.coverage(),
+            peak_rss_mb()
+        );
+    }
     if only_live {
         return;
     }
