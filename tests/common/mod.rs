@@ -48,16 +48,21 @@ fn to_run(out: Output) -> Run {
     }
 }
 
-/// `report --json` on `paths` (with an optional format): the parsed document.
-pub fn report_json(paths: &[&Path], format: Option<&str>) -> (Value, Run) {
-    let mut args: Vec<String> = vec!["report".into(), "--json".into()];
+/// Runs `vpctop COMMAND EXTRA… [--format FORMAT] PATHS…`.
+fn run_on(command: &[&str], paths: &[&Path], format: Option<&str>, extra: &[&str]) -> Run {
+    let mut args: Vec<String> = command.iter().chain(extra).map(|s| s.to_string()).collect();
     if let Some(f) = format {
         args.push("--format".into());
         args.push(f.into());
     }
     args.extend(paths.iter().map(|p| p.display().to_string()));
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = vpctop(&argv);
+    vpctop(&argv)
+}
+
+/// `report --json` on `paths` (with an optional format): the parsed document.
+pub fn report_json(paths: &[&Path], format: Option<&str>) -> (Value, Run) {
+    let run = run_on(&["report", "--json"], paths, format, &[]);
     let doc = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
         panic!(
             "report JSON: {e}\nstdout: {}\nstderr: {}",
@@ -69,15 +74,7 @@ pub fn report_json(paths: &[&Path], format: Option<&str>) -> (Value, Run) {
 
 /// `records` on `paths` (with an optional format and extra flags): one value per line.
 pub fn records(paths: &[&Path], format: Option<&str>, extra: &[&str]) -> (Vec<Value>, Run) {
-    let mut args: Vec<String> = vec!["records".into()];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    if let Some(f) = format {
-        args.push("--format".into());
-        args.push(f.into());
-    }
-    args.extend(paths.iter().map(|p| p.display().to_string()));
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let run = vpctop(&argv);
+    let run = run_on(&["records"], paths, format, extra);
     let values = run
         .stdout
         .lines()
