@@ -329,22 +329,41 @@ mod random_filters {
         /// The store's query, the streaming aggregate (`report --filter`'s path) and a naive
         /// fold agree exactly on random filters.
         #[test]
-        fn store_stream_and_reference_agree(e in expr(), dim_i in 0..6usize) {
+        fn store_stream_and_reference_agree(
+            e in expr(),
+            dim_i in 0..6usize,
+            metric_i in 0..3usize,
+            window in proptest::option::of((0u64..4200, 0u64..4200)),
+        ) {
             let (recs, _dir, inputs, state) = fixture();
-            let text = e.text();
+            let t0 = 1_700_000_000;
+            let window = window.map(|(a, b)| (t0 + a.min(b), t0 + a.max(b)));
+            // The window is `end` within [lo, hi]: the same as this filter term.
+            let mut text = e.text();
+            if let Some((lo, hi)) = window {
+                text = format!("({text}) and end>={lo} and end<={hi}");
+            }
             let filter = Arc::new(Filter::parse(&text).unwrap());
+            let in_window = |r: &Rec| window.is_none_or(|(lo, hi)| lo <= r.end && r.end <= hi);
             let dim = Dimension::ALL[dim_i];
-            let q = Query { filter: Some(Arc::clone(&filter)), window: None, group_by: dim, metric: Metric::Flows, limit: 20 };
+            let metric = [Metric::Bytes, Metric::Packets, Metric::Flows][metric_i];
+            let q = Query {
+                filter: Some(Arc::new(Filter::parse(&e.text()).unwrap())),
+                window,
+                group_by: dim,
+                metric,
+                limit: 20,
+            };
             let from_store = aggregate(state, &q, 2);
             let config = IngestConfig::new(Arc::new(Schema::default_v2()));
             let (streamed, _) = vpctop::core::aggregate_inputs(inputs, &config, Some(Arc::clone(&filter)));
-            let matching: Vec<&Rec> = recs.iter().filter(|r| e.eval(r)).collect();
+            let matching: Vec<&Rec> = recs.iter().filter(|r| e.eval(r) && in_window(r)).collect();
             let ok: Vec<&&Rec> = matching.iter().filter(|r| r.status == "OK").collect();
             prop_assert_eq!(from_store.matched, matching.len() as u64, "{}", text);
             prop_assert_eq!(streamed.counts.matched, matching.len() as u64, "{}", text);
             prop_assert_eq!(from_store.aggregate.totals.flows, ok.len() as u64);
             prop_assert_eq!(streamed.totals, from_store.aggregate.totals);
-            prop_assert_eq!(streamed.top(dim, Metric::Flows, 20), from_store.top);
+            prop_assert_eq!(streamed.top(dim, metric, 20), from_store.top);
             prop_assert_eq!(streamed.series.buckets(), from_store.aggregate.series.buckets());
         }
     }
