@@ -8,7 +8,6 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::core::Metric;
-use crate::filter::{Filter, FilterError};
 use crate::schema::{FormatError, Schema};
 
 /// Exit code when everything was read.
@@ -59,11 +58,6 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// The `--filter` expression, parsed (`None` when not given).
-    pub fn filter(&self) -> Result<Option<Filter>, FilterError> {
-        self.filter.as_deref().map(Filter::parse).transpose()
-    }
-
     /// The starting format: `--format` or the default v2.
     pub fn schema(&self) -> Result<Schema, FormatError> {
         match &self.format {
@@ -91,6 +85,27 @@ pub struct ReportArgs {
     /// What top lists are sorted by.
     #[arg(long, value_enum, default_value_t = MetricArg::Bytes)]
     pub by: MetricArg,
+
+    /// Drill into KEY (a filter such as 'host=10.0.0.5', 'dstport=22', 'interface=eni-0a1b'):
+    /// its conversations and newest records with their raw lines. Retains every record in
+    /// memory while reading (bounded by --memory).
+    #[arg(long, value_name = "KEY")]
+    pub drill: Option<String>,
+
+    /// Memory for retained records with --drill (e.g. 512M, 2G, 1Gi); the oldest are evicted
+    /// beyond it and the report says what time range is still complete.
+    #[arg(long, value_name = "SIZE", default_value = "1Gi", value_parser = parse_memory)]
+    pub memory: u64,
+
+    /// Conversations and records shown with --drill.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub drill_limit: usize,
+}
+
+/// `--memory` values: a size with an optional SI or binary suffix.
+fn parse_memory(text: &str) -> Result<u64, String> {
+    crate::filter::parse_size(text)
+        .ok_or_else(|| format!("`{text}` is not a size (expected e.g. 512M, 2G or 1Gi)"))
 }
 
 /// `vpctop records`.

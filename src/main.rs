@@ -9,10 +9,11 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use vpctop::cli::{self, Cli, Command, InputArgs, RecordsArgs, ReportArgs};
-use vpctop::core::{Aggregate, IngestConfig, aggregate_inputs, ingest};
+use vpctop::core::{Aggregate, IngestConfig, aggregate_and_retain, ingest};
 use vpctop::filter::Filter;
-use vpctop::report::{SummaryOptions, json::ReportDoc, records, text};
+use vpctop::report::{SummaryOptions, drill, json::ReportDoc, records, text};
 use vpctop::source::{InputSpec, SourceError, expand_paths};
+use vpctop::store::Store;
 
 fn main() {
     let cli = Cli::parse();
@@ -67,16 +68,9 @@ impl std::error::Error for Explained {}
 /// unlistable paths on stderr.
 fn prepare(input: &InputArgs, ordered: bool) -> Result<Prepared> {
     let schema = input.schema().context("--format")?;
-    let filter = match input.filter() {
-        Ok(f) => f.map(Arc::new),
-        Err(e) => {
-            // Point at the column, like a compiler would.
-            let text = input.filter.as_deref().unwrap_or_default();
-            eprintln!("vpctop: invalid --filter: {e}");
-            eprintln!("  {}", vpctop::sanitize::escape(text.as_bytes()));
-            eprintln!("  {}^", " ".repeat(e.column.saturating_sub(1)));
-            return Err(Explained.into());
-        }
+    let filter = match input.filter.as_deref() {
+        Some(text) => Some(Arc::new(parse_filter_flag("--filter", text)?)),
+        None => None,
     };
     let (inputs, errors) = expand_paths(&input.paths);
     for e in &errors {
@@ -94,6 +88,17 @@ fn prepare(input: &InputArgs, ordered: bool) -> Result<Prepared> {
         config,
         filter,
         failed: !errors.is_empty(),
+    })
+}
+
+/// Parses a filter given on the command line; on error, points at the column (like a
+/// compiler would) and fails with a usage error.
+fn parse_filter_flag(flag: &str, text: &str) -> Result<Filter> {
+    Filter::parse(text).map_err(|e| {
+        eprintln!("vpctop: invalid {flag}: {e}");
+        eprintln!("  {}", vpctop::sanitize::escape(text.as_bytes()));
+        eprintln!("  {}^", " ".repeat(e.column.saturating_sub(1)));
+        Explained.into()
     })
 }
 
@@ -122,7 +127,15 @@ fn report(args: ReportArgs) -> Result<i32> {
         filter,
         mut failed,
     } = prepare(&args.input, false)?;
-    let (agg, errors) = aggregate_inputs(&inputs, &config, filter.clone());
+    let drill_key = match args.drill.as_deref() {
+        Some(text) => Some(parse_filter_flag("--drill", text)?),
+        None => None,
+    };
+    // Retain records only when a drill-down needs them: report alone keeps nothing per record.
+    let store = drill_key
+        .as_ref()
+        .map(|_| Store::new(usize::try_from(args.memory).unwrap_or(usize::MAX)));
+    let (agg, errors) = aggregate_and_retain(&inputs, &config, filter.clone(), store.clone());
     report_errors(&errors);
     failed |= !errors.is_empty();
     let names = names(&inputs);
@@ -131,12 +144,29 @@ fn report(args: ReportArgs) -> Result<i32> {
         by: args.by.into(),
         filter: filter.as_deref(),
     };
+    let drilled = match (&drill_key, &store) {
+        (Some(key), Some(store)) => Some(drill::drill(
+            &store.state(),
+            key,
+            &inputs,
+            &names,
+            args.drill_limit,
+            opts.by,
+            config.workers,
+        )),
+        _ => None,
+    };
     let mut out = io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &ReportDoc::new(&agg, &names, opts))?;
+        let mut doc = ReportDoc::new(&agg, &names, opts);
+        doc.drill = drilled;
+        serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {
         out.write_all(text::render(&agg, &names, opts).as_bytes())?;
+        if let Some(d) = &drilled {
+            out.write_all(drill::render(d).as_bytes())?;
+        }
     }
     out.flush()?;
     Ok(exit_code(failed))

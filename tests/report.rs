@@ -550,3 +550,62 @@ fn series_and_histograms_match_a_reference() {
             .collect(),
     );
 }
+
+#[test]
+fn drill_down_shows_a_hosts_conversations_and_raw_records() {
+    let mut rng = Rng(0xd711);
+    let recs = generate(&mut rng, 20_000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("d.log");
+    let lines: Vec<String> = recs.iter().map(Rec::line).collect();
+    std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+    let p = path.display().to_string();
+    let run = vpctop(&[
+        "report",
+        "--json",
+        "--drill",
+        "host=10.0.0.3",
+        "--drill-limit",
+        "100000",
+        &p,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let d = &doc["drill"];
+    assert_eq!(d["key"], "host=10.0.0.3");
+    assert_eq!(d["evicted"], 0);
+    let involved: Vec<&Rec> = recs
+        .iter()
+        .filter(|r| {
+            r.status == "OK" && (canon(&r.src) == "10.0.0.3" || canon(&r.dst) == "10.0.0.3")
+        })
+        .collect();
+    assert!(!involved.is_empty());
+    let conv = d["conversations"].as_array().unwrap();
+    let flows: u64 = conv.iter().map(|c| c["flows"].as_u64().unwrap()).sum();
+    assert_eq!(flows, involved.len() as u64);
+    // The peer is always the other side.
+    assert!(
+        conv.iter()
+            .all(|c| c["peer"] != "10.0.0.3" || involved.iter().any(|r| r.src == r.dst))
+    );
+    let records = d["records"].as_array().unwrap();
+    assert_eq!(records.len(), involved.len());
+    let text = std::fs::read_to_string(&path).unwrap();
+    for r in records {
+        let offset = r["offset"].as_u64().unwrap() as usize;
+        let line = text[offset..].lines().next().unwrap();
+        assert_eq!(r["raw"], line, "raw line read back at its offset");
+        assert_eq!(r["file"], p.as_str());
+    }
+    let ends: Vec<u64> = records.iter().map(|r| r["end"].as_u64().unwrap()).collect();
+    assert!(ends.windows(2).all(|w| w[0] >= w[1]), "newest first");
+
+    // A tiny --memory evicts, says so, and changes no total.
+    let small = vpctop(&["report", "--json", "--drill", "22", "--memory", "64Ki", &p]);
+    assert_eq!(small.code, 0, "{}", small.stderr);
+    let s: Value = serde_json::from_str(&small.stdout).unwrap();
+    assert!(s["drill"]["evicted"].as_u64().unwrap() > 0);
+    assert_eq!(s["flows"], doc["flows"]);
+    assert_eq!(s["top"], doc["top"]);
+}

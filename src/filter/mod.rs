@@ -30,6 +30,12 @@ pub use lexer::CmpOp;
 use lexer::{Tok, Token};
 pub use values::{Cidr, Range};
 
+/// A size such as `512M`, `1G`, `64Ki` or `1.5GiB` in bytes (the filter language's sizes,
+/// for flags like `--memory`); `None` when it is not one.
+pub fn parse_size(text: &str) -> Option<u64> {
+    values::size(text)
+}
+
 use crate::parse::{Action, LogStatus, Record};
 use crate::schema::{Field, FieldKind};
 
@@ -263,6 +269,17 @@ impl Filter {
     /// Whether this filter passes everything (it was empty).
     pub fn is_all(&self) -> bool {
         self.root == Node::All
+    }
+
+    /// The address this filter is about, when it is exactly one host (`host=10.0.0.5` or a
+    /// bare address): the drill-down then shows the other side of each conversation.
+    pub fn single_host(&self) -> Option<IpAddr> {
+        match &self.root {
+            Node::Test(Test::Addr(Target::Either(Field::SrcAddr, Field::DstAddr), cidr)) => {
+                cidr.single()
+            }
+            _ => None,
+        }
     }
 
     /// Simple tests every passing record must meet (the top-level `and` terms a column scan

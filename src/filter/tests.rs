@@ -286,3 +286,25 @@ fn required_column_tests_are_only_top_level_conjuncts() {
         vec![ColumnTest::SrcPort(Range { lo: 1024, hi: 2048 })]
     );
 }
+
+#[test]
+fn single_host_and_sizes_for_flags() {
+    let ip: std::net::IpAddr = "10.0.0.5".parse().unwrap();
+    assert_eq!(
+        Filter::parse("host=10.0.0.5").unwrap().single_host(),
+        Some(ip)
+    );
+    assert_eq!(Filter::parse("10.0.0.5").unwrap().single_host(), Some(ip));
+    assert_eq!(
+        Filter::parse("host=10.0.0.0/24").unwrap().single_host(),
+        None
+    );
+    assert_eq!(Filter::parse("src=10.0.0.5").unwrap().single_host(), None);
+    assert_eq!(
+        Filter::parse("10.0.0.5 dstport=22").unwrap().single_host(),
+        None
+    );
+    assert_eq!(parse_size("512M"), Some(512_000_000));
+    assert_eq!(parse_size("1Gi"), Some(1 << 30));
+    assert_eq!(parse_size("lots"), None);
+}

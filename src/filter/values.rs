@@ -27,6 +27,12 @@ impl Cidr {
         (prefix <= max).then_some(Cidr { network, prefix })
     }
 
+    /// The address, when the block is exactly one address (`/32`, `/128`).
+    pub fn single(&self) -> Option<IpAddr> {
+        let max = if self.network.is_ipv4() { 32 } else { 128 };
+        (self.prefix == max).then_some(self.network)
+    }
+
     /// Whether `addr` lies in the block (an IPv4 address never lies in an IPv6 block).
     pub fn contains(&self, addr: IpAddr) -> bool {
         match (self.network, addr) {

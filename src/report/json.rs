@@ -42,6 +42,9 @@ pub struct ReportDoc {
     /// The `--filter` and how many records passed it (only when one was given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filter: Option<FilterDoc>,
+    /// The `--drill` result (only when one was asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drill: Option<super::drill::DrillDoc>,
 }
 
 /// One time bucket.
@@ -267,6 +270,7 @@ impl ReportDoc {
                 expression: f.to_string(),
                 matched: c.matched,
             }),
+            drill: None,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! Owns: the JSON contract (key names are public API: scripts depend on them) and the text
 //! layout. Reads an [`Aggregate`](crate::core::Aggregate); computes nothing of its own.
 
+pub mod drill;
 pub mod json;
 pub mod records;
 pub mod text;

@@ -1,0 +1,196 @@
+//! `report --drill KEY`: the headless twin of the dashboard's flow inspector. From the
+//! retained records it lists the key's conversations and its newest records with their raw
+//! lines (read back from the inputs, escaped).
+
+use std::fmt::Write;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::core::Metric;
+use crate::filter::Filter;
+use crate::names;
+use crate::sanitize::escape_limited;
+use crate::source::{InputSpec, read_line_at};
+use crate::store::StoreState;
+use crate::store::query::{Conversation, StoredRecord, conversations, records};
+use crate::units::{bytes, count, thousands, utc};
+
+/// How much of a raw line is shown.
+const RAW_CHARS: usize = 400;
+
+/// What the drill-down found.
+#[derive(Debug, Serialize)]
+pub struct DrillDoc {
+    /// The key as given (a filter expression).
+    pub key: String,
+    /// Records retained in the store (all records, not only the key's).
+    pub retained: u64,
+    /// Records evicted to stay within `--memory`: the drill-down cannot see them.
+    pub evicted: u64,
+    /// The `end` range in which every record is still retained (`null` when none is).
+    pub coverage: Option<CoverageDoc>,
+    /// The key's conversations, largest first.
+    pub conversations: Vec<ConversationDoc>,
+    /// The key's newest records, newest first.
+    pub records: Vec<RecordDoc>,
+}
+
+/// A time range, Unix seconds, inclusive.
+#[derive(Debug, Serialize)]
+pub struct CoverageDoc {
+    /// First second.
+    pub from: u64,
+    /// Last second.
+    pub to: u64,
+}
+
+/// One conversation.
+#[derive(Debug, Serialize)]
+pub struct ConversationDoc {
+    /// The other side (for a host key) or the source address.
+    pub peer: Option<String>,
+    /// Destination port.
+    pub dstport: Option<u16>,
+    /// Protocol number.
+    pub protocol: Option<u8>,
+    /// OK records.
+    pub flows: u64,
+    /// Bytes.
+    pub bytes: u64,
+    /// Packets.
+    pub packets: u64,
+    /// ACCEPT records.
+    pub accept: u64,
+    /// REJECT records.
+    pub reject: u64,
+}
+
+/// One retained record with its raw line.
+#[derive(Debug, Serialize)]
+pub struct RecordDoc {
+    /// The input it came from.
+    pub file: String,
+    /// Byte offset of its line in the (decoded) input.
+    pub offset: u64,
+    /// `end`, Unix seconds.
+    pub end: Option<u64>,
+    /// The raw line, control characters escaped (`null` when it cannot be read back, e.g.
+    /// from stdin).
+    pub raw: Option<String>,
+}
+
+/// Runs the drill-down for `key` over `state`. `inputs`/`names` resolve record positions.
+pub fn drill(
+    state: &StoreState,
+    key: &Filter,
+    inputs: &[InputSpec],
+    names: &[String],
+    limit: usize,
+    metric: Metric,
+    threads: usize,
+) -> DrillDoc {
+    let conv = conversations(state, key, key.single_host(), metric, threads);
+    let recs = records(state, key, 0, limit, threads);
+    DrillDoc {
+        key: key.to_string(),
+        retained: state.records,
+        evicted: state.evicted_records,
+        coverage: state.coverage().map(|(from, to)| CoverageDoc { from, to }),
+        conversations: conv.iter().take(limit).map(conversation_doc).collect(),
+        records: recs.iter().map(|r| record_doc(r, inputs, names)).collect(),
+    }
+}
+
+fn conversation_doc(c: &Conversation) -> ConversationDoc {
+    ConversationDoc {
+        peer: c.peer.map(|p: IpAddr| p.to_string()),
+        dstport: c.dstport,
+        protocol: c.protocol,
+        flows: c.stats.flows,
+        bytes: c.stats.bytes,
+        packets: c.stats.packets,
+        accept: c.stats.accept,
+        reject: c.stats.reject,
+    }
+}
+
+fn record_doc(r: &StoredRecord, inputs: &[InputSpec], names: &[String]) -> RecordDoc {
+    let i = r.position.input as usize;
+    let raw = inputs
+        .get(i)
+        .and_then(|spec| read_line_at(spec, r.position.offset, 64 * 1024).ok())
+        .map(|line| escape_limited(crate::parse::strip_cr(&line), RAW_CHARS));
+    RecordDoc {
+        file: names.get(i).cloned().unwrap_or_default(),
+        offset: r.position.offset,
+        end: r.end,
+        raw,
+    }
+}
+
+/// The drill-down as text.
+pub fn render(d: &DrillDoc) -> String {
+    let mut out = String::new();
+    let coverage = match &d.coverage {
+        Some(c) if d.evicted > 0 => format!("fully queryable from {}", utc(c.from)),
+        Some(_) => "nothing evicted".to_string(),
+        None if d.evicted > 0 => "older records evicted; raise --memory".to_string(),
+        None => "no records retained".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "\nDrill-down: {} ({} records retained, {} evicted; {coverage})",
+        escape_limited(d.key.as_bytes(), 200),
+        thousands(d.retained),
+        thousands(d.evicted)
+    );
+    if d.conversations.is_empty() {
+        let _ = writeln!(out, "  no OK records match the key");
+    } else {
+        let _ = writeln!(
+            out,
+            "  {:<39}  {:<16}  {:<7}  {:>9}  {:>9}  {:>8}  {:>8}  {:>8}",
+            "peer", "dstport", "proto", "flows", "bytes", "packets", "accept", "reject"
+        );
+        for c in &d.conversations {
+            let port = match c.dstport {
+                Some(p) => match names::service(p) {
+                    Some(s) => format!("{p} ({s})"),
+                    None => p.to_string(),
+                },
+                None => "-".into(),
+            };
+            let proto = match c.protocol {
+                Some(p) => names::protocol(p).map_or_else(|| p.to_string(), str::to_string),
+                None => "-".into(),
+            };
+            let _ = writeln!(
+                out,
+                "  {:<39}  {:<16}  {:<7}  {:>9}  {:>9}  {:>8}  {:>8}  {:>8}",
+                c.peer.as_deref().unwrap_or("-"),
+                port,
+                proto,
+                thousands(c.flows),
+                bytes(c.bytes),
+                count(c.packets),
+                thousands(c.accept),
+                thousands(c.reject)
+            );
+        }
+    }
+    if !d.records.is_empty() {
+        let _ = writeln!(out, "  newest records:");
+        for r in &d.records {
+            let when = r.end.map_or_else(|| "-".to_string(), utc);
+            let _ = writeln!(
+                out,
+                "    {}@{}  end {when}\n      {}",
+                escape_limited(r.file.as_bytes(), 200),
+                r.offset,
+                r.raw.as_deref().unwrap_or("(raw line not readable)")
+            );
+        }
+    }
+    out
+}
