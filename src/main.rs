@@ -147,11 +147,14 @@ fn report(args: ReportArgs) -> Result<i32> {
     let drilled = match (&drill_key, &store) {
         (Some(key), Some(store)) => Some(drill::drill(
             &store.state(),
-            key,
+            drill::DrillRequest {
+                key,
+                filter: filter.as_deref(),
+                limit: args.drill_limit,
+                metric: opts.by,
+            },
             &inputs,
             &names,
-            args.drill_limit,
-            opts.by,
             config.workers,
         )),
         _ => None,

@@ -601,6 +601,35 @@ fn drill_down_shows_a_hosts_conversations_and_raw_records() {
     let ends: Vec<u64> = records.iter().map(|r| r["end"].as_u64().unwrap()).collect();
     assert!(ends.windows(2).all(|w| w[0] >= w[1]), "newest first");
 
+    // Within --filter, the drill-down sees only matching records.
+    let rejects = vpctop(&[
+        "report",
+        "--json",
+        "--drill",
+        "host=10.0.0.3",
+        "--filter",
+        "action=REJECT",
+        "--drill-limit",
+        "100000",
+        &p,
+    ]);
+    let r: Value = serde_json::from_str(&rejects.stdout).unwrap();
+    let want = involved.iter().filter(|x| x.action == "REJECT").count() as u64;
+    let got: u64 = r["drill"]["conversations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["reject"].as_u64().unwrap())
+        .sum();
+    assert_eq!(got, want);
+    assert!(
+        r["drill"]["conversations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["accept"] == 0)
+    );
+
     // A tiny --memory evicts, says so, and changes no total.
     let small = vpctop(&["report", "--json", "--drill", "22", "--memory", "64Ki", &p]);
     assert_eq!(small.code, 0, "{}", small.stderr);

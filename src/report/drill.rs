@@ -80,18 +80,40 @@ pub struct RecordDoc {
     pub raw: Option<String>,
 }
 
-/// Runs the drill-down for `key` over `state`. `inputs`/`names` resolve record positions.
+/// What to drill into.
+#[derive(Debug, Clone, Copy)]
+pub struct DrillRequest<'a> {
+    /// The key, as a filter (`host=10.0.0.5`, `dstport=22`, …).
+    pub key: &'a Filter,
+    /// The report's `--filter`, which the drill-down stays within.
+    pub filter: Option<&'a Filter>,
+    /// Conversations and records to show.
+    pub limit: usize,
+    /// What conversations are sorted by.
+    pub metric: Metric,
+}
+
+/// Runs the drill-down over `state`; `inputs`/`names` resolve record positions.
 pub fn drill(
     state: &StoreState,
-    key: &Filter,
+    req: DrillRequest<'_>,
     inputs: &[InputSpec],
     names: &[String],
-    limit: usize,
-    metric: Metric,
     threads: usize,
 ) -> DrillDoc {
-    let conv = conversations(state, key, key.single_host(), metric, threads);
-    let recs = records(state, key, 0, limit, threads);
+    let DrillRequest {
+        key,
+        filter,
+        limit,
+        metric,
+    } = req;
+    // Both parsed on their own, so their conjunction parses too.
+    let within = filter
+        .filter(|f| !f.is_all())
+        .and_then(|f| Filter::parse(&format!("({key}) and ({f})")).ok());
+    let select = within.as_ref().unwrap_or(key);
+    let conv = conversations(state, select, key.single_host(), metric, threads);
+    let recs = records(state, select, 0, limit, threads);
     DrillDoc {
         key: key.to_string(),
         retained: state.records,
