@@ -31,14 +31,13 @@ fn retain(inputs: &[InputSpec], budget: usize) -> (Arc<StoreState>, vpctop::core
         store: Some(Arc::clone(&store)),
         ..LiveOptions::default()
     };
-    let outcome = run_live(
-        inputs,
-        &config,
-        &options,
-        &SnapshotCell::default(),
-        &AtomicBool::new(false),
-    );
+    let cell = SnapshotCell::default();
+    let outcome = run_live(inputs, &config, &options, &cell, &AtomicBool::new(false));
     assert!(outcome.errors.is_empty());
+    // The final snapshot says what the store holds.
+    let retention = cell.load().retention.expect("retention in the snapshot");
+    assert_eq!(retention.records, store.state().records);
+    assert_eq!(retention.coverage, store.state().coverage());
     (store.state(), outcome.total)
 }
 
@@ -153,6 +152,9 @@ fn queries_equal_a_naive_reference_for_filters_windows_and_groupings() {
                 limit: 10,
             };
             let res = aggregate(&state, &q, 2);
+            // The same result in the dashboard's shape.
+            let snap = res.snapshot();
+            assert_eq!(&snap.top(dim, Metric::Bytes)[..res.top.len()], &res.top[..]);
             let got: Vec<(String, u64, u64)> = res
                 .top
                 .iter()

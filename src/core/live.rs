@@ -97,6 +97,34 @@ pub struct Snapshot {
     pub malformed_examples: Vec<Example>,
     /// Whether ingest has finished (every input read to its end).
     pub complete: bool,
+    /// The record store behind drill-down, when records are retained.
+    pub retention: Option<Retention>,
+}
+
+/// What the record store holds, as of a snapshot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Retention {
+    /// Records retained.
+    pub records: u64,
+    /// Bytes they take.
+    pub memory: usize,
+    /// Records evicted to stay within the budget.
+    pub evicted: u64,
+    /// The `end` range in which every record is still retained: what drill-down fully covers.
+    pub coverage: Option<(u64, u64)>,
+}
+
+impl Retention {
+    /// Reads the store's current state.
+    pub fn of(store: &Store) -> Retention {
+        let s = store.state();
+        Retention {
+            records: s.records,
+            memory: s.memory,
+            evicted: s.evicted_records,
+            coverage: s.coverage(),
+        }
+    }
 }
 
 impl Snapshot {
@@ -146,6 +174,7 @@ impl Snapshot {
             lag_secs: agg.last_end.map(|e| now.saturating_sub(e)),
             malformed_examples: agg.examples.clone(),
             complete,
+            retention: None,
         }
     }
 }
@@ -337,7 +366,8 @@ fn merge_and_publish(
             bytes_per_sec: (total.counts.bytes - last_counts.bytes) as f64 / secs,
         };
         seq += 1;
-        let snapshot = Snapshot::of(total, seq, rates, complete);
+        let mut snapshot = Snapshot::of(total, seq, rates, complete);
+        snapshot.retention = options.store.as_deref().map(Retention::of);
         let built = Instant::now();
         builds.push(built - started);
         cell.publish(snapshot);
