@@ -223,6 +223,20 @@ impl<'a> Cursor<'a> {
         Some(IpAddr::V4(Ipv4Addr::from_bits(bits)))
     }
 
+    /// The last token of a line: up to a space, `\r`, `\n` or the end (not consumed).
+    #[inline(always)]
+    fn last_word(&mut self) -> &'a [u8] {
+        let start = self.pos;
+        while self
+            .text
+            .get(self.pos)
+            .is_some_and(|b| !matches!(b, b' ' | b'\r' | b'\n'))
+        {
+            self.pos += 1;
+        }
+        &self.text[start..self.pos]
+    }
+
     /// The rest of the current token.
     #[inline(always)]
     fn word(&mut self) -> Option<&'a [u8]> {
@@ -282,11 +296,10 @@ fn digits_value(w: u64, n: usize) -> u64 {
     x
 }
 
-/// Decodes a line of the default v2 format with every field present, or returns `None`.
-/// `text` is the line without `\n` and `\r`.
-#[inline]
-pub fn flow_v2(text: &[u8]) -> Option<Flow<'_>> {
-    let mut c = Cursor { text, pos: 0 };
+/// The fourteen fields of a default-format record at the cursor, up to (not including) what
+/// ends the line.
+#[inline(always)]
+fn fields<'a>(c: &mut Cursor<'a>) -> Option<Flow<'a>> {
     let version = c.uint(u64::from(u8::MAX))? as u8;
     let account = c.text()?;
     let interface = c.text()?;
@@ -300,10 +313,7 @@ pub fn flow_v2(text: &[u8]) -> Option<Flow<'_>> {
     let start = c.uint(u64::MAX)?;
     let end = c.uint(u64::MAX)?;
     let action = action(c.word()?)?;
-    let status = log_status(c.word()?)?;
-    if c.pos != text.len() {
-        return None;
-    }
+    let status = log_status(c.last_word())?;
     Some(Flow {
         version: Some(version),
         account: Some(account),
@@ -320,6 +330,31 @@ pub fn flow_v2(text: &[u8]) -> Option<Flow<'_>> {
         protocol: Some(protocol),
         interface: Some(interface),
     })
+}
+
+/// Decodes a line of the default v2 format with every field present, or returns `None`.
+/// `text` is the line without `\n` and `\r`.
+#[inline]
+pub fn flow_v2(text: &[u8]) -> Option<Flow<'_>> {
+    let mut c = Cursor { text, pos: 0 };
+    let flow = fields(&mut c)?;
+    (c.pos == text.len()).then_some(flow)
+}
+
+/// Decodes the default-format line at the start of `data` (a chunk's remaining lines) and
+/// returns it with the bytes the line takes, its `\n` (or `\r\n`) included; `None` whenever
+/// [`flow_v2`] would decline the line. Saves finding the line's end separately.
+#[inline]
+pub fn flow_v2_line(data: &[u8]) -> Option<(Flow<'_>, usize)> {
+    let mut c = Cursor { text: data, pos: 0 };
+    let flow = fields(&mut c)?;
+    let used = match &data[c.pos..] {
+        [] => c.pos,
+        [b'\n', ..] | [b'\r'] => c.pos + 1,
+        [b'\r', b'\n', ..] => c.pos + 2,
+        _ => return None,
+    };
+    Some((flow, used))
 }
 
 #[cfg(test)]
@@ -411,6 +446,21 @@ mod tests {
         }
     }
 
+    #[test]
+    fn line_at_the_start_of_a_chunk_is_the_same_flow_with_its_length() {
+        let chunk = [LINE, b"\r\n", LINE, b"\n", LINE].concat();
+        let (a, used) = flow_v2_line(&chunk).unwrap();
+        assert_eq!(Some(a), flow_v2(LINE));
+        assert_eq!(used, LINE.len() + 2);
+        let (_, used2) = flow_v2_line(&chunk[used..]).unwrap();
+        assert_eq!(used2, LINE.len() + 1);
+        let (_, last) = flow_v2_line(&chunk[used + used2..]).unwrap();
+        assert_eq!(last, LINE.len());
+        // A trailing space, or a short line running into the next one, is declined.
+        assert!(flow_v2_line(&[LINE, b" \n"].concat()).is_none());
+        assert!(flow_v2_line(b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT\nOK\n").is_none());
+    }
+
     proptest! {
         #[test]
         fn fast_path_agrees_with_the_general_parser(
@@ -425,6 +475,20 @@ mod tests {
             }
             if let Some(fast) = flow_v2(&line) {
                 prop_assert_eq!(Some(fast), general(&line), "{}", String::from_utf8_lossy(&line));
+            }
+            // Within a chunk: the same answer, and the line's length with its newline.
+            let chunk = [&line[..], b"\n", LINE].concat();
+            let nl = line.iter().position(|b| *b == b'\n');
+            match flow_v2_line(&chunk) {
+                Some((f, used)) => {
+                    prop_assert_eq!(nl, None);
+                    prop_assert_eq!(used, line.len() + 1);
+                    prop_assert_eq!(Some(f), flow_v2(crate::parse::strip_cr(&line)));
+                }
+                None => {
+                    let first = &chunk[..nl.unwrap_or(line.len())];
+                    prop_assert!(flow_v2(crate::parse::strip_cr(first)).is_none());
+                }
             }
         }
     }

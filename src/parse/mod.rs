@@ -15,7 +15,7 @@ mod flow;
 
 use std::net::{IpAddr, Ipv4Addr};
 
-pub use flow::{Flow, flow_v2};
+pub use flow::{Flow, flow_v2, flow_v2_line};
 
 use serde::Deserialize;
 
