@@ -638,3 +638,30 @@ fn drill_down_shows_a_hosts_conversations_and_raw_records() {
     assert_eq!(s["flows"], doc["flows"]);
     assert_eq!(s["top"], doc["top"]);
 }
+
+#[test]
+fn report_stops_quietly_when_the_reader_goes_away() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    for json in [true, false] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpctop"));
+        cmd.arg("report").arg("--top").arg("1000");
+        if json {
+            cmd.arg("--json");
+        }
+        let assets = concat!(env!("CARGO_MANIFEST_DIR"), "/assets");
+        let mut child = cmd
+            .arg(assets)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read a little, then close the pipe before the report is written out.
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "json={json}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "json={json}: {stderr}");
+    }
+}

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::core::Metric;
+use crate::core::{Metric, Stats};
 use crate::filter::Filter;
 use crate::names;
 use crate::sanitize::escape_limited;
@@ -54,16 +54,9 @@ pub struct ConversationDoc {
     pub dstport: Option<u16>,
     /// Protocol number.
     pub protocol: Option<u8>,
-    /// OK records.
-    pub flows: u64,
-    /// Bytes.
-    pub bytes: u64,
-    /// Packets.
-    pub packets: u64,
-    /// ACCEPT records.
-    pub accept: u64,
-    /// REJECT records.
-    pub reject: u64,
+    /// Its totals (OK records): flows, bytes, packets, accept, reject.
+    #[serde(flatten)]
+    pub stats: Stats,
 }
 
 /// One retained record with its raw line.
@@ -129,11 +122,7 @@ fn conversation_doc(c: &Conversation) -> ConversationDoc {
         peer: c.peer.map(|p: IpAddr| p.to_string()),
         dstport: c.dstport,
         protocol: c.protocol,
-        flows: c.stats.flows,
-        bytes: c.stats.bytes,
-        packets: c.stats.packets,
-        accept: c.stats.accept,
-        reject: c.stats.reject,
+        stats: c.stats,
     }
 }
 
@@ -193,11 +182,11 @@ pub fn render(d: &DrillDoc) -> String {
                 c.peer.as_deref().unwrap_or("-"),
                 port,
                 proto,
-                thousands(c.flows),
-                bytes(c.bytes),
-                count(c.packets),
-                thousands(c.accept),
-                thousands(c.reject)
+                thousands(c.stats.flows),
+                bytes(c.stats.bytes),
+                count(c.stats.packets),
+                thousands(c.stats.accept),
+                thousands(c.stats.reject)
             );
         }
     }

@@ -131,21 +131,14 @@ pub struct TimeDoc {
     pub last_end: Option<u64>,
 }
 
-/// One top-list entry.
+/// One top-list entry: its key, then flows, bytes, packets, accept, reject.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct EntryDoc {
     /// The key as text.
     pub key: String,
-    /// OK records.
-    pub flows: u64,
-    /// Sum of bytes.
-    pub bytes: u64,
-    /// Sum of packets.
-    pub packets: u64,
-    /// OK records with ACCEPT.
-    pub accept: u64,
-    /// OK records with REJECT.
-    pub reject: u64,
+    /// Its totals (OK records).
+    #[serde(flatten)]
+    pub stats: Stats,
 }
 
 /// Top lists per dimension.
@@ -190,11 +183,7 @@ fn entries(list: Vec<TopEntry>) -> Vec<EntryDoc> {
     list.into_iter()
         .map(|e| EntryDoc {
             key: e.key,
-            flows: e.stats.flows,
-            bytes: e.stats.bytes,
-            packets: e.stats.packets,
-            accept: e.stats.accept,
-            reject: e.stats.reject,
+            stats: e.stats,
         })
         .collect()
 }
