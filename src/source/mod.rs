@@ -2,11 +2,13 @@
 //!
 //! Owns: naming and opening inputs (files, directories, stdin, gzip by magic bytes:
 //! [`input`]) and framing their bytes into chunks of whole lines tagged with input, line
-//! number and format ([`framer`]). Following files as they grow, watching directories and
-//! replay pacing belong here too as they arrive.
+//! number and format ([`framer`]), and following a file by name as it grows, rotates and is
+//! truncated ([`follow`]). Watching directories and replay pacing belong here too as they
+//! arrive.
 //!
 //! Never: decodes fields or aggregates; a bad input is an error value, never a panic.
 
+pub mod follow;
 pub mod framer;
 pub mod input;
 
