@@ -364,7 +364,7 @@ mod tests {
                     let len = next(40) as usize + 1;
                     let chunk: Vec<u8> = (0..len)
                         .map(|i| {
-                            if (step as usize + i) % 17 == 0 {
+                            if (step as usize + i).is_multiple_of(17) {
                                 b'\n'
                             } else {
                                 b'a' + (i % 26) as u8
