@@ -665,3 +665,24 @@ fn report_stops_quietly_when_the_reader_goes_away() {
         assert!(!stderr.contains("Broken pipe"), "json={json}: {stderr}");
     }
 }
+
+#[test]
+fn aws_logs_tail_output_on_stdin_is_read_as_records() {
+    // What `aws logs tail /vpc/flowlogs` prints: timestamp, log stream, record.
+    let input: String = numbered_lines(5)
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("2026-11-23T10:00:0{i}.000000+00:00 eni-0a1b2c3d-all {l}\n"))
+        .collect();
+    let run = vpctop_with_stdin(&["report", "--json", "-"], input.as_bytes());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        (doc["records"].as_u64(), doc["malformed"].as_u64()),
+        (Some(5), Some(0))
+    );
+    let run = vpctop_with_stdin(&["records", "-"], input.as_bytes());
+    let first: Value = serde_json::from_str(run.stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["srcaddr"], "10.0.0.0");
+    assert_eq!(first["interface_id"], "eni-a");
+}

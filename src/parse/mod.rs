@@ -152,9 +152,9 @@ impl Malformed {
         let column = self.column.and_then(|c| schema.columns().get(c as usize));
         let value = self
             .column
-            .and_then(|c| Tokens::new(record_text(line).as_ref()).nth(c as usize))
+            .and_then(|c| Tokens::new(record_text(line, schema).as_ref()).nth(c as usize))
             .map(|(s, e)| {
-                let text = record_text(line);
+                let text = record_text(line, schema);
                 crate::sanitize::escape_limited(&text[s..e], 40)
             })
             .unwrap_or_default();
@@ -313,17 +313,16 @@ impl LineParser {
 
     /// Classifies and decodes one line (without its `\n`) according to `schema`.
     pub fn parse<'a>(&'a mut self, schema: &'a Schema, line: &'a [u8]) -> Line<'a> {
-        let mut text = strip_cr(line);
-        if is_blank(text) {
+        if is_blank(strip_cr(line)) {
             return Line::Blank;
         }
-        if let Some(&b'{') = text.iter().find(|b| **b != b' ')
-            && let Ok(w) = serde_json::from_slice::<MessageWrapper>(text)
-        {
-            self.unwrapped.clear();
-            self.unwrapped.extend_from_slice(w.message.as_bytes());
-            text = strip_cr(&self.unwrapped);
-        }
+        let text = match unwrap_line(line, schema) {
+            Unwrapped::Plain(text) => text,
+            Unwrapped::Message(message) => {
+                self.unwrapped = message;
+                &self.unwrapped
+            }
+        };
         match decode(schema, text, &mut self.values) {
             Ok(()) => Line::Record(Record {
                 schema,
@@ -335,16 +334,73 @@ impl LineParser {
     }
 }
 
-/// The text a record is decoded from: the line without `\r`, unwrapped from JSON if it is a
-/// `{"message": …}` object. Used to quote values in malformed reasons.
-fn record_text(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+/// What a line holds once its wrapping is taken off.
+enum Unwrapped<'a> {
+    /// A part of the line itself.
+    Plain(&'a [u8]),
+    /// The `message` of a JSON-wrapped line.
+    Message(Vec<u8>),
+}
+
+/// Takes the wrapping off a line (FORMAT.md §9.14): a trailing `\r`; a `{"message": …}` JSON
+/// object (CloudWatch Logs events); a leading ISO-8601 timestamp (CloudWatch export objects,
+/// `aws logs tail`), followed by the log stream name when `aws logs tail` printed one (the
+/// line then has one token more than the format).
+fn unwrap_line<'a>(line: &'a [u8], schema: &Schema) -> Unwrapped<'a> {
     let text = strip_cr(line);
     if let Some(&b'{') = text.iter().find(|b| **b != b' ')
         && let Ok(w) = serde_json::from_slice::<MessageWrapper>(text)
     {
-        return std::borrow::Cow::Owned(strip_cr(w.message.as_bytes()).to_vec());
+        return Unwrapped::Message(strip_cr(w.message.as_bytes()).to_vec());
     }
-    std::borrow::Cow::Borrowed(text)
+    Unwrapped::Plain(strip_timestamp(text, schema))
+}
+
+/// `2024-11-23T12:34:56.789Z` and the like: date, `T`, time, anything after.
+fn looks_like_timestamp(token: &[u8]) -> bool {
+    let digits = |r: std::ops::Range<usize>| token[r].iter().all(u8::is_ascii_digit);
+    token.len() >= 19
+        && token[4] == b'-'
+        && token[7] == b'-'
+        && token[10] == b'T'
+        && token[13] == b':'
+        && token[16] == b':'
+        && digits(0..4)
+        && digits(5..7)
+        && digits(8..10)
+        && digits(11..13)
+        && digits(14..16)
+}
+
+fn strip_timestamp<'a>(text: &'a [u8], schema: &Schema) -> &'a [u8] {
+    let mut tokens = Tokens::new(text);
+    let Some((s, e)) = tokens.next() else {
+        return text;
+    };
+    if !looks_like_timestamp(&text[s..e]) {
+        return text;
+    }
+    let rest_at = |end: usize| {
+        let rest = &text[end..];
+        &rest[rest.iter().take_while(|b| **b == b' ').count()..]
+    };
+    let rest = rest_at(e);
+    if Tokens::new(rest).count() == schema.len() + 1
+        && let Some((_, stream_end)) = Tokens::new(rest).next()
+    {
+        let after = &rest[stream_end..];
+        return &after[after.iter().take_while(|b| **b == b' ').count()..];
+    }
+    rest
+}
+
+/// The text a record is decoded from (see [`unwrap_line`]); used to quote values in
+/// malformed reasons.
+fn record_text<'a>(line: &'a [u8], schema: &Schema) -> std::borrow::Cow<'a, [u8]> {
+    match unwrap_line(line, schema) {
+        Unwrapped::Plain(text) => std::borrow::Cow::Borrowed(text),
+        Unwrapped::Message(m) => std::borrow::Cow::Owned(m),
+    }
 }
 
 /// Drops one trailing `\r` (CRLF files).
@@ -846,6 +902,41 @@ mod tests {
             r.text_of(Field::InterfaceId),
             Some(&b"eni-0e0bf7be352692297"[..])
         );
+    }
+
+    #[test]
+    fn cloudwatch_timestamps_and_log_stream_names_are_taken_off() {
+        let schema = Schema::default_v2();
+        let mut p = LineParser::new();
+        let record = "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK";
+        for line in [
+            format!("2024-11-23T12:34:56.789000+00:00 eni-1235b8ca123456789-all {record}"),
+            format!("2024-11-23T12:34:56.789Z {record}"),
+            format!("2024-11-23T12:34:56Z  {record}\r"),
+        ] {
+            let Line::Record(r) = p.parse(&schema, line.as_bytes()) else {
+                panic!("{line}")
+            };
+            assert_eq!(r.uint(Field::DstPort), Some(22), "{line}");
+            assert_eq!(r.text(), record.as_bytes());
+        }
+        // A stream name but a field short: the name is read as the first field, and the
+        // reason quotes it.
+        let short =
+            "2024-11-23T12:34:56Z eni-1-all 2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT";
+        let Line::Malformed(m) = p.parse(&schema, short.as_bytes()) else {
+            panic!()
+        };
+        assert_eq!(
+            m.describe(&schema, short.as_bytes()),
+            "version: \"eni-1-all\" is not a number"
+        );
+        // Not a timestamp: left alone.
+        let odd = "2024-11-23 12:34:56 x";
+        assert!(matches!(
+            p.parse(&schema, odd.as_bytes()),
+            Line::Malformed(_)
+        ));
     }
 
     #[test]
