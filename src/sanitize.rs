@@ -59,13 +59,6 @@ fn is_format_control(c: char) -> bool {
     matches!(c as u32, 0x200e | 0x200f | 0x202a..=0x202e | 0x2066..=0x2069)
 }
 
-/// Whether `text` is safe to print as is (what [`escape`] would return unchanged).
-pub fn is_clean(text: &str) -> bool {
-    !text
-        .chars()
-        .any(|c| c == '\\' || c.is_control() || is_format_control(c))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -150,9 +150,4 @@ impl StoreWriter {
             self.flush();
         }
     }
-
-    /// The store written to.
-    pub fn store(&self) -> &Arc<Store> {
-        &self.store
-    }
 }
