@@ -100,6 +100,36 @@ pub struct ReportArgs {
     /// Conversations and records shown with --drill.
     #[arg(long, value_name = "N", default_value_t = 20)]
     pub drill_limit: usize,
+
+    /// Keep reading: follow files as they grow, rotate and are truncated (like tail -F), and
+    /// stdin until it ends; print a report every --interval and a last one on Ctrl-C,
+    /// SIGTERM or the end of every input (one JSON object per line with --json).
+    #[arg(long, conflicts_with = "drill")]
+    pub follow: bool,
+
+    /// Time between reports with --follow (e.g. 5s, 1m).
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub interval: std::time::Duration,
+
+    /// With --follow, start at the end of files that already exist (like tail -n0 -F).
+    #[arg(long, requires = "follow")]
+    pub from_end: bool,
+
+    /// With --follow, how often files are checked for new data (e.g. 250ms, 1s).
+    #[arg(long, value_name = "DURATION", default_value = "250ms", value_parser = parse_duration)]
+    pub poll: std::time::Duration,
+}
+
+/// `--interval` and `--poll` values: `250ms`, or a filter-language duration (`5s`, `1m`).
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    if let Some(ms) = text.strip_suffix("ms")
+        && let Ok(ms) = ms.parse::<u64>()
+    {
+        return Ok(std::time::Duration::from_millis(ms));
+    }
+    crate::filter::parse_duration(text)
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("`{text}` is not a duration (expected e.g. 250ms, 5s or 1m)"))
 }
 
 /// `--memory` values: a size with an optional SI or binary suffix.

@@ -9,9 +9,12 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use vpctop::cli::{self, Cli, Command, InputArgs, RecordsArgs, ReportArgs};
+use vpctop::core::ingest::FollowConfig;
+use vpctop::core::live::{LiveOptions, SnapshotCell, run_live_reporting};
 use vpctop::core::{Aggregate, IngestConfig, aggregate_and_retain, ingest};
 use vpctop::filter::Filter;
 use vpctop::report::{SummaryOptions, drill, json::ReportDoc, records, text};
+use vpctop::source::follow::{FollowTiming, StartAt};
 use vpctop::source::{InputSpec, SourceError, expand_paths};
 use vpctop::store::Store;
 
@@ -125,6 +128,9 @@ fn exit_code(failed: bool) -> i32 {
 }
 
 fn report(args: ReportArgs) -> Result<i32> {
+    if args.follow {
+        return follow_report(args);
+    }
     let Prepared {
         inputs,
         config,
@@ -169,14 +175,120 @@ fn report(args: ReportArgs) -> Result<i32> {
         doc.drill = drilled;
         serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
+        out.flush()?;
     } else {
-        out.write_all(text::render(&agg, &names, opts).as_bytes())?;
+        write_report(&mut out, &agg, &names, opts, false, false)?;
         if let Some(d) = &drilled {
             out.write_all(drill::render(d).as_bytes())?;
         }
+        out.flush()?;
     }
-    out.flush()?;
     Ok(exit_code(failed))
+}
+
+/// Writes one report: pretty JSON, one compact JSON line (`--follow --json`), or text.
+fn write_report(
+    out: &mut dyn Write,
+    agg: &Aggregate,
+    names: &[String],
+    opts: SummaryOptions<'_>,
+    json: bool,
+    one_line: bool,
+) -> io::Result<()> {
+    if json {
+        let doc = ReportDoc::new(agg, names, opts);
+        if one_line {
+            serde_json::to_writer(&mut *out, &doc)?;
+        } else {
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+        }
+        writeln!(out)?;
+    } else {
+        out.write_all(text::render(agg, names, opts).as_bytes())?;
+    }
+    out.flush()
+}
+
+/// `report --follow`: follows the inputs, prints a report every interval and a last one when
+/// a signal arrives or every input has ended. A signal-initiated stop exits 0.
+fn follow_report(args: ReportArgs) -> Result<i32> {
+    let Prepared {
+        inputs,
+        mut config,
+        filter,
+        mut failed,
+    } = prepare(&args.input, false)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    config.follow = Some(FollowConfig {
+        start: if args.from_end {
+            StartAt::End
+        } else {
+            StartAt::Beginning
+        },
+        timing: FollowTiming {
+            poll: args.poll,
+            ..FollowTiming::default()
+        },
+    });
+    let names = names(&inputs);
+    let opts = SummaryOptions {
+        top: args.top,
+        by: args.by.into(),
+        filter: filter.as_deref(),
+    };
+    let options = LiveOptions {
+        filter: filter.clone(),
+        heatmap: false,
+        ..LiveOptions::default()
+    };
+    let json = args.json;
+    let mut write_failed: Option<io::Error> = None;
+    let mut print = |agg: &Aggregate| {
+        if write_failed.is_some() {
+            return;
+        }
+        let mut out = io::stdout().lock();
+        if !json {
+            let _ = writeln!(out, "--- {} ---", vpctop::units::utc(now_secs()));
+        }
+        if let Err(e) = write_report(&mut out, agg, &names, opts, json, true) {
+            // The reader went away (`| head`): stop following.
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            write_failed = Some(e);
+        }
+    };
+    let outcome = run_live_reporting(
+        &inputs,
+        &config,
+        &options,
+        &SnapshotCell::default(),
+        &stop,
+        Some((args.interval, &mut print)),
+    );
+    report_errors(&outcome.errors);
+    failed |= !outcome.errors.is_empty();
+    print(&outcome.total);
+    if let Some(e) = write_failed {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return Ok(cli::EXIT_OK);
+        }
+        return Err(e).context("writing the report");
+    }
+    Ok(exit_code(failed))
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn records(args: RecordsArgs) -> Result<i32> {

@@ -11,13 +11,14 @@
 //! ([`AggregateHandler`]), or formatting records (see `report::records`).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use super::aggregate::{Aggregate, LineCounts};
 use crate::filter::Filter;
 use crate::parse::{Flow, Line, LineParser, LogStatus, Malformed, MalformedKind, flow_v2_line};
 use crate::schema::SharedSchema;
+use crate::source::follow::{FollowReader, FollowTiming, Follower, StartAt};
 use crate::source::{self, BufferPool, Chunk, ChunkBody, Framer, InputSpec, SourceError};
 use crate::store::{Position, Store, StoreWriter};
 
@@ -32,6 +33,17 @@ pub struct IngestConfig {
     pub readers: usize,
     /// Target chunk size in bytes.
     pub chunk_bytes: usize,
+    /// Follow inputs as they grow instead of reading them to their end (`--follow`).
+    pub follow: Option<FollowConfig>,
+}
+
+/// How inputs are followed.
+#[derive(Debug, Clone, Copy)]
+pub struct FollowConfig {
+    /// Where to start in files that already exist.
+    pub start: StartAt,
+    /// Poll interval and settle time.
+    pub timing: FollowTiming,
 }
 
 impl IngestConfig {
@@ -43,6 +55,7 @@ impl IngestConfig {
             workers: cores,
             readers: cores.clamp(1, 4),
             chunk_bytes: source::framer::DEFAULT_CHUNK_BYTES,
+            follow: None,
         }
     }
 }
@@ -53,9 +66,15 @@ pub trait ChunkHandler: Send {
     type Output: Send;
     /// Handles one chunk (chunks arrive in any order across workers).
     fn handle(&mut self, chunk: &Chunk, parser: &mut LineParser);
+    /// Called when no chunk has come for a while (live inputs): a chance to pass on what
+    /// the handler holds.
+    fn idle(&mut self) {}
     /// Called once after the last chunk.
     fn finish(self) -> Self::Output;
 }
+
+/// How long a worker waits for a chunk before calling [`ChunkHandler::idle`].
+const IDLE_AFTER: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The result of a batch run.
 #[derive(Debug)]
@@ -85,7 +104,11 @@ where
     let (tx, rx) = sync_channel::<Chunk>(workers * 2);
     let rx = Mutex::new(rx);
     let next_input = AtomicUsize::new(0);
-    let readers = config.readers.clamp(1, inputs.len().max(1));
+    // A followed input never ends on its own: each needs its own reader.
+    let readers = match config.follow {
+        Some(_) => inputs.len().max(1),
+        None => config.readers.clamp(1, inputs.len().max(1)),
+    };
 
     std::thread::scope(|scope| {
         let worker_handles: Vec<_> = (0..workers)
@@ -95,10 +118,17 @@ where
                     let mut parser = LineParser::new();
                     loop {
                         let next = match rx.lock() {
-                            Ok(guard) => guard.recv(),
+                            Ok(guard) => guard.recv_timeout(IDLE_AFTER),
                             Err(_) => break,
                         };
-                        let Ok(chunk) = next else { break };
+                        let chunk = match next {
+                            Ok(chunk) => chunk,
+                            Err(RecvTimeoutError::Timeout) => {
+                                handler.idle();
+                                continue;
+                            }
+                            Err(RecvTimeoutError::Disconnected) => break,
+                        };
                         handler.handle(&chunk, &mut parser);
                         match chunk.body {
                             ChunkBody::Lines(buf) | ChunkBody::Overlong(buf) => pool.give(buf),
@@ -167,6 +197,9 @@ fn read_input(
     tx: &std::sync::mpsc::SyncSender<Chunk>,
     cancel: &AtomicBool,
 ) -> Result<u64, (u64, SourceError)> {
+    if let Some(follow) = config.follow {
+        return follow_input(index, spec, config, follow, pool, seq, tx, cancel);
+    }
     let mut opened = source::open(spec).map_err(|e| (0, e))?;
     let framer = Framer::new(
         index as u32,
@@ -199,6 +232,68 @@ fn read_input(
         };
         (bytes, err)
     })
+}
+
+/// Follows one input (a file by name, or stdin as a stream) until `cancel` is set or stdin
+/// ends. A gzip file cannot grow line by line: it is read once.
+#[allow(clippy::too_many_arguments)]
+fn follow_input(
+    index: usize,
+    spec: &InputSpec,
+    config: &IngestConfig,
+    follow: FollowConfig,
+    pool: &BufferPool,
+    seq: &mut u64,
+    tx: &std::sync::mpsc::SyncSender<Chunk>,
+    cancel: &AtomicBool,
+) -> Result<u64, (u64, SourceError)> {
+    let framer = Framer::new(
+        index as u32,
+        Arc::clone(&config.schema),
+        config.chunk_bytes,
+        pool,
+        seq,
+        |chunk| {
+            if tx.send(chunk).is_err() {
+                cancel.store(true, Ordering::Relaxed);
+            }
+        },
+    )
+    .with_cancel(cancel)
+    .live();
+    let name = spec.display_name();
+    let read_err = |(bytes, source)| {
+        (
+            bytes,
+            SourceError::Read {
+                name: name.clone(),
+                bytes,
+                source,
+            },
+        )
+    };
+    match spec {
+        InputSpec::Stdin => {
+            let mut stream = source::StdinStream::new(follow.timing.poll, cancel);
+            framer.run(&mut stream).map_err(read_err)
+        }
+        InputSpec::File(path) => {
+            let gzip = std::fs::File::open(path)
+                .and_then(|mut f| {
+                    let mut magic = [0u8; 2];
+                    let n = std::io::Read::read(&mut f, &mut magic)?;
+                    Ok(n == 2 && magic == [0x1f, 0x8b])
+                })
+                .unwrap_or(false);
+            if gzip {
+                let mut opened = source::open(spec).map_err(|e| (0, e))?;
+                return framer.run(&mut opened.reader).map_err(read_err);
+            }
+            let follower = Follower::new(path, follow.start);
+            let mut reader = FollowReader::new(follower, follow.timing, cancel);
+            framer.run(&mut reader).map_err(read_err)
+        }
+    }
 }
 
 /// Walks the lines of a chunk, calling `on_line` with each line's number and bytes. Returns
@@ -256,6 +351,11 @@ impl AggregateHandler {
     /// The filter records must pass, if any.
     pub fn filter(&self) -> Option<Arc<Filter>> {
         self.filter.clone()
+    }
+
+    /// Whether any line was counted since the handler was made.
+    pub fn has_counted(&self) -> bool {
+        self.agg.counts.lines > 0
     }
 }
 

@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
@@ -254,6 +254,14 @@ impl ChunkHandler for LiveHandler {
         }
     }
 
+    fn idle(&mut self) {
+        // Nothing new is coming for now: pass on what this worker holds, so a quiet stream's
+        // last records reach the snapshot without waiting for more.
+        if self.inner.has_counted() {
+            self.hand_over();
+        }
+    }
+
     fn finish(mut self) {
         if let Some(mut w) = self.inner.take_store() {
             w.flush();
@@ -308,10 +316,26 @@ pub fn run_live(
     cell: &SnapshotCell,
     cancel: &AtomicBool,
 ) -> LiveOutcome {
+    run_live_reporting(inputs, config, options, cell, cancel, None)
+}
+
+/// A callback the merger runs on its running total every so often (headless `--follow`).
+pub type Reporter<'r> = (Duration, &'r mut (dyn FnMut(&Aggregate) + Send));
+
+/// Like [`run_live`], and also hands the running total to `reporter` every interval, whether
+/// or not new records arrived.
+pub fn run_live_reporting(
+    inputs: &[InputSpec],
+    config: &IngestConfig,
+    options: &LiveOptions,
+    cell: &SnapshotCell,
+    cancel: &AtomicBool,
+    reporter: Option<Reporter<'_>>,
+) -> LiveOutcome {
     let (tx, rx) = sync_channel::<Aggregate>(config.workers.max(1) * 2);
     let every = Arc::new(AtomicU64::new(micros(options.cadence / 2)));
     std::thread::scope(|scope| {
-        let merger = scope.spawn(|| merge_and_publish(rx, options, cell, &every));
+        let merger = scope.spawn(|| merge_and_publish(rx, options, cell, &every, reporter));
         let outcome = ingest(inputs, config, cancel, || LiveHandler {
             inner: {
                 let h = LiveHandler::fresh(options.filter.clone(), options.heatmap);
@@ -348,6 +372,7 @@ fn merge_and_publish(
     options: &LiveOptions,
     cell: &SnapshotCell,
     hand_over_every: &AtomicU64,
+    mut reporter: Option<Reporter<'_>>,
 ) -> (Aggregate, Vec<Duration>, Vec<Duration>) {
     let mut total = Aggregate::new();
     if options.heatmap {
@@ -380,12 +405,27 @@ fn merge_and_publish(
     // than a fifth of the merger's time however big the total grows ("every cadence or per
     // build, whichever is later").
     let mut interval = options.cadence;
-    for partial in partials {
-        total.merge(partial);
+    let mut last_report = Instant::now();
+    loop {
+        let wait = match &reporter {
+            Some((every, _)) => every.saturating_sub(last_report.elapsed()),
+            None => Duration::from_secs(3600),
+        };
+        match partials.recv_timeout(wait.max(Duration::from_millis(1))) {
+            Ok(partial) => total.merge(partial),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
         if last.elapsed() >= interval {
             let build = publish(&total, false, &mut last);
             interval = options.cadence.max(build * 5);
             hand_over_every.store(micros(interval / 2), Ordering::Relaxed);
+        }
+        if let Some((every, report)) = reporter.as_mut()
+            && last_report.elapsed() >= *every
+        {
+            report(&total);
+            last_report = Instant::now();
         }
     }
     publish(&total, true, &mut last);

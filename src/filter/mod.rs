@@ -30,6 +30,12 @@ pub use lexer::CmpOp;
 use lexer::{Tok, Token};
 pub use values::{Cidr, Range};
 
+/// A duration in seconds such as `30s`, `5m`, `1h30m` or `90` (the filter language's
+/// durations, for flags like `--interval`); `None` when it is not one.
+pub fn parse_duration(text: &str) -> Option<u64> {
+    values::duration(text)
+}
+
 /// A size such as `512M`, `1G`, `64Ki` or `1.5GiB` in bytes (the filter language's sizes,
 /// for flags like `--memory`); `None` when it is not one.
 pub fn parse_size(text: &str) -> Option<u64> {

@@ -13,6 +13,8 @@
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// Where to start reading a file that already exists when following begins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,16 @@ pub struct Poll {
     pub bytes: usize,
     /// Events, in the order they happened.
     pub events: Vec<FollowEvent>,
+    /// For each event, how many of this poll's bytes had been appended when it happened (so
+    /// a reader knows where one file's bytes end and the next one's begin).
+    pub event_at: Vec<usize>,
+}
+
+impl Poll {
+    fn push(&mut self, event: FollowEvent) {
+        self.events.push(event);
+        self.event_at.push(self.bytes);
+    }
 }
 
 /// One followed path.
@@ -57,7 +69,13 @@ pub struct Follower {
     start: StartAt,
     opened_once: bool,
     missing_reported: bool,
+    /// The last bytes read (up to [`TAIL_CHECK`]): if they are no longer where they were, the
+    /// file was truncated and written again past the old size between two polls.
+    tail: Vec<u8>,
 }
+
+/// How many of the last bytes read are checked for a truncate-and-rewrite.
+const TAIL_CHECK: usize = 64;
 
 #[cfg(unix)]
 fn identity(meta: &Metadata) -> Option<(u64, u64)> {
@@ -81,6 +99,44 @@ impl Follower {
             start,
             opened_once: false,
             missing_reported: false,
+            tail: Vec::new(),
+        }
+    }
+
+    /// Whether the bytes before the read position are still the ones read there: a file cut
+    /// by copy-truncate and written again past its old size keeps its size, not its bytes.
+    fn rewritten(&self) -> bool {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::FileExt;
+            let Some(file) = self.file.as_ref() else {
+                return false;
+            };
+            if self.tail.is_empty() {
+                return false;
+            }
+            let at = self.offset - self.tail.len() as u64;
+            let mut now = vec![0u8; self.tail.len()];
+            match file.read_exact_at(&mut now, at) {
+                Ok(()) => now != self.tail,
+                Err(_) => true, // shorter than before: truncated
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            false
+        }
+    }
+
+    fn remember_tail(&mut self, out: &[u8], appended: usize) {
+        let new = &out[out.len() - appended..];
+        if new.len() >= TAIL_CHECK {
+            self.tail.clear();
+            self.tail.extend_from_slice(&new[new.len() - TAIL_CHECK..]);
+        } else {
+            self.tail.extend_from_slice(new);
+            let excess = self.tail.len().saturating_sub(TAIL_CHECK);
+            self.tail.drain(..excess);
         }
     }
 
@@ -100,11 +156,15 @@ impl Follower {
         if self.file.is_none() && !self.open(&mut poll) {
             return poll;
         }
+        if self.rewritten() {
+            poll.push(FollowEvent::Truncated);
+            self.restart_at_zero(&mut poll);
+        }
         // At most a few file switches per poll: a name rotating faster than that is read on
         // the next poll.
         for _ in 0..4 {
             if let Err(e) = self.drain(out, max, &mut poll) {
-                poll.events.push(FollowEvent::Error(e.to_string()));
+                poll.push(FollowEvent::Error(e.to_string()));
                 return poll;
             }
             if poll.bytes >= max {
@@ -115,7 +175,7 @@ impl Follower {
                     // Deleted or renamed away: keep the handle (a writer may still append to
                     // it) and wait for the name to come back.
                     if !self.missing_reported {
-                        poll.events.push(FollowEvent::Missing);
+                        poll.push(FollowEvent::Missing);
                         self.missing_reported = true;
                     }
                     return poll;
@@ -128,7 +188,7 @@ impl Follower {
                     };
                     if !same {
                         // The old file was read to its end above; switch to the new one.
-                        poll.events.push(FollowEvent::Rotated);
+                        poll.push(FollowEvent::Rotated);
                         self.file = None;
                         if !self.open(&mut poll) {
                             return poll;
@@ -136,14 +196,8 @@ impl Follower {
                         continue;
                     }
                     if meta.len() < self.offset {
-                        poll.events.push(FollowEvent::Truncated);
-                        if let Some(f) = self.file.as_mut()
-                            && let Err(e) = f.seek(SeekFrom::Start(0))
-                        {
-                            poll.events.push(FollowEvent::Error(e.to_string()));
-                            return poll;
-                        }
-                        self.offset = 0;
+                        poll.push(FollowEvent::Truncated);
+                        self.restart_at_zero(&mut poll);
                         continue;
                     }
                     return poll;
@@ -151,6 +205,16 @@ impl Follower {
             }
         }
         poll
+    }
+
+    fn restart_at_zero(&mut self, poll: &mut Poll) {
+        if let Some(f) = self.file.as_mut()
+            && let Err(e) = f.seek(SeekFrom::Start(0))
+        {
+            poll.push(FollowEvent::Error(e.to_string()));
+        }
+        self.offset = 0;
+        self.tail.clear();
     }
 
     /// Opens the path; false (with the event recorded) when it is not there.
@@ -164,27 +228,28 @@ impl Follower {
                 let from_end = self.start == StartAt::End && !self.opened_once;
                 self.offset = if from_end { meta.len() } else { 0 };
                 if from_end && let Err(e) = file.seek(SeekFrom::Start(self.offset)) {
-                    poll.events.push(FollowEvent::Error(e.to_string()));
+                    poll.push(FollowEvent::Error(e.to_string()));
                     return false;
                 }
                 self.identity = identity(&meta);
                 self.file = Some(file);
+                self.tail.clear();
                 self.opened_once = true;
                 self.missing_reported = false;
-                poll.events.push(FollowEvent::Opened);
+                poll.push(FollowEvent::Opened);
                 true
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 // A file that appears later is read from its start.
                 self.opened_once = true;
                 if !self.missing_reported {
-                    poll.events.push(FollowEvent::Missing);
+                    poll.push(FollowEvent::Missing);
                     self.missing_reported = true;
                 }
                 false
             }
             Err(e) => {
-                poll.events.push(FollowEvent::Error(e.to_string()));
+                poll.push(FollowEvent::Error(e.to_string()));
                 false
             }
         }
@@ -199,7 +264,119 @@ impl Follower {
         let n = file.take(want).read_to_end(out)?;
         self.offset += n as u64;
         poll.bytes += n;
+        self.remember_tail(out, n);
         Ok(())
+    }
+}
+
+/// How a followed file is read as a stream of bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct FollowTiming {
+    /// How long to wait between polls when nothing new is there.
+    pub poll: Duration,
+    /// How long an unterminated last line must stay unchanged before it counts as complete.
+    pub settle: Duration,
+}
+
+impl Default for FollowTiming {
+    fn default() -> Self {
+        FollowTiming {
+            poll: Duration::from_millis(250),
+            settle: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A followed file as a blocking [`Read`]: each read returns what is there now, waiting (in
+/// poll-interval steps) until something is, and ends only when `stop` is set.
+///
+/// Where one file ends and the next begins (rotation, truncation), and when a last line stays
+/// unterminated for the settle time, a `\n` is added if the bytes so far did not end with one:
+/// a file that stopped growing mid-line ends that line, rather than gluing it to the next.
+pub struct FollowReader<'s> {
+    follower: Follower,
+    timing: FollowTiming,
+    stop: &'s AtomicBool,
+    pending: Vec<u8>,
+    pos: usize,
+    last_byte: Option<u8>,
+    last_data: Instant,
+}
+
+impl<'s> FollowReader<'s> {
+    /// Reads `follower` until `stop` is set.
+    pub fn new(follower: Follower, timing: FollowTiming, stop: &'s AtomicBool) -> Self {
+        FollowReader {
+            follower,
+            timing,
+            stop,
+            pending: Vec::new(),
+            pos: 0,
+            last_byte: None,
+            last_data: Instant::now(),
+        }
+    }
+
+    fn unterminated(&self) -> bool {
+        self.last_byte.is_some_and(|b| b != b'\n')
+    }
+
+    /// Polls once into `pending`, ending a line wherever one file gave way to the next.
+    fn refill(&mut self) {
+        let mut raw = Vec::new();
+        let poll = self.follower.poll(&mut raw, 1 << 20);
+        self.pending.clear();
+        self.pos = 0;
+        let mut from = 0;
+        let mut last = self.last_byte;
+        for (event, &at) in poll.events.iter().zip(&poll.event_at) {
+            if matches!(event, FollowEvent::Rotated | FollowEvent::Truncated) {
+                self.pending.extend_from_slice(&raw[from..at]);
+                if let Some(&b) = raw[..at].last() {
+                    last = Some(b);
+                }
+                if last.is_some_and(|b| b != b'\n') {
+                    self.pending.push(b'\n');
+                    last = Some(b'\n');
+                }
+                from = at;
+            }
+        }
+        self.pending.extend_from_slice(&raw[from..]);
+        if !poll.events.is_empty() || !raw.is_empty() {
+            self.last_data = Instant::now();
+        }
+    }
+}
+
+impl Read for FollowReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if self.pos < self.pending.len() {
+                let n = buf.len().min(self.pending.len() - self.pos);
+                buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
+                self.pos += n;
+                self.last_byte = Some(buf[n - 1]);
+                return Ok(n);
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(0);
+            }
+            self.refill();
+            if self.pos < self.pending.len() {
+                continue;
+            }
+            if self.unterminated() && self.last_data.elapsed() >= self.timing.settle {
+                // The file stopped growing mid-line: that line is complete.
+                buf[0] = b'\n';
+                self.last_byte = Some(b'\n');
+                return Ok(1);
+            }
+            std::thread::sleep(self.timing.poll);
+        }
     }
 }
 
@@ -298,6 +475,25 @@ mod tests {
     }
 
     #[test]
+    fn a_truncate_and_rewrite_past_the_old_size_is_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flows.log");
+        append(&path, b"first generation line\n");
+        let mut f = Follower::new(&path, StartAt::Beginning);
+        assert_eq!(poll(&mut f).0, b"first generation line\n");
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+        append(&path, b"second generation, longer than the first one\n");
+        let (data, events) = poll(&mut f);
+        assert_eq!(data, b"second generation, longer than the first one\n");
+        assert_eq!(events, vec![FollowEvent::Truncated]);
+    }
+
+    #[test]
     fn delete_and_recreate() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("flows.log");
@@ -380,5 +576,50 @@ mod tests {
         assert!(rotations > 10, "{rotations}");
         assert_eq!(read.len(), written.len());
         assert_eq!(read, written);
+    }
+
+    #[test]
+    fn the_reader_ends_a_line_where_a_file_gives_way_to_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flows.log");
+        append(&path, b"a1\na2-unterminated");
+        let stop = AtomicBool::new(false);
+        let timing = FollowTiming {
+            poll: Duration::from_millis(1),
+            settle: Duration::from_secs(3600),
+        };
+        let mut r = FollowReader::new(Follower::new(&path, StartAt::Beginning), timing, &stop);
+        let mut buf = [0u8; 64];
+        let n = r.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"a1\na2-unterminated");
+        std::fs::rename(&path, dir.path().join("flows.log.1")).unwrap();
+        append(&path, b"b1\n");
+        let n = r.read(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"\nb1\n");
+        stop.store(true, Ordering::Relaxed);
+        assert_eq!(r.read(&mut buf).unwrap(), 0, "stop ends the stream");
+    }
+
+    #[test]
+    fn an_unterminated_line_is_complete_after_the_settle_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flows.log");
+        append(&path, b"last line without newline");
+        let stop = AtomicBool::new(false);
+        let timing = FollowTiming {
+            poll: Duration::from_millis(1),
+            settle: Duration::from_millis(20),
+        };
+        let mut r = FollowReader::new(Follower::new(&path, StartAt::Beginning), timing, &stop);
+        let mut got = Vec::new();
+        let mut buf = [0u8; 64];
+        // Bounded: the settle time is 20 ms; give up after 5 s.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !got.ends_with(b"\n") {
+            assert!(Instant::now() < deadline, "no settle newline");
+            let n = r.read(&mut buf).unwrap();
+            got.extend_from_slice(&buf[..n]);
+        }
+        assert_eq!(got, b"last line without newline\n");
     }
 }

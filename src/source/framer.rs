@@ -87,6 +87,7 @@ pub struct Framer<'p, E: FnMut(Chunk)> {
     seq: &'p mut u64,
     emit: E,
     cancel: Option<&'p AtomicBool>,
+    live: bool,
 }
 
 impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
@@ -110,7 +111,20 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
             seq,
             emit,
             cancel: None,
+            live: false,
         }
+    }
+
+    /// Live mode: hands on complete lines as soon as a read returns them, instead of filling a
+    /// whole chunk first (for stdin streams and followed files, whose reads return what is
+    /// there now). Only a read of zero bytes ends the input.
+    pub fn live(mut self) -> Self {
+        self.live = true;
+        self
+    }
+
+    fn at_end(&self, n: usize, want: usize) -> bool {
+        want > 0 && if self.live { n == 0 } else { n < want }
     }
 
     /// Stops reading (as if at the end of the input) once `cancel` is set.
@@ -137,10 +151,10 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
                 buf.len().min(MAX_LINE_BYTES.saturating_sub(buf.len()))
             };
             let before = buf.len();
-            let read = fill(reader, &mut buf, want);
+            let read = fill(reader, &mut buf, want, self.live);
             total += (buf.len() - before) as u64;
             let eof = match read {
-                Ok(n) => (want > 0 && n < want) || self.cancelled(),
+                Ok(n) => self.at_end(n, want) || self.cancelled(),
                 Err(e) => {
                     self.emit_lines(buf, true);
                     self.flush_headers();
@@ -192,17 +206,17 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
         let mut read_total = 0u64;
         loop {
             buf.clear();
-            let n = fill(reader, &mut buf, self.chunk_bytes)?;
+            let n = fill(reader, &mut buf, self.chunk_bytes, self.live)?;
             read_total += n as u64;
             if let Some(nl) = memchr::memchr(b'\n', &buf) {
                 self.consumed += nl as u64 + 1;
                 let mut rest = self.pool.take();
                 rest.extend_from_slice(&buf[nl + 1..]);
                 self.pool.give(buf);
-                return Ok((rest, n < self.chunk_bytes, read_total));
+                return Ok((rest, !self.live && n < self.chunk_bytes, read_total));
             }
             self.consumed += n as u64;
-            if n < self.chunk_bytes {
+            if self.at_end(n, self.chunk_bytes) {
                 buf.clear();
                 return Ok((buf, true, read_total));
             }
@@ -285,14 +299,15 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
     }
 }
 
-/// Appends up to `want` bytes from `reader` to `buf`, stopping early only at end of input.
+/// Appends up to `want` bytes from `reader` to `buf`, stopping early only at end of input
+/// (or, `live`, after the first read that returned something).
 /// Returns how many bytes were appended. Reads straight into the buffer's own memory, so a
 /// recycled buffer never reallocates.
-fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<usize> {
+fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize, live: bool) -> io::Result<usize> {
     let start = buf.len();
     buf.resize(start + want, 0);
     let mut got = 0;
-    while got < want {
+    while got < want && !(live && got > 0) {
         match reader.read(&mut buf[start + got..]) {
             Ok(0) => break,
             Ok(n) => got += n,

@@ -117,6 +117,80 @@ pub fn open(spec: &InputSpec) -> Result<OpenInput, SourceError> {
     Ok(OpenInput { reader, gzip })
 }
 
+/// Standard input as a live stream that can be stopped: a helper thread reads stdin (a read
+/// there cannot be interrupted) and hands the bytes over; [`Read::read`] waits for them in
+/// `poll` steps and ends at end of input or once `stop` is set.
+pub struct StdinStream<'s> {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    poll: std::time::Duration,
+    stop: &'s std::sync::atomic::AtomicBool,
+    pending: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl<'s> StdinStream<'s> {
+    /// Starts reading stdin.
+    pub fn new(poll: std::time::Duration, stop: &'s std::sync::atomic::AtomicBool) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel(16);
+        std::thread::spawn(move || {
+            let mut stdin = io::stdin().lock();
+            loop {
+                let mut buf = vec![0u8; 256 * 1024];
+                let sent = match stdin.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        tx.send(Ok(buf))
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        break;
+                    }
+                };
+                if sent.is_err() {
+                    break; // the reader is gone
+                }
+            }
+        });
+        StdinStream {
+            rx,
+            poll,
+            stop,
+            pending: Vec::new(),
+            pos: 0,
+            done: false,
+        }
+    }
+}
+
+impl Read for StdinStream<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::sync::mpsc::RecvTimeoutError;
+        loop {
+            if self.pos < self.pending.len() {
+                let n = buf.len().min(self.pending.len() - self.pos);
+                buf[..n].copy_from_slice(&self.pending[self.pos..self.pos + n]);
+                self.pos += n;
+                return Ok(n);
+            }
+            if self.done || self.stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(0);
+            }
+            match self.rx.recv_timeout(self.poll) {
+                Ok(Ok(data)) => {
+                    self.pending = data;
+                    self.pos = 0;
+                }
+                Ok(Err(e)) => return Err(e),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => self.done = true,
+            }
+        }
+    }
+}
+
 /// Reads the line starting at byte `offset` of the decoded input (what a stored record's
 /// [`Position`](crate::store::Position) points at), without its newline, cut at `max` bytes.
 /// Gzip inputs are decompressed up to the line; stdin cannot be read again.

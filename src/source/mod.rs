@@ -15,7 +15,7 @@ pub mod input;
 use thiserror::Error;
 
 pub use framer::{BufferPool, Chunk, ChunkBody, Framer};
-pub use input::{InputSpec, expand_paths, open, read_line_at};
+pub use input::{InputSpec, StdinStream, expand_paths, open, read_line_at};
 
 /// Why an input could not be read (to the end).
 #[derive(Debug, Error)]

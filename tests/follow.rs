@@ -1,0 +1,264 @@
+//! `report --follow`: the real binary follows files and stdin while a writer appends, rotates
+//! and truncates. Every wait is for a condition, with a bounded timeout.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::time::{Duration, Instant};
+
+use common::flows::{Rec, Rng, generate};
+use serde_json::Value;
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running `vpctop report --follow --json` and the reports it printed so far.
+struct Follow {
+    child: Child,
+    reports: Receiver<Value>,
+    last: Option<Value>,
+}
+
+impl Follow {
+    fn start(args: &[&str], stdin: bool) -> Follow {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vpctop"))
+            .args([
+                "report",
+                "--follow",
+                "--json",
+                "--interval",
+                "50ms",
+                "--poll",
+                "20ms",
+            ])
+            .args(args)
+            .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn vpctop");
+        let out = child.stdout.take().expect("stdout");
+        let (tx, reports) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                let doc: Value = serde_json::from_str(&line).expect("one JSON report per line");
+                if tx.send(doc).is_err() {
+                    break;
+                }
+            }
+        });
+        Follow {
+            child,
+            reports,
+            last: None,
+        }
+    }
+
+    /// Waits until a report satisfies `pred`, and returns it.
+    fn wait_for(&mut self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(last) = &self.last
+                && pred(last)
+            {
+                return last.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "timed out waiting for {what}; last report: records {:?}, malformed {:?}: {:?}",
+                self.last.as_ref().map(|d| d["records"].clone()),
+                self.last.as_ref().map(|d| d["malformed"].clone()),
+                self.last.as_ref().map(|d| d["malformed_examples"].clone()),
+            );
+            if let Ok(doc) = self
+                .reports
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
+                self.last = Some(doc);
+            }
+        }
+    }
+
+    /// Sends SIGTERM, waits for the exit, and returns the exit code and the final report.
+    fn terminate(self) -> (Option<i32>, Value) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        self.finish()
+    }
+
+    /// Waits for the process to end by itself; returns the exit code and the final report.
+    fn finish(mut self) -> (Option<i32>, Value) {
+        let deadline = Instant::now() + TIMEOUT;
+        let code = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status.code();
+            }
+            assert!(Instant::now() < deadline, "vpctop did not stop");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        // Everything it printed, up to its last report.
+        while let Ok(doc) = self.reports.recv_timeout(Duration::from_secs(2)) {
+            self.last = Some(doc);
+        }
+        (code, self.last.expect("a final report"))
+    }
+}
+
+fn append(path: &Path, data: &[u8]) {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .unwrap();
+    f.write_all(data).unwrap();
+}
+
+fn records(doc: &Value) -> u64 {
+    doc["records"].as_u64().unwrap()
+}
+
+#[test]
+fn rotation_and_truncation_under_a_writer_lose_nothing_and_count_nothing_twice() {
+    for seed in [1u64, 2, 3] {
+        let mut rng = Rng(0xf011 + seed);
+        let recs = generate(&mut rng, 3_000);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("current.log");
+        let p = path.display().to_string();
+        // The file does not exist yet when following starts.
+        let mut f = Follow::start(&[&p], false);
+        let text: Vec<u8> = recs
+            .iter()
+            .flat_map(|r| (r.line() + "\n").into_bytes())
+            .collect();
+        let mut written = 0usize; // bytes of `text` written so far
+        let mut complete = 0u64; // whole lines written so far
+        let mut rotations = 0;
+        while written < text.len() {
+            let rotate = rng.below(10) == 0;
+            // A random-sized write that may split a line; before a rotation, up to the end of
+            // the line in progress (a logger rotates between lines).
+            let len = if rotate {
+                text[written..]
+                    .iter()
+                    .position(|b| *b == b'\n')
+                    .map_or(0, |i| i + 1)
+            } else {
+                rng.below(700) as usize + 1
+            }
+            .clamp(1, text.len() - written);
+            append(&path, &text[written..written + len]);
+            complete += text[written..written + len]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count() as u64;
+            written += len;
+            if rotate && written < text.len() {
+                // Rotate only what vpctop has caught up with, as a real writer's rotation
+                // interval is far longer than the poll interval.
+                let seen = complete;
+                f.wait_for("catching up before a rotation", |d| records(d) == seen);
+                rotations += 1;
+                if rng.below(2) == 0 {
+                    std::fs::rename(&path, dir.path().join(format!("current.log.{rotations}")))
+                        .unwrap();
+                } else {
+                    // copytruncate
+                    std::fs::copy(&path, dir.path().join(format!("copy.{rotations}"))).unwrap();
+                    std::fs::OpenOptions::new()
+                        .write(true)
+                        .open(&path)
+                        .unwrap()
+                        .set_len(0)
+                        .unwrap();
+                }
+            }
+        }
+        let n = recs.len() as u64;
+        f.wait_for("every record", |d| records(d) == n);
+        let (code, last) = f.terminate();
+        assert_eq!(
+            code,
+            Some(0),
+            "seed {seed}: a signal-initiated stop exits 0"
+        );
+        assert_eq!(
+            records(&last),
+            n,
+            "seed {seed}: nothing lost, nothing twice"
+        );
+        assert_eq!(
+            last["malformed"], 0,
+            "seed {seed}: {}",
+            last["malformed_examples"]
+        );
+        assert!(rotations >= 2, "seed {seed}: only {rotations} rotations");
+    }
+}
+
+#[test]
+fn a_deleted_file_is_picked_up_again_when_recreated() {
+    let mut rng = Rng(0xde1);
+    let recs = generate(&mut rng, 20);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flows.log");
+    let lines: Vec<String> = recs.iter().map(|r| r.line() + "\n").collect();
+    append(&path, lines[..10].concat().as_bytes());
+    let mut f = Follow::start(&[&path.display().to_string()], false);
+    f.wait_for("the first ten", |d| records(d) == 10);
+    std::fs::remove_file(&path).unwrap();
+    append(&path, lines[10..].concat().as_bytes());
+    f.wait_for("the recreated file", |d| records(d) == 20);
+    let (code, last) = f.terminate();
+    assert_eq!((code, records(&last)), (Some(0), 20));
+}
+
+#[test]
+fn from_end_skips_what_is_already_there() {
+    let mut rng = Rng(0xe0d);
+    let recs = generate(&mut rng, 8);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flows.log");
+    append(&path, (recs[0].line() + "\n").as_bytes());
+    let mut f = Follow::start(&["--from-end", &path.display().to_string()], false);
+    f.wait_for("a first report", |_| true);
+    let rest: String = recs[1..].iter().map(|r| r.line() + "\n").collect();
+    append(&path, rest.as_bytes());
+    f.wait_for("the appended records", |d| records(d) == 7);
+    let (_, last) = f.terminate();
+    assert_eq!(records(&last), 7);
+}
+
+#[test]
+fn stdin_is_a_live_stream_with_cloudwatch_shaped_lines() {
+    let mut rng = Rng(0x57d1);
+    let recs = generate(&mut rng, 50);
+    let mut f = Follow::start(&["-"], true);
+    let mut stdin = f.child.stdin.take().unwrap();
+    let tail: Vec<String> = recs
+        .iter()
+        .map(|r: &Rec| {
+            format!(
+                "2026-11-23T10:00:00.000000+00:00 {}-all {}\n",
+                r.eni,
+                r.line()
+            )
+        })
+        .collect();
+    stdin.write_all(tail[..30].concat().as_bytes()).unwrap();
+    stdin.flush().unwrap();
+    // Reported while stdin is still open: a live stream, not a batch.
+    f.wait_for("the first thirty", |d| records(d) == 30);
+    stdin.write_all(tail[30..].concat().as_bytes()).unwrap();
+    drop(stdin); // end of input ends the run, with a final report
+    let (code, last) = f.finish();
+    assert_eq!(code, Some(0));
+    assert_eq!((records(&last), last["malformed"].as_u64()), (50, Some(0)));
+}
