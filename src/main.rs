@@ -15,6 +15,7 @@ use vpctop::core::{Aggregate, IngestConfig, aggregate_and_retain, ingest};
 use vpctop::filter::Filter;
 use vpctop::report::{SummaryOptions, drill, json::ReportDoc, records, text};
 use vpctop::source::follow::{FollowTiming, StartAt};
+use vpctop::source::status::{Mechanism, SourceBoard};
 use vpctop::source::{InputSpec, SourceError, expand_paths};
 use vpctop::store::Store;
 
@@ -227,6 +228,15 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("installing signal handlers")?;
     }
+    config.board = Some(SourceBoard::new(
+        inputs
+            .iter()
+            .map(|i| match i {
+                InputSpec::Stdin => Mechanism::Stream,
+                InputSpec::File(_) => Mechanism::Polling,
+            })
+            .collect(),
+    ));
     config.follow = Some(FollowConfig {
         start: if args.from_end {
             StartAt::End
@@ -251,15 +261,42 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
     };
     let json = args.json;
     let mut write_failed: Option<io::Error> = None;
+    let board = config.board.clone();
     let mut print = |agg: &Aggregate| {
         if write_failed.is_some() {
             return;
         }
+        let sources = board
+            .as_deref()
+            .map(|b| vpctop::core::live::source_statuses(b, &names, agg));
         let mut out = io::stdout().lock();
-        if !json {
-            let _ = writeln!(out, "--- {} ---", vpctop::units::utc(now_secs()));
-        }
-        if let Err(e) = write_report(&mut out, agg, &names, opts, json, true) {
+        let written = if json {
+            let mut doc = ReportDoc::new(agg, &names, opts);
+            doc.sources = sources;
+            serde_json::to_writer(&mut out, &doc)
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush())
+        } else {
+            let mut text = format!("--- {} ---\n", vpctop::units::utc(now_secs()));
+            for s in sources.iter().flatten() {
+                let reason = s
+                    .error
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default();
+                text.push_str(&format!(
+                    "source   {} {:?}{reason}  {} lines, {} malformed\n",
+                    vpctop::sanitize::escape(s.name.as_bytes()),
+                    s.state,
+                    s.lines,
+                    s.malformed
+                ));
+            }
+            out.write_all(text.as_bytes())
+                .and_then(|()| write_report(&mut out, agg, &names, opts, false, true))
+        };
+        if let Err(e) = written {
             // The reader went away (`| head`): stop following.
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
             write_failed = Some(e);

@@ -214,8 +214,14 @@ fn a_deleted_file_is_picked_up_again_when_recreated() {
     let mut f = Follow::start(&[&path.display().to_string()], false);
     f.wait_for("the first ten", |d| records(d) == 10);
     std::fs::remove_file(&path).unwrap();
+    f.wait_for("the source to be waiting", |d| {
+        d["sources"][0]["state"] == "waiting"
+    });
     append(&path, lines[10..].concat().as_bytes());
     f.wait_for("the recreated file", |d| records(d) == 20);
+    f.wait_for("the source to be followed again", |d| {
+        d["sources"][0]["state"] == "following" && d["sources"][0]["lines"] == 20
+    });
     let (code, last) = f.terminate();
     assert_eq!((code, records(&last)), (Some(0), 20));
 }
@@ -261,4 +267,35 @@ fn stdin_is_a_live_stream_with_cloudwatch_shaped_lines() {
     let (code, last) = f.finish();
     assert_eq!(code, Some(0));
     assert_eq!((records(&last), last["malformed"].as_u64()), (50, Some(0)));
+}
+
+#[test]
+fn an_unreadable_input_says_why_and_the_others_go_on() {
+    let mut rng = Rng(0xbad);
+    let recs = generate(&mut rng, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.log");
+    let body: String = recs.iter().map(|r| r.line() + "\n").collect();
+    append(&good, body.as_bytes());
+    // A path under a regular file can never be opened (not even by root).
+    let bad = good.join("nested.log");
+    let mut f = Follow::start(
+        &[&bad.display().to_string(), &good.display().to_string()],
+        false,
+    );
+    let doc = f.wait_for("the good file and the bad one's error", |d| {
+        records(d) == 5 && d["sources"][0]["state"] == "error"
+    });
+    let reason = doc["sources"][0]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        reason.to_lowercase().contains("not a directory"),
+        "{reason}"
+    );
+    assert_eq!(doc["sources"][1]["state"], "following");
+    assert_eq!(doc["sources"][1]["mechanism"], "polling");
+    let (code, _) = f.terminate();
+    assert_eq!(code, Some(0));
 }

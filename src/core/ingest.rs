@@ -19,6 +19,7 @@ use crate::filter::Filter;
 use crate::parse::{Flow, Line, LineParser, LogStatus, Malformed, MalformedKind, flow_v2_line};
 use crate::schema::SharedSchema;
 use crate::source::follow::{FollowReader, FollowTiming, Follower, StartAt};
+use crate::source::status::{SourceBoard, SourceState};
 use crate::source::{self, BufferPool, Chunk, ChunkBody, Framer, InputSpec, SourceError};
 use crate::store::{Position, Store, StoreWriter};
 
@@ -35,6 +36,8 @@ pub struct IngestConfig {
     pub chunk_bytes: usize,
     /// Follow inputs as they grow instead of reading them to their end (`--follow`).
     pub follow: Option<FollowConfig>,
+    /// Where readers say what each input is doing, when someone wants to know.
+    pub board: Option<Arc<SourceBoard>>,
 }
 
 /// How inputs are followed.
@@ -56,6 +59,7 @@ impl IngestConfig {
             readers: cores.clamp(1, 4),
             chunk_bytes: source::framer::DEFAULT_CHUNK_BYTES,
             follow: None,
+            board: None,
         }
     }
 }
@@ -152,10 +156,22 @@ where
                         if i >= inputs.len() || cancel.load(Ordering::Relaxed) {
                             break;
                         }
+                        let board = config.board.as_deref();
+                        if let Some(b) = board {
+                            b.set(i, SourceState::Reading);
+                        }
                         match read_input(i, &inputs[i], config, pool, &mut seq, &tx, cancel) {
-                            Ok(n) => bytes += n,
+                            Ok(n) => {
+                                bytes += n;
+                                if let Some(b) = board {
+                                    b.set(i, SourceState::Done);
+                                }
+                            }
                             Err((n, e)) => {
                                 bytes += n;
+                                if let Some(b) = board {
+                                    b.error(i, e.to_string());
+                                }
                                 errors.push((i, e));
                             }
                         }
@@ -274,6 +290,9 @@ fn follow_input(
     };
     match spec {
         InputSpec::Stdin => {
+            if let Some(b) = config.board.as_deref() {
+                b.set(index, SourceState::Following);
+            }
             let mut stream = source::StdinStream::new(follow.timing.poll, cancel);
             framer.run(&mut stream).map_err(read_err)
         }
@@ -291,6 +310,9 @@ fn follow_input(
             }
             let follower = Follower::new(path, follow.start);
             let mut reader = FollowReader::new(follower, follow.timing, cancel);
+            if let Some(b) = &config.board {
+                reader = reader.reporting_to(Arc::clone(b), index);
+            }
             framer.run(&mut reader).map_err(read_err)
         }
     }

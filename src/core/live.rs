@@ -20,6 +20,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
+use serde::Serialize;
 
 use super::aggregate::{Aggregate, Dimension, Example, LineCounts, Metric, Stats, TopEntry};
 use super::histograms::Percentiles;
@@ -27,6 +28,7 @@ use super::ingest::{AggregateHandler, ChunkHandler, IngestConfig, ingest};
 use super::series::{Bucket, Cell, TimeSeries};
 use crate::filter::Filter;
 use crate::parse::LineParser;
+use crate::source::status::{Mechanism, SourceBoard, SourceState};
 use crate::source::{Chunk, InputSpec, SourceError};
 use crate::store::{Store, StoreWriter};
 
@@ -99,6 +101,53 @@ pub struct Snapshot {
     pub complete: bool,
     /// The record store behind drill-down, when records are retained.
     pub retention: Option<Retention>,
+    /// Every input: what it is doing and what it gave (when the run tracks sources).
+    pub sources: Vec<SourceStatus>,
+}
+
+/// One input as the status bar shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceStatus {
+    /// The input as named on the command line.
+    pub name: String,
+    /// What it is doing.
+    pub state: SourceState,
+    /// How new data is noticed.
+    pub mechanism: Mechanism,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+    /// Decoded bytes read.
+    pub bytes: u64,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines that were records.
+    pub records: u64,
+    /// Lines that were malformed.
+    pub malformed: u64,
+}
+
+/// The status of every input on `board`, with the counts the aggregate holds for it.
+pub fn source_statuses(
+    board: &SourceBoard,
+    names: &[String],
+    agg: &Aggregate,
+) -> Vec<SourceStatus> {
+    (0..board.len())
+        .map(|i| {
+            let (state, mechanism, error) = board.get(i);
+            let c = agg.per_input.get(i).copied().unwrap_or_default();
+            SourceStatus {
+                name: names.get(i).cloned().unwrap_or_default(),
+                state,
+                mechanism,
+                error,
+                bytes: c.bytes,
+                lines: c.lines,
+                records: c.records,
+                malformed: c.malformed,
+            }
+        })
+        .collect()
 }
 
 /// What the record store holds, as of a snapshot.
@@ -175,6 +224,7 @@ impl Snapshot {
             malformed_examples: agg.examples.clone(),
             complete,
             retention: None,
+            sources: Vec::new(),
         }
     }
 }
@@ -281,6 +331,8 @@ pub struct LiveOptions {
     pub heatmap: bool,
     /// Retain every record here for queries and drill-down.
     pub store: Option<Arc<Store>>,
+    /// Track the inputs' states on this board (named by the list) in every snapshot.
+    pub sources: Option<(Arc<SourceBoard>, Arc<[String]>)>,
 }
 
 impl Default for LiveOptions {
@@ -290,6 +342,7 @@ impl Default for LiveOptions {
             filter: None,
             heatmap: true,
             store: None,
+            sources: None,
         }
     }
 }
@@ -393,6 +446,9 @@ fn merge_and_publish(
         seq += 1;
         let mut snapshot = Snapshot::of(total, seq, rates, complete);
         snapshot.retention = options.store.as_deref().map(Retention::of);
+        if let Some((board, names)) = &options.sources {
+            snapshot.sources = source_statuses(board, names, total);
+        }
         let built = Instant::now();
         builds.push(built - started);
         cell.publish(snapshot);

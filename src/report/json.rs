@@ -45,6 +45,9 @@ pub struct ReportDoc {
     /// The `--drill` result (only when one was asked for).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drill: Option<super::drill::DrillDoc>,
+    /// Every input's state and counts (only with `--follow`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Vec<crate::core::live::SourceStatus>>,
 }
 
 /// One time bucket.
@@ -260,6 +263,7 @@ impl ReportDoc {
                 matched: c.matched,
             }),
             drill: None,
+            sources: None,
         }
     }
 }

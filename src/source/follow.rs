@@ -13,7 +13,10 @@
 use std::fs::{File, Metadata};
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::status::{SourceBoard, SourceState};
 use std::time::{Duration, Instant};
 
 /// Where to start reading a file that already exists when following begins.
@@ -148,6 +151,11 @@ impl Follower {
     /// Bytes read from the current file so far (its read position).
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// Whether the path was missing at the last poll (waiting for it to come back).
+    pub fn waiting(&self) -> bool {
+        self.missing_reported
     }
 
     /// Reads everything available now (at most `max` bytes) onto the end of `out`.
@@ -301,9 +309,41 @@ pub struct FollowReader<'s> {
     pos: usize,
     last_byte: Option<u8>,
     last_data: Instant,
+    board: Option<(Arc<SourceBoard>, usize)>,
 }
 
 impl<'s> FollowReader<'s> {
+    /// Says what the file is doing on `board`, as input `index`.
+    pub fn reporting_to(mut self, board: Arc<SourceBoard>, index: usize) -> Self {
+        self.board = Some((board, index));
+        self
+    }
+
+    fn report(&self, poll: &Poll, read: bool) {
+        let Some((board, i)) = &self.board else {
+            return;
+        };
+        let error = poll.events.iter().find_map(|e| match e {
+            FollowEvent::Error(reason) => Some(reason.clone()),
+            _ => None,
+        });
+        if let Some(reason) = error {
+            board.error(*i, reason);
+            return;
+        }
+        let has = |want: &FollowEvent| poll.events.contains(want);
+        let state = if has(&FollowEvent::Missing) || self.follower.waiting() {
+            SourceState::Waiting
+        } else if has(&FollowEvent::Rotated) || has(&FollowEvent::Truncated) {
+            SourceState::Rotated
+        } else if read {
+            SourceState::Reading
+        } else {
+            SourceState::Following
+        };
+        board.set(*i, state);
+    }
+
     /// Reads `follower` until `stop` is set.
     pub fn new(follower: Follower, timing: FollowTiming, stop: &'s AtomicBool) -> Self {
         FollowReader {
@@ -314,6 +354,7 @@ impl<'s> FollowReader<'s> {
             pos: 0,
             last_byte: None,
             last_data: Instant::now(),
+            board: None,
         }
     }
 
@@ -346,6 +387,7 @@ impl<'s> FollowReader<'s> {
         if !poll.events.is_empty() || !raw.is_empty() {
             self.last_data = Instant::now();
         }
+        self.report(&poll, !raw.is_empty());
     }
 }
 

@@ -11,6 +11,7 @@
 pub mod follow;
 pub mod framer;
 pub mod input;
+pub mod status;
 
 use thiserror::Error;
 

@@ -1,0 +1,155 @@
+//! What each input is doing right now, written by its reader and read by the merger when it
+//! builds a snapshot: lock-free (an atomic per input for the state, an `ArcSwap` for the
+//! reason of an error).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+use arc_swap::ArcSwapOption;
+use serde::Serialize;
+
+/// The state of one input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceState {
+    /// Not opened yet.
+    Pending,
+    /// Being read (a file read once, or a followed file catching up).
+    Reading,
+    /// Read to its end; waiting for more.
+    Following,
+    /// The name was rotated or the file truncated; reading goes on from the new start.
+    Rotated,
+    /// The followed file does not exist (yet, or any more).
+    Waiting,
+    /// Read to its end; nothing more will come.
+    Done,
+    /// Reading failed (see the reason).
+    Error,
+}
+
+impl SourceState {
+    const ALL: [SourceState; 7] = [
+        SourceState::Pending,
+        SourceState::Reading,
+        SourceState::Following,
+        SourceState::Rotated,
+        SourceState::Waiting,
+        SourceState::Done,
+        SourceState::Error,
+    ];
+
+    fn code(self) -> u8 {
+        SourceState::ALL
+            .iter()
+            .position(|s| *s == self)
+            .unwrap_or(0) as u8
+    }
+
+    fn from_code(code: u8) -> SourceState {
+        SourceState::ALL
+            .get(usize::from(code))
+            .copied()
+            .unwrap_or(SourceState::Pending)
+    }
+}
+
+/// How new data is noticed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mechanism {
+    /// Read once to the end.
+    Read,
+    /// Checked every poll interval.
+    Polling,
+    /// A stream read as data arrives (stdin).
+    Stream,
+}
+
+/// The states of every input of a run.
+#[derive(Debug)]
+pub struct SourceBoard {
+    states: Box<[AtomicU8]>,
+    errors: Box<[ArcSwapOption<String>]>,
+    mechanisms: Box<[Mechanism]>,
+}
+
+impl SourceBoard {
+    /// A board for inputs noticed by `mechanisms[i]`, all pending.
+    pub fn new(mechanisms: Vec<Mechanism>) -> Arc<SourceBoard> {
+        let n = mechanisms.len();
+        Arc::new(SourceBoard {
+            states: (0..n).map(|_| AtomicU8::new(0)).collect(),
+            errors: (0..n).map(|_| ArcSwapOption::empty()).collect(),
+            mechanisms: mechanisms.into_boxed_slice(),
+        })
+    }
+
+    /// Records the state of input `i` (an error's reason with [`error`](Self::error)).
+    pub fn set(&self, i: usize, state: SourceState) {
+        if let Some(s) = self.states.get(i) {
+            s.store(state.code(), Ordering::Relaxed);
+        }
+    }
+
+    /// Records that input `i` failed, and why.
+    pub fn error(&self, i: usize, reason: String) {
+        if let Some(e) = self.errors.get(i) {
+            e.store(Some(Arc::new(reason)));
+        }
+        self.set(i, SourceState::Error);
+    }
+
+    /// The state, mechanism and error reason of input `i`.
+    pub fn get(&self, i: usize) -> (SourceState, Mechanism, Option<String>) {
+        let state = self.states.get(i).map_or(SourceState::Pending, |s| {
+            SourceState::from_code(s.load(Ordering::Relaxed))
+        });
+        let mechanism = self.mechanisms.get(i).copied().unwrap_or(Mechanism::Read);
+        let reason = self
+            .errors
+            .get(i)
+            .and_then(|e| e.load_full())
+            .map(|r| r.as_ref().clone());
+        (state, mechanism, reason)
+    }
+
+    /// How many inputs the board tracks.
+    pub fn len(&self) -> usize {
+        self.states.len()
+    }
+
+    /// Whether it tracks none.
+    pub fn is_empty(&self) -> bool {
+        self.states.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_round_trip_and_errors_keep_their_reason() {
+        let board = SourceBoard::new(vec![Mechanism::Polling, Mechanism::Stream]);
+        assert_eq!(board.get(0).0, SourceState::Pending);
+        for s in SourceState::ALL {
+            board.set(1, s);
+            assert_eq!(board.get(1).0, s);
+        }
+        board.error(0, "permission denied".into());
+        assert_eq!(
+            board.get(0),
+            (
+                SourceState::Error,
+                Mechanism::Polling,
+                Some("permission denied".to_string())
+            )
+        );
+        assert_eq!(
+            board.get(7).0,
+            SourceState::Pending,
+            "out of range reads as pending"
+        );
+    }
+}
