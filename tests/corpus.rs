@@ -24,6 +24,10 @@ const TGW_DEFAULT: &str = "version resource-type account-id tgw-id tgw-attachmen
     packets-lost-no-route packets-lost-blackhole packets-lost-mtu-exceeded \
     packets-lost-ttl-expired tcp-flags region flow-direction pkt-src-aws-service \
     pkt-dst-aws-service";
+const TGW_CW: &str = "version account-id tgw-id tgw-attachment-id tgw-src-vpc-id \
+    tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id tgw-src-eni tgw-dst-eni tgw-src-az-id \
+    tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr srcport dstport protocol packets bytes \
+    start end log-status type tcp-flags flow-direction region";
 const TGW_EXAMPLE: &str = "version interface-id account-id vpc-id subnet-id instance-id srcaddr \
     dstaddr srcport dstport protocol tcp-flags type pkt-srcaddr pkt-dstaddr action log-status";
 
@@ -36,6 +40,10 @@ fn format_for(path: &Path) -> Option<String> {
         "test-v8-samples.log" => format!("{V5_TABLE_ORDER} {ECS_FIELDS} reject-reason"),
         "test-v5-all-fields.log" => V5_TABLE_ORDER.to_string(),
         "test-tgw-samples.log" => TGW_DEFAULT.to_string(),
+        // SOURCES.md: the custom payload's format is not in the payload.
+        "valid_vpc_flow_cw_custom.json" => "version interface-id srcaddr dstaddr".to_string(),
+        // TGW over CloudWatch: the TGW order without the four packets-lost counters.
+        "valid_tgw_flow_cw.json" => TGW_CW.to_string(),
         _ => return None,
     })
 }
@@ -76,18 +84,24 @@ fn read_decoded(path: &Path) -> Vec<u8> {
     }
 }
 
-/// Fixtures that are negative on purpose, with the reason vpctop must give, and the CloudWatch
-/// subscription payloads (one JSON document per file; unwrapping them is the sources issue's).
+/// Fixtures that are negative on purpose, with the reason vpctop must give.
 fn expected_malformed(name: &str) -> Option<(u64, &'static str)> {
     Some(match name {
         "bad.log" => (1, "expected 14 fields, found 4"),
         "vpc_flow_log_too_few_fields.log" => (1, "expected 14 fields, found 13"),
         "vpc_flow_log_too_many_fields.log" => (1, "expected 14 fields, found 15"),
-        "valid_vpc_flow_cw.json" | "valid_vpc_flow_cw_custom.json" | "valid_tgw_flow_cw.json" => {
-            (1, "expected 14 fields")
-        }
         _ => return None,
     })
+}
+
+/// Lines as vpctop counts them: a CloudWatch subscription payload counts one per log event.
+fn logical_lines(data: &[u8]) -> u64 {
+    if let Ok(Value::Object(payload)) = serde_json::from_slice::<Value>(data)
+        && let Some(Value::Array(events)) = payload.get("logEvents")
+    {
+        return events.len() as u64;
+    }
+    count_lines(data)
 }
 
 #[test]
@@ -99,7 +113,7 @@ fn every_fixture_accounts_for_every_line() {
         let (lines, records, malformed) = assert_balanced(&doc);
         assert_eq!(
             lines,
-            count_lines(&read_decoded(&path)),
+            logical_lines(&read_decoded(&path)),
             "{}",
             path.display()
         );
@@ -407,4 +421,45 @@ fn vrl_test_vectors_all_parse() {
         total += recs.len();
     }
     assert_eq!(total, 30);
+}
+
+#[test]
+fn cloudwatch_subscription_payloads_give_their_events_as_records() {
+    let dir = corpus()
+        .join("opentelemetry-collector-contrib/awslogsencodingextension-vpc-flow-log-testdata");
+    let (recs, run) = records(&[&dir.join("valid_vpc_flow_cw.json")], None, &[]);
+    assert_eq!(run.code, 0);
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0]["dstport"], 22);
+    assert_eq!(recs[1]["action"], "REJECT");
+    assert!(
+        recs.iter().all(|r| r["line"] == 1),
+        "both events are on line 1"
+    );
+    let (custom, _) = records(
+        &[&dir.join("valid_vpc_flow_cw_custom.json")],
+        Some("version interface-id srcaddr dstaddr"),
+        &[],
+    );
+    assert_eq!(custom[1]["dstaddr"], "172.31.9.12");
+    let (tgw, _) = records(&[&dir.join("valid_tgw_flow_cw.json")], Some(TGW_CW), &[]);
+    assert_eq!(tgw[0]["tgw_id"], "tgw-0abc12345def67890");
+    assert_eq!(tgw[0]["bytes"], 1000);
+    // A control message is metadata: counted like a header, no record.
+    let tmp = tempfile::tempdir().unwrap();
+    let control = tmp.path().join("control.json");
+    std::fs::write(
+        &control,
+        r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#,
+    )
+    .unwrap();
+    let (doc, _) = report_json(&[&control], None);
+    assert_eq!(
+        (
+            doc["lines"].as_u64(),
+            doc["headers"].as_u64(),
+            doc["records"].as_u64()
+        ),
+        (Some(1), Some(1), Some(0))
+    );
 }

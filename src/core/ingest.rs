@@ -16,7 +16,9 @@ use std::sync::{Arc, Mutex};
 
 use super::aggregate::{Aggregate, LineCounts};
 use crate::filter::Filter;
-use crate::parse::{Flow, Line, LineParser, LogStatus, Malformed, MalformedKind, flow_v2_line};
+use crate::parse::{
+    Flow, Line, LineParser, LogStatus, Malformed, MalformedKind, Payload, flow_v2_line,
+};
 use crate::schema::SharedSchema;
 use crate::source::follow::{FollowReader, FollowTiming, Follower, StartAt};
 use crate::source::status::{SourceBoard, SourceState};
@@ -436,21 +438,36 @@ impl ChunkHandler for AggregateHandler {
                     }
                     let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
                     let line = &rest[..end];
-                    match parser.parse(schema, line) {
-                        Line::Blank => counts.blank += 1,
-                        Line::Record(rec) => {
-                            counts.records += 1;
-                            if let Some(w) = store.as_mut() {
-                                w.push(&Flow::from_record(&rec), Some(&rec), position(at));
+                    let pos = position(at);
+                    let mut classify =
+                        |text: &[u8], counts: &mut LineCounts| match parser.parse(schema, text) {
+                            Line::Blank => counts.blank += 1,
+                            Line::Record(rec) => {
+                                counts.records += 1;
+                                if let Some(w) = store.as_mut() {
+                                    w.push(&Flow::from_record(&rec), Some(&rec), pos);
+                                }
+                                if filter.is_none_or(|f| f.matches(&rec)) {
+                                    count_status(counts, rec.log_status());
+                                    agg.add_record(&rec);
+                                }
                             }
-                            if filter.is_none_or(|f| f.matches(&rec)) {
-                                count_status(&mut counts, rec.log_status());
-                                agg.add_record(&rec);
+                            Line::Malformed(m) => {
+                                counts.malformed += 1;
+                                agg.add_malformed(chunk.input, line_no, &m, schema, text);
                             }
-                        }
-                        Line::Malformed(m) => {
-                            counts.malformed += 1;
-                            agg.add_malformed(chunk.input, line_no, &m, schema, line);
+                        };
+                    match Payload::of(line) {
+                        None => classify(line, &mut counts),
+                        // CloudWatch checking the destination: metadata, like a header.
+                        Some(p) if p.is_control() => counts.headers += 1,
+                        Some(p) if p.log_events.is_empty() => counts.blank += 1,
+                        // Each log event counts as a line of its own.
+                        Some(p) => {
+                            counts.lines += p.log_events.len() as u64 - 1;
+                            for event in &p.log_events {
+                                classify(event.message.as_bytes(), &mut counts);
+                            }
                         }
                     }
                     at += end + 1;

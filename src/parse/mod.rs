@@ -334,6 +334,44 @@ impl LineParser {
     }
 }
 
+/// A CloudWatch Logs subscription payload (what a subscription filter delivers through
+/// Kinesis, Firehose or Lambda, decompressed): one line holding many log events.
+#[derive(Debug, Deserialize)]
+pub struct Payload {
+    /// `DATA_MESSAGE`, or `CONTROL_MESSAGE` for CloudWatch's reachability checks.
+    #[serde(rename = "messageType", default)]
+    pub message_type: String,
+    /// The log events; each message is one flow-log record.
+    #[serde(rename = "logEvents", default)]
+    pub log_events: Vec<PayloadEvent>,
+}
+
+/// One event of a [`Payload`].
+#[derive(Debug, Deserialize)]
+pub struct PayloadEvent {
+    /// The record text.
+    pub message: String,
+}
+
+impl Payload {
+    /// Reads `line` as a subscription payload, when it is one (a JSON object with
+    /// `logEvents`); anything else is `None` and parses as a line of its own.
+    pub fn of(line: &[u8]) -> Option<Payload> {
+        let text = strip_cr(line);
+        if text.iter().find(|b| **b != b' ') != Some(&b'{')
+            || memchr::memmem::find(text, b"\"logEvents\"").is_none()
+        {
+            return None;
+        }
+        serde_json::from_slice::<Payload>(text).ok()
+    }
+
+    /// Whether CloudWatch sent it only to check the destination (it holds no records).
+    pub fn is_control(&self) -> bool {
+        self.message_type == "CONTROL_MESSAGE"
+    }
+}
+
 /// What a line holds once its wrapping is taken off.
 enum Unwrapped<'a> {
     /// A part of the line itself.

@@ -13,7 +13,7 @@ use std::sync::mpsc::{Receiver, SyncSender};
 use crate::core::aggregate::{Aggregate, LineCounts};
 use crate::core::ingest::{ChunkHandler, for_each_line};
 use crate::filter::Filter;
-use crate::parse::{Line, LineParser, Malformed, MalformedKind, Record, Value};
+use crate::parse::{Line, LineParser, Malformed, MalformedKind, Payload, Record, Value};
 use crate::schema::Schema;
 use crate::source::{Chunk, ChunkBody};
 
@@ -66,7 +66,6 @@ impl ChunkHandler for RecordsHandler {
             .get(chunk.input as usize)
             .map_or("", String::as_str);
         let mut on_malformed = |buf: &mut Vec<u8>, line_no: u64, m: &Malformed, raw: &[u8]| {
-            counts.malformed += 1;
             self.tally
                 .add_malformed(chunk.input, line_no, m, schema, raw);
             if self.include_malformed {
@@ -75,23 +74,42 @@ impl ChunkHandler for RecordsHandler {
         };
         match &chunk.body {
             ChunkBody::Lines(data) => {
+                let filter = self.filter.as_deref();
                 for_each_line(data, chunk.first_line, |line_no, line| {
                     counts.lines += 1;
-                    match parser.parse(schema, line) {
-                        Line::Blank => counts.blank += 1,
-                        Line::Record(rec) => {
-                            counts.records += 1;
-                            if self.filter.as_deref().is_none_or(|f| f.matches(&rec)) {
-                                counts.matched += 1;
-                                write_record(&mut buf, &rec, file, line_no);
+                    let mut classify =
+                        |text: &[u8], counts: &mut LineCounts, buf: &mut Vec<u8>| match parser
+                            .parse(schema, text)
+                        {
+                            Line::Blank => counts.blank += 1,
+                            Line::Record(rec) => {
+                                counts.records += 1;
+                                if filter.is_none_or(|f| f.matches(&rec)) {
+                                    counts.matched += 1;
+                                    write_record(buf, &rec, file, line_no);
+                                }
+                            }
+                            Line::Malformed(m) => {
+                                counts.malformed += 1;
+                                on_malformed(buf, line_no, &m, text);
+                            }
+                        };
+                    match Payload::of(line) {
+                        None => classify(line, &mut counts, &mut buf),
+                        Some(p) if p.is_control() => counts.headers += 1,
+                        Some(p) if p.log_events.is_empty() => counts.blank += 1,
+                        Some(p) => {
+                            counts.lines += p.log_events.len() as u64 - 1;
+                            for event in &p.log_events {
+                                classify(event.message.as_bytes(), &mut counts, &mut buf);
                             }
                         }
-                        Line::Malformed(m) => on_malformed(&mut buf, line_no, &m, line),
                     }
                 });
             }
             ChunkBody::Overlong(prefix) => {
                 counts.lines += 1;
+                counts.malformed += 1;
                 let m = Malformed {
                     kind: MalformedKind::TooLong,
                     column: None,
