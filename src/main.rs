@@ -219,6 +219,13 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
         filter,
         mut failed,
     } = prepare(&args.input, false)?;
+    if args.input.paths.iter().any(|p| p.is_dir()) {
+        // Say so rather than let a user wait for files that will never be picked up.
+        eprintln!(
+            "vpctop: following the files the directories hold now; files added later are not \
+             picked up yet"
+        );
+    }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [
         signal_hook::consts::SIGINT,
