@@ -295,7 +295,7 @@ fn an_unreadable_input_says_why_and_the_others_go_on() {
         "{reason}"
     );
     assert_eq!(doc["sources"][1]["state"], "following");
-    assert_eq!(doc["sources"][1]["mechanism"], "polling");
+    assert_eq!(doc["sources"][1]["mechanism"], "notify");
     let (code, _) = f.terminate();
     assert_eq!(code, Some(0));
 }

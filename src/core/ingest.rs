@@ -10,8 +10,9 @@
 //! What a worker does with a chunk is a [`ChunkHandler`]: counting into an [`Aggregate`]
 //! ([`AggregateHandler`]), or formatting records (see `report::records`).
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{RecvTimeoutError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use super::aggregate::{Aggregate, LineCounts};
@@ -21,7 +22,8 @@ use crate::parse::{
 };
 use crate::schema::SharedSchema;
 use crate::source::follow::{FollowReader, FollowTiming, Follower, StartAt};
-use crate::source::status::{SourceBoard, SourceState};
+use crate::source::status::{Mechanism, SourceBoard, SourceState};
+use crate::source::watch::Wakeups;
 use crate::source::{self, BufferPool, Chunk, ChunkBody, Framer, InputSpec, SourceError};
 use crate::store::{Position, Store, StoreWriter};
 
@@ -110,6 +112,22 @@ where
     let (tx, rx) = sync_channel::<Chunk>(workers * 2);
     let rx = Mutex::new(rx);
     let next_input = AtomicUsize::new(0);
+    // Followed files are woken by file events where the OS can watch their directories.
+    let (_wakeups, wake) = match config.follow {
+        Some(_) => {
+            let files: Vec<(usize, std::path::PathBuf)> = inputs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| match s {
+                    InputSpec::File(p) => Some((i, p.clone())),
+                    InputSpec::Stdin => None,
+                })
+                .collect();
+            let (w, rx) = Wakeups::new(&files);
+            (Some(w), Mutex::new(rx))
+        }
+        None => (None, Mutex::new(HashMap::new())),
+    };
     // A followed input never ends on its own: each needs its own reader.
     let readers = match config.follow {
         Some(_) => inputs.len().max(1),
@@ -148,7 +166,7 @@ where
         let reader_handles: Vec<_> = (0..readers)
             .map(|_| {
                 let tx = tx.clone();
-                let (pool, next_input) = (&pool, &next_input);
+                let (pool, next_input, wake) = (&pool, &next_input, &wake);
                 scope.spawn(move || {
                     let mut errors = Vec::new();
                     let mut bytes = 0u64;
@@ -162,7 +180,9 @@ where
                         if let Some(b) = board {
                             b.set(i, SourceState::Reading);
                         }
-                        match read_input(i, &inputs[i], config, pool, &mut seq, &tx, cancel) {
+                        let woken = wake.lock().ok().and_then(|mut m| m.remove(&i));
+                        let input = (i, &inputs[i], woken);
+                        match read_input(input, config, pool, &mut seq, &tx, cancel) {
                             Ok(n) => {
                                 bytes += n;
                                 if let Some(b) = board {
@@ -207,8 +227,7 @@ where
 
 /// Opens and frames one input, sending its chunks down `tx`.
 fn read_input(
-    index: usize,
-    spec: &InputSpec,
+    (index, spec, woken): (usize, &InputSpec, Option<Receiver<()>>),
     config: &IngestConfig,
     pool: &BufferPool,
     seq: &mut u64,
@@ -216,7 +235,7 @@ fn read_input(
     cancel: &AtomicBool,
 ) -> Result<u64, (u64, SourceError)> {
     if let Some(follow) = config.follow {
-        return follow_input(index, spec, config, follow, pool, seq, tx, cancel);
+        return follow_input((index, spec, woken), config, follow, pool, seq, tx, cancel);
     }
     let mut opened = source::open(spec).map_err(|e| (0, e))?;
     let framer = Framer::new(
@@ -254,10 +273,8 @@ fn read_input(
 
 /// Follows one input (a file by name, or stdin as a stream) until `cancel` is set or stdin
 /// ends. A gzip file cannot grow line by line: it is read once.
-#[allow(clippy::too_many_arguments)]
 fn follow_input(
-    index: usize,
-    spec: &InputSpec,
+    (index, spec, woken): (usize, &InputSpec, Option<Receiver<()>>),
     config: &IngestConfig,
     follow: FollowConfig,
     pool: &BufferPool,
@@ -312,7 +329,15 @@ fn follow_input(
             }
             let follower = Follower::new(path, follow.start);
             let mut reader = FollowReader::new(follower, follow.timing, cancel);
+            let mechanism = match woken {
+                Some(rx) => {
+                    reader = reader.woken_by(rx);
+                    Mechanism::Notify
+                }
+                None => Mechanism::Polling,
+            };
             if let Some(b) = &config.board {
+                b.set_mechanism(index, mechanism);
                 reader = reader.reporting_to(Arc::clone(b), index);
             }
             framer.run(&mut reader).map_err(read_err)

@@ -15,6 +15,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
 
 use super::status::{SourceBoard, SourceState};
 use std::time::{Duration, Instant};
@@ -310,6 +311,7 @@ pub struct FollowReader<'s> {
     last_byte: Option<u8>,
     last_data: Instant,
     board: Option<(Arc<SourceBoard>, usize)>,
+    wake: Option<Receiver<()>>,
 }
 
 impl<'s> FollowReader<'s> {
@@ -355,6 +357,25 @@ impl<'s> FollowReader<'s> {
             last_byte: None,
             last_data: Instant::now(),
             board: None,
+            wake: None,
+        }
+    }
+
+    /// Polls when `wake` says the file changed (and at least every `4 × poll` as a net for
+    /// missed events) instead of every poll interval.
+    pub fn woken_by(mut self, wake: Receiver<()>) -> Self {
+        self.wake = Some(wake);
+        self
+    }
+
+    /// Waits for a reason to poll again.
+    fn wait(&self) {
+        match &self.wake {
+            Some(rx) => {
+                let net = (self.timing.poll * 4).min(self.timing.settle);
+                let _ = rx.recv_timeout(net.max(self.timing.poll));
+            }
+            None => std::thread::sleep(self.timing.poll),
         }
     }
 
@@ -417,7 +438,7 @@ impl Read for FollowReader<'_> {
                 self.last_byte = Some(b'\n');
                 return Ok(1);
             }
-            std::thread::sleep(self.timing.poll);
+            self.wait();
         }
     }
 }

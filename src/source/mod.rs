@@ -12,6 +12,7 @@ pub mod follow;
 pub mod framer;
 pub mod input;
 pub mod status;
+pub mod watch;
 
 use thiserror::Error;
 

@@ -62,8 +62,19 @@ pub enum Mechanism {
     Read,
     /// Checked every poll interval.
     Polling,
+    /// Woken by the operating system's file events (inotify), with a slow poll as a net.
+    Notify,
     /// A stream read as data arrives (stdin).
     Stream,
+}
+
+impl Mechanism {
+    const ALL: [Mechanism; 4] = [
+        Mechanism::Read,
+        Mechanism::Polling,
+        Mechanism::Notify,
+        Mechanism::Stream,
+    ];
 }
 
 /// The states of every input of a run.
@@ -71,7 +82,7 @@ pub enum Mechanism {
 pub struct SourceBoard {
     states: Box<[AtomicU8]>,
     errors: Box<[ArcSwapOption<String>]>,
-    mechanisms: Box<[Mechanism]>,
+    mechanisms: Box<[AtomicU8]>,
 }
 
 impl SourceBoard {
@@ -81,7 +92,12 @@ impl SourceBoard {
         Arc::new(SourceBoard {
             states: (0..n).map(|_| AtomicU8::new(0)).collect(),
             errors: (0..n).map(|_| ArcSwapOption::empty()).collect(),
-            mechanisms: mechanisms.into_boxed_slice(),
+            mechanisms: mechanisms
+                .into_iter()
+                .map(|m| {
+                    AtomicU8::new(Mechanism::ALL.iter().position(|x| *x == m).unwrap_or(0) as u8)
+                })
+                .collect(),
         })
     }
 
@@ -89,6 +105,14 @@ impl SourceBoard {
     pub fn set(&self, i: usize, state: SourceState) {
         if let Some(s) = self.states.get(i) {
             s.store(state.code(), Ordering::Relaxed);
+        }
+    }
+
+    /// Records how input `i` notices new data (it can change when a watch fails).
+    pub fn set_mechanism(&self, i: usize, m: Mechanism) {
+        if let Some(slot) = self.mechanisms.get(i) {
+            let code = Mechanism::ALL.iter().position(|x| *x == m).unwrap_or(0);
+            slot.store(code as u8, Ordering::Relaxed);
         }
     }
 
@@ -105,7 +129,12 @@ impl SourceBoard {
         let state = self.states.get(i).map_or(SourceState::Pending, |s| {
             SourceState::from_code(s.load(Ordering::Relaxed))
         });
-        let mechanism = self.mechanisms.get(i).copied().unwrap_or(Mechanism::Read);
+        let mechanism = self
+            .mechanisms
+            .get(i)
+            .and_then(|m| Mechanism::ALL.get(usize::from(m.load(Ordering::Relaxed))))
+            .copied()
+            .unwrap_or(Mechanism::Read);
         let reason = self
             .errors
             .get(i)
