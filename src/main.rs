@@ -232,6 +232,10 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
     ] {
+        // The first signal asks for a final report; a second one, while that is still being
+        // made, ends the process at once (the check must be registered before the flag).
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
+            .context("installing signal handlers")?;
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("installing signal handlers")?;
     }
