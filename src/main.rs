@@ -14,8 +14,12 @@ use vpctop::core::live::{LiveOptions, SnapshotCell, run_live_reporting};
 use vpctop::core::{Aggregate, IngestConfig, aggregate_and_retain, ingest};
 use vpctop::filter::Filter;
 use vpctop::report::{SummaryOptions, drill, json::ReportDoc, records, text};
+use vpctop::source::InputRegistry;
 use vpctop::source::follow::{FollowTiming, StartAt};
 use vpctop::source::status::{Mechanism, SourceBoard};
+
+/// How many files found in watched directories a `--follow` run tracks the state of.
+const MAX_FOUND_FILES: usize = 4096;
 use vpctop::source::{InputSpec, SourceError, expand_paths};
 use vpctop::store::Store;
 
@@ -219,13 +223,6 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
         filter,
         mut failed,
     } = prepare(&args.input, false)?;
-    if args.input.paths.iter().any(|p| p.is_dir()) {
-        // Say so rather than let a user wait for files that will never be picked up.
-        eprintln!(
-            "vpctop: following the files the directories hold now; files added later are not \
-             picked up yet"
-        );
-    }
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [
         signal_hook::consts::SIGINT,
@@ -239,15 +236,25 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
         signal_hook::flag::register(signal, Arc::clone(&stop))
             .context("installing signal handlers")?;
     }
-    config.board = Some(SourceBoard::new(
-        inputs
-            .iter()
-            .map(|i| match i {
-                InputSpec::Stdin => Mechanism::Stream,
-                InputSpec::File(_) => Mechanism::Polling,
-            })
-            .collect(),
-    ));
+    // Room on the board for files that appear in watched directories while following.
+    let mut mechanisms: Vec<Mechanism> = inputs
+        .iter()
+        .map(|i| match i {
+            InputSpec::Stdin => Mechanism::Stream,
+            InputSpec::File(_) => Mechanism::Polling,
+        })
+        .collect();
+    mechanisms.resize(inputs.len() + MAX_FOUND_FILES, Mechanism::Polling);
+    config.board = Some(SourceBoard::new(mechanisms));
+    config.watch_dirs = args
+        .input
+        .paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .cloned()
+        .collect();
+    let registry = InputRegistry::new(names(&inputs));
+    config.registry = Some(Arc::clone(&registry));
     config.follow = Some(FollowConfig {
         start: if args.from_end {
             StartAt::End
@@ -259,7 +266,6 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
             ..FollowTiming::default()
         },
     });
-    let names = names(&inputs);
     let opts = SummaryOptions {
         top: args.top,
         by: args.by.into(),
@@ -277,6 +283,7 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
         if write_failed.is_some() {
             return;
         }
+        let names = registry.names();
         let sources = board
             .as_deref()
             .map(|b| vpctop::core::live::source_statuses(b, &names, agg));

@@ -299,3 +299,45 @@ fn an_unreadable_input_says_why_and_the_others_go_on() {
     let (code, _) = f.terminate();
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn a_watched_directory_picks_up_new_plain_and_gzip_files() {
+    let mut rng = Rng(0xd1e);
+    let recs = generate(&mut rng, 300);
+    let text = |r: &[Rec]| -> String { r.iter().map(|x| x.line() + "\n").collect() };
+    let dir = tempfile::tempdir().unwrap();
+    append(&dir.path().join("a.log"), text(&recs[..5]).as_bytes());
+    let mut f = Follow::start(&[&dir.path().display().to_string()], false);
+    f.wait_for("the file already there", |d| records(d) == 5);
+
+    // A plain file that appears and grows in pieces, split mid-line.
+    let b = dir.path().join("sub/b.log");
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let body = text(&recs[5..205]);
+    for piece in body.as_bytes().chunks(333) {
+        append(&b, piece);
+    }
+    // A gzip object written under a temporary name, then renamed into place.
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(text(&recs[205..]).as_bytes()).unwrap();
+    let tmp = dir.path().join("c.log.gz.tmp");
+    std::fs::write(&tmp, enc.finish().unwrap()).unwrap();
+    std::fs::rename(&tmp, dir.path().join("c.log.gz")).unwrap();
+    // Work files and hidden files are not flow logs.
+    append(&dir.path().join(".hidden.log"), text(&recs[..3]).as_bytes());
+    append(&dir.path().join("notes.swp"), b"not a flow log\n");
+
+    let doc = f.wait_for("every record of every file", |d| records(d) == 300);
+    let names: Vec<String> = doc["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with("sub/b.log")));
+    assert!(names.iter().any(|n| n.ends_with("c.log.gz")));
+    let (code, last) = f.terminate();
+    assert_eq!(code, Some(0));
+    assert_eq!((records(&last), last["malformed"].as_u64()), (300, Some(0)));
+}

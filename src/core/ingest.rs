@@ -24,8 +24,11 @@ use crate::schema::SharedSchema;
 use crate::source::follow::{FollowReader, FollowTiming, Follower, StartAt};
 use crate::source::status::{Mechanism, SourceBoard, SourceState};
 use crate::source::watch::Wakeups;
-use crate::source::{self, BufferPool, Chunk, ChunkBody, Framer, InputSpec, SourceError};
+use crate::source::{
+    self, BufferPool, Chunk, ChunkBody, Framer, InputRegistry, InputSpec, SourceError,
+};
 use crate::store::{Position, Store, StoreWriter};
+use std::path::PathBuf;
 
 /// How a batch run is laid out.
 #[derive(Debug, Clone)]
@@ -42,6 +45,10 @@ pub struct IngestConfig {
     pub follow: Option<FollowConfig>,
     /// Where readers say what each input is doing, when someone wants to know.
     pub board: Option<Arc<SourceBoard>>,
+    /// Directories whose new files join the run while following (`--follow DIR`).
+    pub watch_dirs: Vec<PathBuf>,
+    /// The run's input names; files found in `watch_dirs` are added to it.
+    pub registry: Option<Arc<InputRegistry>>,
 }
 
 /// How inputs are followed.
@@ -64,6 +71,8 @@ impl IngestConfig {
             chunk_bytes: source::framer::DEFAULT_CHUNK_BYTES,
             follow: None,
             board: None,
+            watch_dirs: Vec::new(),
+            registry: None,
         }
     }
 }
@@ -129,6 +138,18 @@ where
         None => (None, Mutex::new(HashMap::new())),
     };
     // A followed input never ends on its own: each needs its own reader.
+    // Files found later in watched directories: read from their start, whatever
+    // `--from-end` said; their errors and bytes are gathered here.
+    let joined = config.follow.map(|f| {
+        let mut c = config.clone();
+        c.follow = Some(FollowConfig {
+            start: StartAt::Beginning,
+            ..f
+        });
+        c
+    });
+    let found_errors = Mutex::new(Vec::new());
+    let found_bytes = std::sync::atomic::AtomicU64::new(0);
     let readers = match config.follow {
         Some(_) => inputs.len().max(1),
         None => config.readers.clamp(1, inputs.len().max(1)),
@@ -202,16 +223,36 @@ where
                 })
             })
             .collect();
+        let discoverer = match (&joined, &config.registry) {
+            (Some(joined), Some(registry)) if !config.watch_dirs.is_empty() => {
+                let tx = tx.clone();
+                let found = (&pool, &found_errors, &found_bytes);
+                Some(scope.spawn(move || {
+                    discover(scope, inputs, (config, joined), registry, found, tx, cancel)
+                }))
+            }
+            _ => None,
+        };
         drop(tx);
 
         let mut errors = Vec::new();
         let mut bytes = 0;
+        if let Some(d) = discoverer {
+            d.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
         for h in reader_handles {
             // A reader thread only panics on a bug; surface it rather than hide it.
             let (e, b) = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
             errors.extend(e);
             bytes += b;
         }
+        errors.extend(
+            found_errors
+                .lock()
+                .map(|mut e| std::mem::take(&mut *e))
+                .unwrap_or_default(),
+        );
+        bytes += found_bytes.load(Ordering::Relaxed);
         errors.sort_by_key(|(i, _)| *i);
         let outputs = worker_handles
             .into_iter()
@@ -223,6 +264,103 @@ where
             bytes,
         }
     })
+}
+
+/// While following, finds files that appear in the watched directories (woken by `notify`,
+/// or every poll where it cannot watch) and gives each a reader of its own, from its start.
+/// A `.gz` file joins once its size has stayed the same across two looks (complete).
+/// Where readers of found files leave their buffers, errors and byte counts.
+type Found<'a> = (
+    &'a BufferPool,
+    &'a Mutex<Vec<(usize, SourceError)>>,
+    &'a std::sync::atomic::AtomicU64,
+);
+
+fn discover<'scope, 'env: 'scope>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    inputs: &'env [InputSpec],
+    (config, joined): (&'env IngestConfig, &'env IngestConfig),
+    registry: &'env Arc<InputRegistry>,
+    (pool, errors, bytes): Found<'scope>,
+    tx: std::sync::mpsc::SyncSender<Chunk>,
+    cancel: &'env AtomicBool,
+) {
+    use notify::Watcher;
+    let Some(follow) = config.follow else {
+        return;
+    };
+    let mut known: std::collections::HashSet<PathBuf> = inputs
+        .iter()
+        .filter_map(|s| match s {
+            InputSpec::File(p) => Some(p.clone()),
+            InputSpec::Stdin => None,
+        })
+        .collect();
+    let mut growing_gz: HashMap<PathBuf, u64> = HashMap::new();
+    let (wake_tx, wake) = sync_channel::<()>(1);
+    let watcher = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
+        let _ = wake_tx.try_send(());
+    })
+    .ok()
+    .and_then(|mut w| {
+        let all = config
+            .watch_dirs
+            .iter()
+            .all(|d| w.watch(d, notify::RecursiveMode::Recursive).is_ok());
+        all.then_some(w)
+    });
+    while !cancel.load(Ordering::Relaxed) {
+        for dir in &config.watch_dirs {
+            for path in source::list_dir(dir) {
+                if known.contains(&path) {
+                    continue;
+                }
+                if path.extension().is_some_and(|e| e == "gz") {
+                    let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+                    match growing_gz.insert(path.clone(), size) {
+                        Some(before) if before == size && size > 0 => {}
+                        _ => continue,
+                    }
+                }
+                known.insert(path.clone());
+                let index = registry.add(path.display().to_string());
+                if let Some(b) = config.board.as_deref() {
+                    b.set(index, SourceState::Reading);
+                }
+                let tx = tx.clone();
+                scope.spawn(move || {
+                    let spec = InputSpec::File(path);
+                    let mut seq = 0;
+                    let result =
+                        read_input((index, &spec, None), joined, pool, &mut seq, &tx, cancel);
+                    let board = joined.board.as_deref();
+                    match result {
+                        Ok(n) => {
+                            bytes.fetch_add(n, Ordering::Relaxed);
+                            if let Some(b) = board {
+                                b.set(index, SourceState::Done);
+                            }
+                        }
+                        Err((n, e)) => {
+                            bytes.fetch_add(n, Ordering::Relaxed);
+                            if let Some(b) = board {
+                                b.error(index, e.to_string());
+                            }
+                            if let Ok(mut all) = errors.lock() {
+                                all.push((index, e));
+                            }
+                        }
+                    }
+                });
+            }
+        }
+        match &watcher {
+            Some(_) => {
+                let _ = wake.recv_timeout(follow.timing.poll * 4);
+            }
+            None => std::thread::sleep(follow.timing.poll),
+        }
+    }
 }
 
 /// Opens and frames one input, sending its chunks down `tx`.

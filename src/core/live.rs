@@ -132,7 +132,7 @@ pub fn source_statuses(
     names: &[String],
     agg: &Aggregate,
 ) -> Vec<SourceStatus> {
-    (0..board.len())
+    (0..names.len())
         .map(|i| {
             let (state, mechanism, error) = board.get(i);
             let c = agg.per_input.get(i).copied().unwrap_or_default();

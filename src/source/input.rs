@@ -251,3 +251,60 @@ mod tests {
         assert!(read_line_at(&InputSpec::Stdin, 0, 10).is_err());
     }
 }
+
+/// The names of a run's inputs, which can grow while it runs (files appearing in a watched
+/// directory). Readers of the list get a consistent copy without taking a lock.
+#[derive(Debug, Default)]
+pub struct InputRegistry {
+    names: arc_swap::ArcSwap<Vec<String>>,
+    adding: std::sync::Mutex<()>,
+}
+
+impl InputRegistry {
+    /// A registry holding `names` as inputs 0, 1, ….
+    pub fn new(names: Vec<String>) -> std::sync::Arc<InputRegistry> {
+        std::sync::Arc::new(InputRegistry {
+            names: arc_swap::ArcSwap::from_pointee(names),
+            adding: std::sync::Mutex::new(()),
+        })
+    }
+
+    /// Every input's name, by index.
+    pub fn names(&self) -> std::sync::Arc<Vec<String>> {
+        self.names.load_full()
+    }
+
+    /// Adds an input and returns its index.
+    pub fn add(&self, name: String) -> usize {
+        // One adder at a time, so indexes are handed out once; readers never wait.
+        let _one = self.adding.lock();
+        let mut next = Vec::clone(&self.names.load());
+        next.push(name);
+        let index = next.len() - 1;
+        self.names.store(std::sync::Arc::new(next));
+        index
+    }
+}
+
+/// Whether a file found in a watched directory should be read: not hidden, and not an
+/// obvious work file (`*.tmp`, `*.partial`, `*.swp`, `*~`).
+pub fn is_log_candidate(path: &Path) -> bool {
+    let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+        return false;
+    };
+    !(name.starts_with('.')
+        || name.ends_with('~')
+        || [".tmp", ".partial", ".swp", ".swx", ".crdownload"]
+            .iter()
+            .any(|s| name.ends_with(s)))
+}
+
+/// Every regular file below `dir` that [`is_log_candidate`], sorted.
+pub fn list_dir(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    collect_dir(dir, &mut files, &mut errors);
+    files.retain(|p| is_log_candidate(p));
+    files.sort();
+    files
+}

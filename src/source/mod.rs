@@ -17,7 +17,10 @@ pub mod watch;
 use thiserror::Error;
 
 pub use framer::{BufferPool, Chunk, ChunkBody, Framer};
-pub use input::{InputSpec, StdinStream, expand_paths, open, read_line_at};
+pub use input::{
+    InputRegistry, InputSpec, StdinStream, expand_paths, is_log_candidate, list_dir, open,
+    read_line_at,
+};
 
 /// Why an input could not be read (to the end).
 #[derive(Debug, Error)]
