@@ -52,6 +52,11 @@ pub struct InputArgs {
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
 
+    /// In directories, read only files whose name matches PATTERN (`*` and `?`), e.g.
+    /// '*.log.gz'. Hidden and work files (*.tmp, *.partial, *.swp, *~) are always skipped.
+    #[arg(long, value_name = "PATTERN")]
+    pub glob: Option<String>,
+
     /// Parse threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,

@@ -84,7 +84,8 @@ fn prepare(input: &InputArgs, ordered: bool) -> Result<Prepared> {
         Some(text) => Some(Arc::new(parse_filter_flag("--filter", text)?)),
         None => None,
     };
-    let (inputs, errors) = expand_paths(&input.paths);
+    let select = vpctop::source::FileSelector::new(input.glob.clone());
+    let (inputs, errors) = expand_paths(&input.paths, &select);
     for e in &errors {
         eprintln!("vpctop: {e}");
     }
@@ -95,6 +96,7 @@ fn prepare(input: &InputArgs, ordered: bool) -> Result<Prepared> {
     if ordered {
         config.readers = 1;
     }
+    config.select = select;
     Ok(Prepared {
         inputs,
         config,

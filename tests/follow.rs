@@ -341,3 +341,51 @@ fn a_watched_directory_picks_up_new_plain_and_gzip_files() {
     assert_eq!(code, Some(0));
     assert_eq!((records(&last), last["malformed"].as_u64()), (300, Some(0)));
 }
+
+#[test]
+fn a_directory_receiving_files_at_random_loses_nothing() {
+    for seed in [7u64, 8] {
+        let mut rng = Rng(0xd0 + seed);
+        let recs = generate(&mut rng, 1_500);
+        let dir = tempfile::tempdir().unwrap();
+        let mut f = Follow::start(&[&dir.path().display().to_string()], false);
+        f.wait_for("a first report", |_| true);
+        let mut at = 0;
+        let mut file = 0;
+        while at < recs.len() {
+            let n = (rng.below(200) as usize + 1).min(recs.len() - at);
+            let body: String = recs[at..at + n].iter().map(|r| r.line() + "\n").collect();
+            file += 1;
+            if rng.below(3) == 0 {
+                // A finished S3 object: gzip, renamed into place.
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                enc.write_all(body.as_bytes()).unwrap();
+                let tmp = dir.path().join(format!("obj{file}.log.gz.partial"));
+                std::fs::write(&tmp, enc.finish().unwrap()).unwrap();
+                std::fs::rename(&tmp, dir.path().join(format!("obj{file}.log.gz"))).unwrap();
+            } else {
+                // A plain file written in random pieces that split lines.
+                let path = dir.path().join(format!("flows{file}.log"));
+                let bytes = body.as_bytes();
+                let mut i = 0;
+                while i < bytes.len() {
+                    let len = (rng.below(500) as usize + 1).min(bytes.len() - i);
+                    append(&path, &bytes[i..i + len]);
+                    i += len;
+                }
+            }
+            at += n;
+        }
+        let total = recs.len() as u64;
+        f.wait_for("every record of every file", |d| records(d) == total);
+        let (code, last) = f.terminate();
+        assert_eq!(code, Some(0), "seed {seed}");
+        assert_eq!(
+            records(&last),
+            total,
+            "seed {seed}: nothing lost, nothing twice"
+        );
+        assert_eq!(last["malformed"], 0, "seed {seed}");
+    }
+}

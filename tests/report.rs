@@ -686,3 +686,21 @@ fn aws_logs_tail_output_on_stdin_is_read_as_records() {
     assert_eq!(first["srcaddr"], "10.0.0.0");
     assert_eq!(first["interface_id"], "eni-a");
 }
+
+#[test]
+fn glob_chooses_the_files_of_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.log"), numbered_lines(3)).unwrap();
+    std::fs::write(dir.path().join("b.txt"), numbered_lines(4)).unwrap();
+    std::fs::write(dir.path().join("c.log.tmp"), numbered_lines(5)).unwrap();
+    let d = dir.path().display().to_string();
+    let only_logs = vpctop(&["report", "--json", "--glob", "*.log", &d]);
+    let doc: Value = serde_json::from_str(&only_logs.stdout).unwrap();
+    assert_eq!(doc["records"], 3);
+    let all = vpctop(&["report", "--json", &d]);
+    let doc: Value = serde_json::from_str(&all.stdout).unwrap();
+    assert_eq!(
+        doc["records"], 7,
+        "work files (*.tmp) are skipped without a glob too"
+    );
+}

@@ -49,6 +49,8 @@ pub struct IngestConfig {
     pub watch_dirs: Vec<PathBuf>,
     /// The run's input names; files found in `watch_dirs` are added to it.
     pub registry: Option<Arc<InputRegistry>>,
+    /// Which files found in `watch_dirs` are read.
+    pub select: source::FileSelector,
 }
 
 /// How inputs are followed.
@@ -73,6 +75,7 @@ impl IngestConfig {
             board: None,
             watch_dirs: Vec::new(),
             registry: None,
+            select: source::FileSelector::default(),
         }
     }
 }
@@ -311,7 +314,7 @@ fn discover<'scope, 'env: 'scope>(
     });
     while !cancel.load(Ordering::Relaxed) {
         for dir in &config.watch_dirs {
-            for path in source::list_dir(dir) {
+            for path in source::list_dir(dir, &config.select) {
                 if known.contains(&path) {
                     continue;
                 }

@@ -27,10 +27,66 @@ impl InputSpec {
     }
 }
 
-/// Turns command-line paths into inputs: `-` is stdin, a directory stands for the regular
-/// files below it (sorted, hidden entries skipped). Paths that cannot be listed are returned
-/// as errors, and the others still count.
-pub fn expand_paths(paths: &[PathBuf]) -> (Vec<InputSpec>, Vec<SourceError>) {
+/// Which files in a directory are flow logs: not hidden, not a work file, and matching the
+/// `--glob` pattern on the file name when one is given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileSelector {
+    glob: Option<String>,
+}
+
+impl FileSelector {
+    /// Files whose name matches `glob` (`*` any run of characters, `?` one character).
+    pub fn new(glob: Option<String>) -> FileSelector {
+        FileSelector { glob }
+    }
+
+    /// Whether `path` is taken.
+    pub fn accepts(&self, path: &Path) -> bool {
+        if !is_log_candidate(path) {
+            return false;
+        }
+        match (&self.glob, path.file_name().and_then(|n| n.to_str())) {
+            (None, _) => true,
+            (Some(g), Some(name)) => glob_match(g.as_bytes(), name.as_bytes()),
+            (Some(_), None) => false,
+        }
+    }
+}
+
+/// `*` matches any run of bytes, `?` any one byte, anything else itself.
+fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, n));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((sp, sn)) => {
+                    p = sp + 1;
+                    n = sn + 1;
+                    star = Some((sp, sn + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p.min(pattern.len())..].iter().all(|c| *c == b'*')
+}
+
+/// Turns command-line paths into inputs: `-` is stdin, a directory stands for the files
+/// below it that `select` accepts (sorted). Paths that cannot be listed are returned as
+/// errors, and the others still count.
+pub fn expand_paths(
+    paths: &[PathBuf],
+    select: &FileSelector,
+) -> (Vec<InputSpec>, Vec<SourceError>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     for path in paths {
@@ -39,6 +95,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> (Vec<InputSpec>, Vec<SourceError>) {
         } else if path.is_dir() {
             let mut files = Vec::new();
             collect_dir(path, &mut files, &mut errors);
+            files.retain(|p| select.accepts(p));
             files.sort();
             inputs.extend(files.into_iter().map(InputSpec::File));
         } else {
@@ -232,6 +289,26 @@ mod tests {
     use std::io::Write;
 
     #[test]
+    fn globs_and_work_files() {
+        let all = FileSelector::default();
+        assert!(all.accepts(Path::new("d/a.log")));
+        assert!(!all.accepts(Path::new("d/.a.log")));
+        assert!(!all.accepts(Path::new("d/a.log.tmp")));
+        assert!(!all.accepts(Path::new("d/a.swp")));
+        let gz = FileSelector::new(Some("*_vpcflowlogs_*.log.gz".into()));
+        assert!(gz.accepts(Path::new(
+            "x/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20180620T1620Z_fe123456.log.gz"
+        )));
+        assert!(!gz.accepts(Path::new("x/other.log")));
+        let q = FileSelector::new(Some("flows-??.log".into()));
+        assert!(q.accepts(Path::new("flows-01.log")));
+        assert!(!q.accepts(Path::new("flows-1.log")));
+        assert!(glob_match(b"*", b""));
+        assert!(glob_match(b"a*b*c", b"aXXbYYc"));
+        assert!(!glob_match(b"a*b*c", b"aXXbYY"));
+    }
+
+    #[test]
     fn reads_the_line_at_an_offset_in_plain_and_gzip_files() {
         let dir = tempfile::tempdir().unwrap();
         let text = b"first line\nsecond line\nthird";
@@ -299,12 +376,12 @@ pub fn is_log_candidate(path: &Path) -> bool {
             .any(|s| name.ends_with(s)))
 }
 
-/// Every regular file below `dir` that [`is_log_candidate`], sorted.
-pub fn list_dir(dir: &Path) -> Vec<PathBuf> {
+/// Every regular file below `dir` that `select` accepts, sorted.
+pub fn list_dir(dir: &Path, select: &FileSelector) -> Vec<PathBuf> {
     let mut files = Vec::new();
     let mut errors = Vec::new();
     collect_dir(dir, &mut files, &mut errors);
-    files.retain(|p| is_log_candidate(p));
+    files.retain(|p| select.accepts(p));
     files.sort();
     files
 }

@@ -18,8 +18,8 @@ use thiserror::Error;
 
 pub use framer::{BufferPool, Chunk, ChunkBody, Framer};
 pub use input::{
-    InputRegistry, InputSpec, StdinStream, expand_paths, is_log_candidate, list_dir, open,
-    read_line_at,
+    FileSelector, InputRegistry, InputSpec, StdinStream, expand_paths, is_log_candidate, list_dir,
+    open, read_line_at,
 };
 
 /// Why an input could not be read (to the end).
