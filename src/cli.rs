@@ -33,6 +33,60 @@ pub enum Command {
     Report(ReportArgs),
     /// Print every record as one JSON object per line (NDJSON), for jq and friends.
     Records(RecordsArgs),
+    /// Replay history in record-time order (merged across files by start) at N× speed, and
+    /// report on it as it goes.
+    Replay(ReplayArgs),
+}
+
+/// `vpctop replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// Inputs and format.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Record seconds per wall second (e.g. 1, 60, 1000), or `max` for as fast as possible.
+    #[arg(long, value_name = "N|max", default_value = "60", value_parser = parse_speed)]
+    pub speed: crate::source::replay::Speed,
+
+    /// Skip records that start before this Unix time (seconds).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<u64>,
+
+    /// Stop at the first record that starts after this Unix time (seconds).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<u64>,
+
+    /// Print a report every DURATION of wall time while replaying (one JSON object per line
+    /// with --json), and always a last one at the end.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: Option<std::time::Duration>,
+
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Entries in each top list.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// What top lists are sorted by.
+    #[arg(long, value_enum, default_value_t = MetricArg::Bytes)]
+    pub by: MetricArg,
+}
+
+/// `--speed` values: a positive number, or `max`.
+fn parse_speed(text: &str) -> Result<crate::source::replay::Speed, String> {
+    use crate::source::replay::Speed;
+    if text.eq_ignore_ascii_case("max") {
+        return Ok(Speed::Max);
+    }
+    match text.trim_end_matches(['x', 'X']).parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok(Speed::Times(n)),
+        _ => Err(format!(
+            "`{text}` is not a speed (expected e.g. 60, 1000 or max)"
+        )),
+    }
 }
 
 /// Options every command that reads flow logs shares.

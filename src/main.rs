@@ -8,8 +8,8 @@ use std::sync::mpsc::sync_channel;
 use anyhow::{Context, Result};
 use clap::Parser;
 
-use vpctop::cli::{self, Cli, Command, InputArgs, RecordsArgs, ReportArgs};
-use vpctop::core::ingest::FollowConfig;
+use vpctop::cli::{self, Cli, Command, InputArgs, RecordsArgs, ReplayArgs, ReportArgs};
+use vpctop::core::ingest::{FollowConfig, ReplayConfig};
 use vpctop::core::live::{LiveOptions, SnapshotCell, run_live_reporting};
 use vpctop::core::{Aggregate, IngestConfig, aggregate_and_retain, ingest};
 use vpctop::filter::Filter;
@@ -52,6 +52,7 @@ fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Report(args) => report(args),
         Command::Records(args) => records(args),
+        Command::Replay(args) => replay(args),
     }
 }
 
@@ -333,6 +334,75 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
     report_errors(&outcome.errors);
     failed |= !outcome.errors.is_empty();
     print(&outcome.total);
+    if let Some(e) = write_failed {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            return Ok(cli::EXIT_OK);
+        }
+        return Err(e).context("writing the report");
+    }
+    Ok(exit_code(failed))
+}
+
+/// `vpctop replay`: the inputs in record-time order, paced; reports along the way with
+/// `--interval`, and a last one at the end or on a signal.
+fn replay(args: ReplayArgs) -> Result<i32> {
+    let Prepared {
+        inputs,
+        mut config,
+        filter,
+        mut failed,
+    } = prepare(&args.input, false)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    config.replay = Some(ReplayConfig {
+        speed: args.speed,
+        from: args.from,
+        to: args.to,
+        control: None,
+    });
+    let names = names(&inputs);
+    let opts = SummaryOptions {
+        top: args.top,
+        by: args.by.into(),
+        filter: filter.as_deref(),
+    };
+    let options = LiveOptions {
+        filter: filter.clone(),
+        heatmap: false,
+        ..LiveOptions::default()
+    };
+    let json = args.json;
+    let mut write_failed: Option<io::Error> = None;
+    let mut print = |agg: &Aggregate, one_line: bool| {
+        if write_failed.is_some() {
+            return;
+        }
+        let mut out = io::stdout().lock();
+        if let Err(e) = write_report(&mut out, agg, &names, opts, json, one_line) {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            write_failed = Some(e);
+        }
+    };
+    let mut periodic = |agg: &Aggregate| print(agg, true);
+    let reporter = args
+        .interval
+        .map(|every| (every, &mut periodic as &mut (dyn FnMut(&Aggregate) + Send)));
+    let outcome = run_live_reporting(
+        &inputs,
+        &config,
+        &options,
+        &SnapshotCell::default(),
+        &stop,
+        reporter,
+    );
+    report_errors(&outcome.errors);
+    failed |= !outcome.errors.is_empty();
+    print(&outcome.total, args.interval.is_some());
     if let Some(e) = write_failed {
         if e.kind() == io::ErrorKind::BrokenPipe {
             return Ok(cli::EXIT_OK);

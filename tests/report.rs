@@ -704,3 +704,42 @@ fn glob_chooses_the_files_of_a_directory() {
         "work files (*.tmp) are skipped without a glob too"
     );
 }
+
+#[test]
+fn replay_reports_every_record_and_keeps_to_its_window_and_speed() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two files whose records interleave in time: 20 records 5 s apart, spanning 95 s.
+    let line = |i: u64| {
+        format!(
+            "2 1 eni-a 10.0.0.{i} 10.0.0.2 1 22 6 1 100 {} {} ACCEPT OK\n",
+            1000 + i * 5,
+            1003 + i * 5
+        )
+    };
+    let a: String = (0..20).filter(|i| i % 2 == 0).map(line).collect();
+    let b: String = (0..20).filter(|i| i % 2 == 1).map(line).collect();
+    std::fs::write(dir.path().join("a.log"), a).unwrap();
+    std::fs::write(dir.path().join("b.log"), b).unwrap();
+    let d = dir.path().display().to_string();
+
+    let fast = vpctop(&["replay", "--speed", "max", "--json", &d]);
+    assert_eq!(fast.code, 0, "{}", fast.stderr);
+    let doc: Value = serde_json::from_str(&fast.stdout).unwrap();
+    assert_eq!(doc["records"], 20);
+    assert_eq!(doc["bytes"], 2000);
+
+    let window = vpctop(&[
+        "replay", "--speed", "max", "--json", "--from", "1020", "--to", "1050", &d,
+    ]);
+    let doc: Value = serde_json::from_str(&window.stdout).unwrap();
+    assert_eq!(doc["records"], 7, "starts 1020, 1025, …, 1050");
+
+    // 95 s of record time at 100x is about 0.95 s of wall time: measured, with tolerance.
+    let started = std::time::Instant::now();
+    let paced = vpctop(&["replay", "--speed", "100", "--json", &d]);
+    let took = started.elapsed().as_secs_f64();
+    assert_eq!(paced.code, 0);
+    assert!((0.8..5.0).contains(&took), "95 s at 100x took {took:.2} s");
+    let bad = vpctop(&["replay", "--speed", "fast", &d]);
+    assert_eq!(bad.code, 2);
+}

@@ -22,6 +22,7 @@ use crate::parse::{
 };
 use crate::schema::SharedSchema;
 use crate::source::follow::{FollowReader, FollowTiming, Follower, StartAt};
+use crate::source::replay::{MergedLines, ReplayCommand, Speed, VirtualClock};
 use crate::source::status::{Mechanism, SourceBoard, SourceState};
 use crate::source::watch::Wakeups;
 use crate::source::{
@@ -29,6 +30,7 @@ use crate::source::{
 };
 use crate::store::{Position, Store, StoreWriter};
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 /// How a batch run is laid out.
 #[derive(Debug, Clone)]
@@ -51,6 +53,21 @@ pub struct IngestConfig {
     pub registry: Option<Arc<InputRegistry>>,
     /// Which files found in `watch_dirs` are read.
     pub select: source::FileSelector,
+    /// Replay the inputs in record-time order, paced (`vpctop replay`).
+    pub replay: Option<ReplayConfig>,
+}
+
+/// How a replay runs.
+#[derive(Debug, Clone)]
+pub struct ReplayConfig {
+    /// How fast record time runs.
+    pub speed: Speed,
+    /// Records starting before this (Unix seconds) are skipped.
+    pub from: Option<u64>,
+    /// Records starting after this end the replay.
+    pub to: Option<u64>,
+    /// Pause, resume, step, speed and seek commands (the dashboard sends them).
+    pub control: Option<Arc<Mutex<Receiver<ReplayCommand>>>>,
 }
 
 /// How inputs are followed.
@@ -76,6 +93,7 @@ impl IngestConfig {
             watch_dirs: Vec::new(),
             registry: None,
             select: source::FileSelector::default(),
+            replay: None,
         }
     }
 }
@@ -153,9 +171,11 @@ where
     });
     let found_errors = Mutex::new(Vec::new());
     let found_bytes = std::sync::atomic::AtomicU64::new(0);
-    let readers = match config.follow {
-        Some(_) => inputs.len().max(1),
-        None => config.readers.clamp(1, inputs.len().max(1)),
+    let readers = match (&config.follow, &config.replay) {
+        // One reader merges every input in record-time order.
+        (_, Some(_)) => 0,
+        (Some(_), None) => inputs.len().max(1),
+        (None, None) => config.readers.clamp(1, inputs.len().max(1)),
     };
 
     std::thread::scope(|scope| {
@@ -226,6 +246,10 @@ where
                 })
             })
             .collect();
+        let replayer = config.replay.as_ref().map(|r| {
+            let tx = tx.clone();
+            scope.spawn(move || replay_inputs(inputs, config, r, &tx, cancel))
+        });
         let discoverer = match (&joined, &config.registry) {
             (Some(joined), Some(registry)) if !config.watch_dirs.is_empty() => {
                 let tx = tx.clone();
@@ -242,6 +266,11 @@ where
         let mut bytes = 0;
         if let Some(d) = discoverer {
             d.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        }
+        if let Some(r) = replayer {
+            let (e, b) = r.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            errors.extend(e);
+            bytes += b;
         }
         for h in reader_handles {
             // A reader thread only panics on a bug; surface it rather than hide it.
@@ -272,6 +301,165 @@ where
 /// While following, finds files that appear in the watched directories (woken by `notify`,
 /// or every poll where it cannot watch) and gives each a reader of its own, from its start.
 /// A `.gz` file joins once its size has stayed the same across two looks (complete).
+/// A run of consecutive lines of one input, on its way to becoming a chunk.
+struct Batch {
+    input: u32,
+    first_line: u64,
+    next_line: u64,
+    schema: SharedSchema,
+    data: Vec<u8>,
+}
+
+/// Feeds the inputs' lines to the workers in record-time order, paced by a virtual clock and
+/// steered by the control channel. Returns the input errors and the bytes read.
+fn replay_inputs(
+    inputs: &[InputSpec],
+    config: &IngestConfig,
+    replay: &ReplayConfig,
+    tx: &std::sync::mpsc::SyncSender<Chunk>,
+    cancel: &AtomicBool,
+) -> (Vec<(usize, SourceError)>, u64) {
+    let mut merged = MergedLines::new(inputs, &config.schema);
+    let mut clock: Option<VirtualClock> = None;
+    let mut batch: Option<Batch> = None;
+    let mut seq = 0u64;
+    let mut bytes = 0u64;
+    let mut steps = 0u32;
+    let mut send = |chunk: Chunk| {
+        if tx.send(chunk).is_err() {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    };
+    let flush = |batch: &mut Option<Batch>, seq: &mut u64, send: &mut dyn FnMut(Chunk)| {
+        if let Some(b) = batch.take() {
+            send(Chunk {
+                input: b.input,
+                seq: *seq,
+                first_line: b.first_line,
+                first_offset: 0,
+                schema: b.schema,
+                headers_before: 0,
+                body: ChunkBody::Lines(b.data),
+            });
+            *seq += 1;
+        }
+    };
+    while !cancel.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        let Some(start) = merged.peek_start() else {
+            break;
+        };
+        if replay.to.is_some_and(|to| start > to) {
+            break;
+        }
+        if replay.from.is_some_and(|from| start < from) {
+            merged.next_line();
+            continue;
+        }
+        // The clock starts at the first record; commands apply to it from then on.
+        let c = clock.get_or_insert_with(|| VirtualClock::new(start, now, replay.speed));
+        if let Some(control) = &replay.control
+            && let Ok(rx) = control.lock()
+        {
+            while let Ok(command) = rx.try_recv() {
+                match command {
+                    ReplayCommand::Step => steps += 1,
+                    ReplayCommand::Seek(t) => {
+                        // Skip what lies before the new time.
+                        while merged.peek_start().is_some_and(|s| s < t) {
+                            merged.next_line();
+                        }
+                        c.apply(command, now);
+                    }
+                    other => c.apply(other, now),
+                }
+            }
+        }
+        if merged.peek_start() != Some(start) {
+            continue; // a seek moved on
+        }
+        // A step lets the next record through now, paused or not.
+        let due = if steps > 0 {
+            Some(Duration::ZERO)
+        } else {
+            c.due_in(start, now)
+        };
+        match due {
+            Some(d) if d.is_zero() => {
+                steps = steps.saturating_sub(1);
+                let Some((line, schema)) = merged.next_line() else {
+                    break;
+                };
+                bytes += line.text.len() as u64 + 1;
+                if line.header {
+                    flush(&mut batch, &mut seq, &mut send);
+                    send(Chunk {
+                        input: line.input,
+                        seq,
+                        first_line: line.line_no + 1,
+                        first_offset: 0,
+                        schema,
+                        headers_before: 1,
+                        body: ChunkBody::Lines(Vec::new()),
+                    });
+                    seq += 1;
+                    continue;
+                }
+                let joins = batch.as_ref().is_some_and(|b| {
+                    b.input == line.input
+                        && b.next_line == line.line_no
+                        && Arc::ptr_eq(&b.schema, &schema)
+                        && b.data.len() < 1 << 20
+                });
+                if !joins {
+                    flush(&mut batch, &mut seq, &mut send);
+                    batch = Some(Batch {
+                        input: line.input,
+                        first_line: line.line_no,
+                        next_line: line.line_no,
+                        schema,
+                        data: Vec::new(),
+                    });
+                }
+                if let Some(b) = batch.as_mut() {
+                    b.data.extend_from_slice(&line.text);
+                    b.data.push(b'\n');
+                    b.next_line += 1;
+                }
+            }
+            wait => {
+                // Nothing due now: hand over what is ready, then wait for the clock or a
+                // command (briefly, so a stop is noticed).
+                flush(&mut batch, &mut seq, &mut send);
+                let wait = wait
+                    .unwrap_or(Duration::from_millis(50))
+                    .min(Duration::from_millis(50));
+                match &replay.control {
+                    Some(control) => {
+                        if let Ok(rx) = control.lock()
+                            && let Ok(command) = rx.recv_timeout(wait)
+                        {
+                            if command == ReplayCommand::Step {
+                                steps += 1;
+                            } else if let Some(c) = clock.as_mut() {
+                                if let ReplayCommand::Seek(t) = command {
+                                    while merged.peek_start().is_some_and(|s| s < t) {
+                                        merged.next_line();
+                                    }
+                                }
+                                c.apply(command, Instant::now());
+                            }
+                        }
+                    }
+                    None => std::thread::sleep(wait),
+                }
+            }
+        }
+    }
+    flush(&mut batch, &mut seq, &mut send);
+    (merged.errors, bytes)
+}
+
 /// Where readers of found files leave their buffers, errors and byte counts.
 type Found<'a> = (
     &'a BufferPool,

@@ -462,17 +462,28 @@ fn merge_and_publish(
     // build, whichever is later").
     let mut interval = options.cadence;
     let mut last_report = Instant::now();
+    // Whether the total changed since the last publication: a quiet moment after a change
+    // still publishes it within the interval.
+    let mut dirty = false;
     loop {
-        let wait = match &reporter {
+        let report_wait = match &reporter {
             Some((every, _)) => every.saturating_sub(last_report.elapsed()),
             None => Duration::from_secs(3600),
         };
-        match partials.recv_timeout(wait.max(Duration::from_millis(1))) {
-            Ok(partial) => total.merge(partial),
+        let publish_wait = match dirty {
+            true => interval.saturating_sub(last.elapsed()),
+            false => Duration::from_secs(3600),
+        };
+        match partials.recv_timeout(report_wait.min(publish_wait).max(Duration::from_millis(1))) {
+            Ok(partial) => {
+                total.merge(partial);
+                dirty = true;
+            }
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        if last.elapsed() >= interval {
+        if dirty && last.elapsed() >= interval {
+            dirty = false;
             let build = publish(&total, false, &mut last);
             interval = options.cadence.max(build * 5);
             hand_over_every.store(micros(interval / 2), Ordering::Relaxed);

@@ -11,6 +11,7 @@
 pub mod follow;
 pub mod framer;
 pub mod input;
+pub mod replay;
 pub mod status;
 pub mod watch;
 

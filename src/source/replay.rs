@@ -1,0 +1,372 @@
+//! Replaying history: the lines of many inputs in record-time order, paced by a virtual clock.
+//!
+//! [`MergedLines`] is a k-way merge by `start` across inputs. Each input keeps a window of
+//! lines in the merge heap, so a record up to [`WINDOW`] lines out of order within its file
+//! still comes out in order. [`VirtualClock`] turns record time into wall time at N× (or as
+//! fast as possible), and can pause, step, change speed and seek: the commands of a replay's
+//! control channel ([`ReplayCommand`]).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::{BufRead, BufReader};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{InputSpec, SourceError, open};
+use crate::parse::{Line, LineParser, strip_cr};
+use crate::schema::{Schema, SharedSchema};
+
+/// How many lines per input wait in the merge (how far out of order a record may be).
+pub const WINDOW: usize = 4096;
+
+/// How fast record time runs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Speed {
+    /// N seconds of record time per second of wall time.
+    Times(f64),
+    /// As fast as the records can be read.
+    Max,
+}
+
+/// A command on a replay's control channel.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReplayCommand {
+    /// Stop the clock.
+    Pause,
+    /// Start it again.
+    Resume,
+    /// While paused: let the next record through.
+    Step,
+    /// Change the speed.
+    Speed(Speed),
+    /// Jump to this record time (Unix seconds); records before it are skipped.
+    Seek(u64),
+}
+
+/// Record time as a function of wall time: `anchor + (wall - anchor_wall) × speed`.
+#[derive(Debug, Clone, Copy)]
+pub struct VirtualClock {
+    anchor_record: f64,
+    anchor_wall: Instant,
+    speed: Speed,
+    paused: bool,
+}
+
+impl VirtualClock {
+    /// A clock showing `record` at `wall`, running at `speed`.
+    pub fn new(record: u64, wall: Instant, speed: Speed) -> VirtualClock {
+        VirtualClock {
+            anchor_record: record as f64,
+            anchor_wall: wall,
+            speed,
+            paused: false,
+        }
+    }
+
+    /// Record time at `wall` (infinite at `Max` speed).
+    pub fn now_at(&self, wall: Instant) -> f64 {
+        if self.paused {
+            return self.anchor_record;
+        }
+        match self.speed {
+            Speed::Max => f64::INFINITY,
+            Speed::Times(n) => {
+                self.anchor_record
+                    + wall
+                        .saturating_duration_since(self.anchor_wall)
+                        .as_secs_f64()
+                        * n
+            }
+        }
+    }
+
+    /// How long until record time `t` comes (zero if it has; `None` while paused).
+    pub fn due_in(&self, t: u64, wall: Instant) -> Option<Duration> {
+        if self.paused {
+            return None;
+        }
+        let now = self.now_at(wall);
+        match self.speed {
+            _ if now >= t as f64 => Some(Duration::ZERO),
+            Speed::Times(n) if n > 0.0 => Some(Duration::from_secs_f64((t as f64 - now) / n)),
+            _ => None,
+        }
+    }
+
+    fn reanchor(&mut self, wall: Instant) {
+        if !self.paused && self.speed != Speed::Max {
+            self.anchor_record = self.now_at(wall);
+        }
+        self.anchor_wall = wall;
+    }
+
+    /// Applies a command at `wall`. `Step` is the caller's (it lets one record through).
+    pub fn apply(&mut self, command: ReplayCommand, wall: Instant) {
+        match command {
+            ReplayCommand::Pause => {
+                self.reanchor(wall);
+                self.paused = true;
+            }
+            ReplayCommand::Resume => {
+                self.anchor_wall = wall;
+                self.paused = false;
+            }
+            ReplayCommand::Speed(s) => {
+                self.reanchor(wall);
+                self.speed = s;
+            }
+            ReplayCommand::Seek(t) => {
+                self.anchor_record = t as f64;
+                self.anchor_wall = wall;
+            }
+            ReplayCommand::Step => {}
+        }
+    }
+
+    /// Whether the clock is stopped.
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    /// Moves the clock to record time `t` if it is behind it (the first record, a seek).
+    pub fn catch_up(&mut self, t: u64, wall: Instant) {
+        if self.speed != Speed::Max && self.now_at(wall) < t as f64 && !self.paused {
+            self.anchor_record = t as f64;
+            self.anchor_wall = wall;
+        }
+    }
+}
+
+/// One line of a replay, with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplayLine {
+    /// Its record's `start` (for lines without one, the last `start` of its file).
+    pub start: u64,
+    /// Its input.
+    pub input: u32,
+    /// Its 1-based line number in that input.
+    pub line_no: u64,
+    /// Whether it is an S3 header line (counted, never decoded).
+    pub header: bool,
+    /// The line, without its newline.
+    pub text: Vec<u8>,
+}
+
+/// One input being read line by line.
+struct Cursor {
+    reader: BufReader<Box<dyn std::io::Read + Send>>,
+    schema: SharedSchema,
+    next_line: u64,
+    last_start: u64,
+    done: bool,
+}
+
+/// A line waiting in the merge, ordered by (start, input, line number).
+struct Waiting {
+    line: ReplayLine,
+    schema: SharedSchema,
+}
+
+impl Waiting {
+    fn key(&self) -> (u64, u32, u64) {
+        (self.line.start, self.line.input, self.line.line_no)
+    }
+}
+
+impl PartialEq for Waiting {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
+}
+
+impl Eq for Waiting {}
+
+impl PartialOrd for Waiting {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Waiting {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+/// The lines of many inputs in record-time order, each with the format it was written in.
+pub struct MergedLines {
+    cursors: Vec<Option<Cursor>>,
+    heap: BinaryHeap<Reverse<Waiting>>,
+    parser: LineParser,
+    /// Inputs that could not be opened or read to their end.
+    pub errors: Vec<(usize, SourceError)>,
+}
+
+impl MergedLines {
+    /// Opens every input; `schema` is the format before a file's first header.
+    pub fn new(inputs: &[InputSpec], schema: &SharedSchema) -> MergedLines {
+        let mut m = MergedLines {
+            cursors: Vec::new(),
+            heap: BinaryHeap::new(),
+            parser: LineParser::new(),
+            errors: Vec::new(),
+        };
+        for (i, spec) in inputs.iter().enumerate() {
+            match open(spec) {
+                Ok(o) => m.cursors.push(Some(Cursor {
+                    reader: BufReader::with_capacity(1 << 16, o.reader),
+                    schema: Arc::clone(schema),
+                    next_line: 1,
+                    last_start: 0,
+                    done: false,
+                })),
+                Err(e) => {
+                    m.errors.push((i, e));
+                    m.cursors.push(None);
+                }
+            }
+        }
+        for i in 0..m.cursors.len() {
+            for _ in 0..WINDOW {
+                if !m.read_one(i) {
+                    break;
+                }
+            }
+        }
+        m
+    }
+
+    /// Reads one line of input `i` into the heap; false at its end.
+    fn read_one(&mut self, i: usize) -> bool {
+        let Some(c) = self.cursors[i].as_mut().filter(|c| !c.done) else {
+            return false;
+        };
+        let mut text = Vec::new();
+        match c.reader.read_until(b'\n', &mut text) {
+            Ok(0) => {
+                c.done = true;
+                return false;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                c.done = true;
+                self.errors.push((
+                    i,
+                    SourceError::Read {
+                        name: format!("input {i}"),
+                        bytes: 0,
+                        source: e,
+                    },
+                ));
+                return false;
+            }
+        }
+        if text.last() == Some(&b'\n') {
+            text.pop();
+        }
+        let line_no = c.next_line;
+        c.next_line += 1;
+        let bare = strip_cr(&text);
+        let header = bare.first().is_some_and(u8::is_ascii_lowercase)
+            && match Schema::from_header_line(bare) {
+                Some(s) => {
+                    c.schema = Arc::new(s);
+                    true
+                }
+                None => false,
+            };
+        if !header
+            && let Line::Record(r) = self.parser.parse(&c.schema, &text)
+            && let Some(s) = r.uint(crate::schema::Field::Start)
+        {
+            c.last_start = s;
+        }
+        let line = ReplayLine {
+            start: c.last_start,
+            input: i as u32,
+            line_no,
+            header,
+            text,
+        };
+        self.heap.push(Reverse(Waiting {
+            line,
+            schema: Arc::clone(&c.schema),
+        }));
+        true
+    }
+
+    /// The next line in record-time order and its format, or `None` when all are read.
+    pub fn next_line(&mut self) -> Option<(ReplayLine, SharedSchema)> {
+        let Reverse(w) = self.heap.pop()?;
+        self.read_one(w.line.input as usize);
+        Some((w.line, w.schema))
+    }
+
+    /// The `start` of the next line, without taking it.
+    pub fn peek_start(&self) -> Option<u64> {
+        self.heap.peek().map(|Reverse(w)| w.line.start)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_runs_at_its_speed_pauses_and_seeks() {
+        let t0 = Instant::now();
+        let mut c = VirtualClock::new(1_000, t0, Speed::Times(60.0));
+        assert_eq!(c.now_at(t0 + Duration::from_secs(2)), 1_120.0);
+        assert_eq!(c.due_in(1_060, t0), Some(Duration::from_secs(1)));
+        assert_eq!(c.due_in(900, t0), Some(Duration::ZERO));
+        c.apply(ReplayCommand::Pause, t0 + Duration::from_secs(1));
+        assert_eq!(c.now_at(t0 + Duration::from_secs(10)), 1_060.0);
+        assert_eq!(c.due_in(2_000, t0), None);
+        c.apply(ReplayCommand::Resume, t0 + Duration::from_secs(10));
+        assert_eq!(c.now_at(t0 + Duration::from_secs(11)), 1_120.0);
+        c.apply(
+            ReplayCommand::Speed(Speed::Times(1.0)),
+            t0 + Duration::from_secs(11),
+        );
+        assert_eq!(c.now_at(t0 + Duration::from_secs(13)), 1_122.0);
+        c.apply(ReplayCommand::Seek(5_000), t0 + Duration::from_secs(13));
+        assert_eq!(c.now_at(t0 + Duration::from_secs(14)), 5_001.0);
+        let max = VirtualClock::new(0, t0, Speed::Max);
+        assert_eq!(max.due_in(u64::MAX, t0), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn lines_of_several_files_come_out_by_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = |start: u64| {
+            format!(
+                "2 1 eni-a 10.0.0.1 10.0.0.2 1 22 6 1 1 {start} {} ACCEPT OK\n",
+                start + 5
+            )
+        };
+        let a = dir.path().join("a.log");
+        let b = dir.path().join("b.log");
+        // a: 10, 30, 20 (out of order), 50; b: header, 15, 40
+        std::fs::write(&a, [line(10), line(30), line(20), line(50)].concat()).unwrap();
+        let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
+        std::fs::write(&b, [header.to_string(), line(15), line(40)].concat()).unwrap();
+        let inputs = vec![InputSpec::File(a), InputSpec::File(b)];
+        let mut m = MergedLines::new(&inputs, &Arc::new(Schema::default_v2()));
+        let mut order = Vec::new();
+        while let Some((l, _)) = m.next_line() {
+            order.push((l.start, l.input, l.header));
+        }
+        assert_eq!(
+            order,
+            vec![
+                (0, 1, true),
+                (10, 0, false),
+                (15, 1, false),
+                (20, 0, false),
+                (30, 0, false),
+                (40, 1, false),
+                (50, 0, false)
+            ]
+        );
+    }
+}
