@@ -174,9 +174,11 @@ pub struct ReportArgs {
     #[arg(long, requires = "follow")]
     pub from_end: bool,
 
-    /// With --follow, how often files are checked for new data (e.g. 250ms, 1s).
-    #[arg(long, value_name = "DURATION", default_value = "250ms", value_parser = parse_duration)]
-    pub poll: std::time::Duration,
+    /// With --follow, poll files and directories every DURATION (e.g. 250ms, 1s) instead of
+    /// waiting for the operating system's file events (for network file systems, or when the
+    /// inotify watch limit is reached).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub poll: Option<std::time::Duration>,
 }
 
 /// `--interval` and `--poll` values: `250ms`, or a filter-language duration (`5s`, `1m`).

@@ -258,6 +258,7 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
         .collect();
     let registry = InputRegistry::new(names(&inputs));
     config.registry = Some(Arc::clone(&registry));
+    config.force_polling = args.poll.is_some();
     config.follow = Some(FollowConfig {
         start: if args.from_end {
             StartAt::End
@@ -265,7 +266,7 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
             StartAt::Beginning
         },
         timing: FollowTiming {
-            poll: args.poll,
+            poll: args.poll.unwrap_or(FollowTiming::default().poll),
             ..FollowTiming::default()
         },
     });

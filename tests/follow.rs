@@ -24,15 +24,7 @@ struct Follow {
 impl Follow {
     fn start(args: &[&str], stdin: bool) -> Follow {
         let mut child = Command::new(env!("CARGO_BIN_EXE_vpctop"))
-            .args([
-                "report",
-                "--follow",
-                "--json",
-                "--interval",
-                "50ms",
-                "--poll",
-                "20ms",
-            ])
+            .args(["report", "--follow", "--json", "--interval", "50ms"])
             .args(args)
             .stdin(if stdin { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
@@ -132,8 +124,10 @@ fn rotation_and_truncation_under_a_writer_lose_nothing_and_count_nothing_twice()
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("current.log");
         let p = path.display().to_string();
-        // The file does not exist yet when following starts.
-        let mut f = Follow::start(&[&p], false);
+        // The file does not exist yet when following starts. Seed 2 is polled (`--poll`),
+        // the others are woken by file events.
+        let poll: &[&str] = if seed == 2 { &["--poll", "20ms"] } else { &[] };
+        let mut f = Follow::start(&[poll, &[p.as_str()]].concat(), false);
         let text: Vec<u8> = recs
             .iter()
             .flat_map(|r| (r.line() + "\n").into_bytes())
@@ -388,4 +382,29 @@ fn a_directory_receiving_files_at_random_loses_nothing() {
         );
         assert_eq!(last["malformed"], 0, "seed {seed}");
     }
+}
+
+#[test]
+fn a_line_longer_than_10_mb_arriving_in_pieces_is_one_line() {
+    let mut rng = Rng(0x10b);
+    let recs = generate(&mut rng, 4);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flows.log");
+    append(&path, (recs[0].line() + "\n").as_bytes());
+    let mut f = Follow::start(&["--poll", "20ms", &path.display().to_string()], false);
+    f.wait_for("the first record", |d| records(d) == 1);
+    // 11 MB of one line, written in 1 MB pieces with the follower reading in between.
+    let piece = vec![b'x'; 1 << 20];
+    for _ in 0..11 {
+        append(&path, &piece);
+    }
+    append(&path, b"\n");
+    let rest: String = recs[1..].iter().map(|r| r.line() + "\n").collect();
+    append(&path, rest.as_bytes());
+    let doc = f.wait_for("the records after the long line", |d| records(d) == 4);
+    assert_eq!(doc["malformed"], 1, "the long line is one malformed line");
+    assert_eq!(doc["lines"], 5);
+    assert_eq!(doc["sources"][0]["mechanism"], "polling");
+    let (code, _) = f.terminate();
+    assert_eq!(code, Some(0));
 }

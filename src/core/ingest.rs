@@ -55,6 +55,8 @@ pub struct IngestConfig {
     pub select: source::FileSelector,
     /// Replay the inputs in record-time order, paced (`vpctop replay`).
     pub replay: Option<ReplayConfig>,
+    /// Poll followed files and watched directories instead of using file events (`--poll`).
+    pub force_polling: bool,
 }
 
 /// How a replay runs.
@@ -94,6 +96,7 @@ impl IngestConfig {
             registry: None,
             select: source::FileSelector::default(),
             replay: None,
+            force_polling: false,
         }
     }
 }
@@ -144,7 +147,7 @@ where
     let next_input = AtomicUsize::new(0);
     // Followed files are woken by file events where the OS can watch their directories.
     let (_wakeups, wake) = match config.follow {
-        Some(_) => {
+        Some(_) if !config.force_polling => {
             let files: Vec<(usize, std::path::PathBuf)> = inputs
                 .iter()
                 .enumerate()
@@ -156,7 +159,7 @@ where
             let (w, rx) = Wakeups::new(&files);
             (Some(w), Mutex::new(rx))
         }
-        None => (None, Mutex::new(HashMap::new())),
+        _ => (None, Mutex::new(HashMap::new())),
     };
     // A followed input never ends on its own: each needs its own reader.
     // Files found later in watched directories: read from their start, whatever
@@ -493,6 +496,7 @@ fn discover<'scope, 'env: 'scope>(
         let _ = wake_tx.try_send(());
     })
     .ok()
+    .filter(|_| !config.force_polling)
     .and_then(|mut w| {
         let all = config
             .watch_dirs
