@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, sync_channel};
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex};
 
 use super::aggregate::{Aggregate, LineCounts};
@@ -114,6 +114,9 @@ pub trait ChunkHandler: Send {
     fn finish(self) -> Self::Output;
 }
 
+/// The sending end of the chunk queue that readers fill and workers drain.
+type ChunkSender = crossbeam_channel::Sender<Chunk>;
+
 /// How long a worker waits for a chunk before calling [`ChunkHandler::idle`].
 const IDLE_AFTER: std::time::Duration = std::time::Duration::from_millis(50);
 
@@ -142,8 +145,10 @@ where
 {
     let pool = BufferPool::default();
     let workers = config.workers.max(1);
-    let (tx, rx) = sync_channel::<Chunk>(workers * 2);
-    let rx = Mutex::new(rx);
+    // Multi-consumer, so that each worker waits on its own and notices its own idle time: a
+    // shared receiver behind a mutex let one worker starve on the lock while holding counted
+    // records, which then reached the snapshot seconds late.
+    let (tx, rx) = crossbeam_channel::bounded::<Chunk>(workers * 2);
     let next_input = AtomicUsize::new(0);
     // Followed files are woken by file events where the OS can watch their directories.
     let (_wakeups, wake) = match config.follow {
@@ -188,17 +193,13 @@ where
                     let mut handler = make_handler();
                     let mut parser = LineParser::new();
                     loop {
-                        let next = match rx.lock() {
-                            Ok(guard) => guard.recv_timeout(IDLE_AFTER),
-                            Err(_) => break,
-                        };
-                        let chunk = match next {
+                        let chunk = match rx.recv_timeout(IDLE_AFTER) {
                             Ok(chunk) => chunk,
-                            Err(RecvTimeoutError::Timeout) => {
+                            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
                                 handler.idle();
                                 continue;
                             }
-                            Err(RecvTimeoutError::Disconnected) => break,
+                            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
                         };
                         handler.handle(&chunk, &mut parser);
                         match chunk.body {
@@ -319,7 +320,7 @@ fn replay_inputs(
     inputs: &[InputSpec],
     config: &IngestConfig,
     replay: &ReplayConfig,
-    tx: &std::sync::mpsc::SyncSender<Chunk>,
+    tx: &ChunkSender,
     cancel: &AtomicBool,
 ) -> (Vec<(usize, SourceError)>, u64) {
     let mut merged = MergedLines::new(inputs, &config.schema);
@@ -476,7 +477,7 @@ fn discover<'scope, 'env: 'scope>(
     (config, joined): (&'env IngestConfig, &'env IngestConfig),
     registry: &'env Arc<InputRegistry>,
     (pool, errors, bytes): Found<'scope>,
-    tx: std::sync::mpsc::SyncSender<Chunk>,
+    tx: ChunkSender,
     cancel: &'env AtomicBool,
 ) {
     use notify::Watcher;
@@ -564,7 +565,7 @@ fn read_input(
     config: &IngestConfig,
     pool: &BufferPool,
     seq: &mut u64,
-    tx: &std::sync::mpsc::SyncSender<Chunk>,
+    tx: &ChunkSender,
     cancel: &AtomicBool,
 ) -> Result<u64, (u64, SourceError)> {
     if let Some(follow) = config.follow {
@@ -612,7 +613,7 @@ fn follow_input(
     follow: FollowConfig,
     pool: &BufferPool,
     seq: &mut u64,
-    tx: &std::sync::mpsc::SyncSender<Chunk>,
+    tx: &ChunkSender,
     cancel: &AtomicBool,
 ) -> Result<u64, (u64, SourceError)> {
     let framer = Framer::new(
