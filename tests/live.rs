@@ -236,3 +236,68 @@ fn a_replay_obeys_its_control_channel() {
     assert!(outcome.errors.is_empty());
     assert_eq!(outcome.total.counts.records, recs.len() as u64);
 }
+
+#[test]
+fn a_replay_advances_record_time_at_its_speed() {
+    use vpctop::core::ingest::ReplayConfig;
+    use vpctop::source::replay::Speed;
+    // 300 s of records, one a second, alternating between two files; at 100x, about 3 s.
+    let dir = tempfile::tempdir().unwrap();
+    let line = |i: u64| {
+        let start = 10_000 + i;
+        format!(
+            "2 1 eni-a 10.0.0.1 10.0.0.2 1 22 6 1 1 {start} {} ACCEPT OK\n",
+            start + 1
+        )
+    };
+    let mut inputs = Vec::new();
+    for part in 0..2u64 {
+        let body: String = (0..300).filter(|i| i % 2 == part).map(line).collect();
+        let path = dir.path().join(format!("part-{part}.log"));
+        std::fs::write(&path, body).unwrap();
+        inputs.push(InputSpec::File(path));
+    }
+    let mut config = IngestConfig::new(Arc::new(Schema::default_v2()));
+    config.replay = Some(ReplayConfig {
+        speed: Speed::Times(100.0),
+        from: None,
+        to: None,
+        control: None,
+    });
+    let cell = SnapshotCell::default();
+    let done = AtomicBool::new(false);
+    // (wall time, newest record end) as the snapshots show them, sampled until the run ends.
+    let samples = std::thread::scope(|scope| {
+        let run = scope.spawn(|| {
+            let outcome = run_live(
+                &inputs,
+                &config,
+                &LiveOptions::default(),
+                &cell,
+                &AtomicBool::new(false),
+            );
+            done.store(true, Ordering::Release);
+            outcome
+        });
+        let started = Instant::now();
+        let mut samples = Vec::new();
+        while !done.load(Ordering::Acquire) && started.elapsed() < Duration::from_secs(60) {
+            if let Some(end) = cell.load().last_end {
+                samples.push((started.elapsed().as_secs_f64(), end as f64));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let outcome = run.join().unwrap();
+        assert_eq!(outcome.total.counts.records, 300);
+        samples
+    });
+    // Compare the clock over the middle of the run, away from start-up and the last record.
+    let (t1, e1) = samples[samples.len() / 5];
+    let (t2, e2) = samples[samples.len() * 4 / 5];
+    assert!(t2 - t1 >= 1.0, "too few samples: {samples:?}");
+    let speed = (e2 - e1) / (t2 - t1);
+    assert!(
+        (60.0..140.0).contains(&speed),
+        "record time advanced at {speed:.0}x, not 100x"
+    );
+}
