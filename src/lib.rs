@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod core;
+pub mod diagnose;
 pub mod filter;
 pub mod names;
 pub mod parse;

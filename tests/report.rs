@@ -743,3 +743,53 @@ fn replay_reports_every_record_and_keeps_to_its_window_and_speed() {
     let bad = vpctop(&["replay", "--speed", "fast", &d]);
     assert_eq!(bad.code, 2);
 }
+
+#[test]
+fn drill_down_diagnoses_what_blocks_a_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let line = |src: &str, sport: u16, dst: &str, dport: u16, action: &str| {
+        format!("2 1 eni-a {src} {dst} {sport} {dport} 6 1 100 1000 1060 {action} OK\n")
+    };
+    let mut body = String::new();
+    // HTTPS requests accepted, their replies rejected: a stateless ACL without the
+    // ephemeral range outbound.
+    for eph in 50_000..50_004 {
+        body += &line("203.0.113.7", eph, "10.0.1.5", 443, "ACCEPT");
+        body += &line("10.0.1.5", 443, "203.0.113.7", eph, "REJECT");
+    }
+    // SSH attempts rejected outright.
+    body += &line("198.51.100.9", 40_000, "10.0.1.5", 22, "REJECT");
+    let path = dir.path().join("f.log");
+    std::fs::write(&path, body).unwrap();
+    let p = path.display().to_string();
+
+    // --filter hides the accepted requests from the listing, not from the diagnosis.
+    let run = vpctop(&[
+        "report",
+        "--json",
+        "--drill",
+        "host=10.0.1.5",
+        "--filter",
+        "action=REJECT",
+        &p,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let diagnosis = doc["drill"]["diagnosis"].as_array().unwrap();
+    assert_eq!(diagnosis.len(), 2, "{diagnosis:?}");
+    assert_eq!(diagnosis[0]["cause"], "network_acl_denies_return_traffic");
+    assert_eq!(diagnosis[0]["client"], "203.0.113.7");
+    assert_eq!(diagnosis[0]["server"], "10.0.1.5");
+    assert_eq!(diagnosis[0]["port"], 443);
+    assert_eq!(diagnosis[0]["rejected"], 4);
+    assert_eq!(diagnosis[1]["cause"], "security_group_or_network_acl");
+    assert_eq!(diagnosis[1]["port"], 22);
+
+    let text = vpctop(&["report", "--drill", "host=10.0.1.5", &p]);
+    assert!(
+        text.stdout
+            .contains("203.0.113.7 -> 10.0.1.5:443/TCP: requests accepted, replies rejected: a network ACL denies the return traffic"),
+        "{}",
+        text.stdout
+    );
+}

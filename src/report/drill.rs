@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use serde::Serialize;
 
 use crate::core::{Metric, Stats};
+use crate::diagnose::{Finding, Observation, diagnose};
 use crate::filter::Filter;
 use crate::names;
 use crate::sanitize::escape_limited;
@@ -18,6 +19,9 @@ use crate::units::{bytes, count, thousands, utc};
 
 /// How much of a raw line is shown.
 const RAW_CHARS: usize = 400;
+
+/// How many of the key's newest records the diagnosis looks at.
+const DIAGNOSIS_RECORDS: usize = 100_000;
 
 /// What the drill-down found.
 #[derive(Debug, Serialize)]
@@ -34,6 +38,19 @@ pub struct DrillDoc {
     pub conversations: Vec<ConversationDoc>,
     /// The key's newest records, newest first.
     pub records: Vec<RecordDoc>,
+    /// What the key's REJECT records mean (security group or network ACL), most rejected
+    /// first; from the key's newest 100,000 records, ignoring `--filter` (replies count).
+    pub diagnosis: Vec<DiagnosisDoc>,
+}
+
+/// One diagnosis: a finding and its explanation.
+#[derive(Debug, Serialize)]
+pub struct DiagnosisDoc {
+    /// The finding.
+    #[serde(flatten)]
+    pub finding: Finding,
+    /// The finding in words.
+    pub explanation: String,
 }
 
 /// A time range, Unix seconds, inclusive.
@@ -107,6 +124,15 @@ pub fn drill(
     let select = within.as_ref().unwrap_or(key);
     let conv = conversations(state, select, key.single_host(), metric, threads);
     let recs = records(state, select, 0, limit, threads);
+    // Replies matter to the diagnosis even when `--filter` would hide them.
+    let sample = records(state, key, 0, DIAGNOSIS_RECORDS, threads);
+    let diagnosis = diagnose(sample.iter().filter_map(observation), limit)
+        .into_iter()
+        .map(|finding| DiagnosisDoc {
+            explanation: finding.explain(),
+            finding,
+        })
+        .collect();
     DrillDoc {
         key: key.to_string(),
         retained: state.records,
@@ -114,7 +140,19 @@ pub fn drill(
         coverage: state.coverage().map(|(from, to)| CoverageDoc { from, to }),
         conversations: conv.iter().take(limit).map(conversation_doc).collect(),
         records: recs.iter().map(|r| record_doc(r, inputs, names)).collect(),
+        diagnosis,
     }
+}
+
+fn observation(r: &StoredRecord) -> Option<Observation> {
+    Some(Observation {
+        src: r.src?,
+        dst: r.dst?,
+        srcport: r.srcport?,
+        dstport: r.dstport?,
+        protocol: r.protocol?,
+        action: r.action?,
+    })
 }
 
 fn conversation_doc(c: &Conversation) -> ConversationDoc {
@@ -188,6 +226,12 @@ pub fn render(d: &DrillDoc) -> String {
                 thousands(c.stats.accept),
                 thousands(c.stats.reject)
             );
+        }
+    }
+    if !d.diagnosis.is_empty() {
+        let _ = writeln!(out, "  diagnosis:");
+        for f in &d.diagnosis {
+            let _ = writeln!(out, "    {}", f.explanation);
         }
     }
     if !d.records.is_empty() {

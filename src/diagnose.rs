@@ -1,0 +1,224 @@
+//! What a set of REJECT records means, by the rules of FORMAT.md §8. A flow log does not say
+//! whether a security group or a network ACL rejected a packet, but the pattern tells:
+//! security groups are stateful, so replies to an accepted request are never rejected by
+//! them; a rejected reply to an accepted request is a network ACL (stateless) denying the
+//! return traffic. A rejected request on its own is a security group or a network ACL.
+//! Which side is the reply is not recorded either: it is taken to be the one sent from the
+//! lower port (the service's) to the higher (the client's ephemeral port).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use crate::parse::Action;
+
+/// One observed flow: its 5-tuple and what happened to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Observation {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// Source port.
+    pub srcport: u16,
+    /// Destination port.
+    pub dstport: u16,
+    /// Protocol number.
+    pub protocol: u8,
+    /// ACCEPT or REJECT.
+    pub action: Action,
+}
+
+/// What the rejections mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cause {
+    /// Requests were accepted but their replies rejected: a network ACL (stateless) denies the
+    /// return traffic, usually a missing rule for the client's ephemeral ports.
+    NetworkAclDeniesReturnTraffic,
+    /// Requests were rejected: a security group or a network ACL denies them (or packets
+    /// arrived after the connection closed).
+    SecurityGroupOrNetworkAcl,
+}
+
+/// One finding: a client, a service (server address and port) and what blocks them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// What the rejections mean.
+    pub cause: Cause,
+    /// The side that opened the connections.
+    pub client: IpAddr,
+    /// The side that was connected to.
+    pub server: IpAddr,
+    /// The service port on `server`.
+    pub port: u16,
+    /// Protocol number.
+    pub protocol: u8,
+    /// REJECT records behind the finding.
+    pub rejected: u64,
+}
+
+impl Finding {
+    /// One line for people, e.g. "10.0.0.9 → 10.0.1.5:443/6: requests accepted, replies
+    /// rejected: a network ACL denies the return traffic (ACLs are stateless)".
+    pub fn explain(&self) -> String {
+        let what = match self.cause {
+            Cause::NetworkAclDeniesReturnTraffic => {
+                "requests accepted, replies rejected: a network ACL denies the return traffic \
+                 (ACLs are stateless; allow the client's ephemeral ports)"
+            }
+            Cause::SecurityGroupOrNetworkAcl => {
+                "rejected: a security group or network ACL denies it (or packets came after \
+                 the connection closed)"
+            }
+        };
+        format!(
+            "{} -> {}:{}/{}: {what} ({} rejected records)",
+            self.client,
+            self.server,
+            self.port,
+            crate::names::protocol(self.protocol)
+                .map_or_else(|| self.protocol.to_string(), str::to_string),
+            self.rejected
+        )
+    }
+}
+
+/// The 5-tuple as seen from the other side.
+type Tuple = (IpAddr, IpAddr, u16, u16, u8);
+
+/// Finds what the REJECT records among `observations` mean, most rejected records first,
+/// at most `limit` findings.
+pub fn diagnose(observations: impl IntoIterator<Item = Observation>, limit: usize) -> Vec<Finding> {
+    let mut accepted: HashMap<Tuple, u64> = HashMap::new();
+    let mut rejected: HashMap<Tuple, u64> = HashMap::new();
+    for o in observations {
+        let tuple = (o.src, o.dst, o.srcport, o.dstport, o.protocol);
+        let side = match o.action {
+            Action::Accept => &mut accepted,
+            Action::Reject => &mut rejected,
+        };
+        *side.entry(tuple).or_default() += 1;
+    }
+    // (cause, client, server, port, protocol) -> rejected records
+    let mut findings: HashMap<(Cause, IpAddr, IpAddr, u16, u8), u64> = HashMap::new();
+    for (&(src, dst, sport, dport, proto), &n) in &rejected {
+        // A reply comes from the service port, which is the lower one (well-known or
+        // registered) against the client's ephemeral port.
+        let reply_to_accepted =
+            sport < dport && accepted.contains_key(&(dst, src, dport, sport, proto));
+        let key = if reply_to_accepted {
+            // This rejected record is the reply: its source is the server.
+            (Cause::NetworkAclDeniesReturnTraffic, dst, src, sport, proto)
+        } else {
+            (Cause::SecurityGroupOrNetworkAcl, src, dst, dport, proto)
+        };
+        *findings.entry(key).or_default() += n;
+    }
+    let mut out: Vec<Finding> = findings
+        .into_iter()
+        .map(
+            |((cause, client, server, port, protocol), rejected)| Finding {
+                cause,
+                client,
+                server,
+                port,
+                protocol,
+                rejected,
+            },
+        )
+        .collect();
+    // Most rejected first; the rest only to make the order deterministic.
+    out.sort_by(|a, b| {
+        b.rejected.cmp(&a.rejected).then_with(|| {
+            (a.client, a.server, a.port, a.protocol).cmp(&(b.client, b.server, b.port, b.protocol))
+        })
+    });
+    out.truncate(limit);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(src: &str, sport: u16, dst: &str, dport: u16, action: Action) -> Observation {
+        Observation {
+            src: src.parse().unwrap(),
+            dst: dst.parse().unwrap(),
+            srcport: sport,
+            dstport: dport,
+            protocol: 6,
+            action,
+        }
+    }
+
+    #[test]
+    fn rejected_replies_to_accepted_requests_are_a_network_acl() {
+        let client = "203.0.113.7";
+        let server = "10.0.1.5";
+        let mut set = Vec::new();
+        for eph in [50_001, 50_002, 50_003] {
+            set.push(obs(client, eph, server, 443, Action::Accept));
+            set.push(obs(server, 443, client, eph, Action::Reject));
+        }
+        let found = diagnose(set, 10);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let f = &found[0];
+        assert_eq!(f.cause, Cause::NetworkAclDeniesReturnTraffic);
+        assert_eq!(f.client.to_string(), client);
+        assert_eq!(f.server.to_string(), server);
+        assert_eq!((f.port, f.rejected), (443, 3));
+        assert!(
+            f.explain()
+                .contains("network ACL denies the return traffic")
+        );
+        assert!(f.explain().starts_with("203.0.113.7 -> 10.0.1.5:443/TCP"));
+    }
+
+    #[test]
+    fn a_lone_rejected_request_is_a_security_group_or_network_acl() {
+        let set = vec![
+            obs("198.51.100.9", 40_000, "10.0.1.5", 22, Action::Reject),
+            obs("198.51.100.9", 40_001, "10.0.1.5", 22, Action::Reject),
+            // An accepted flow elsewhere says nothing about this one.
+            obs("10.0.1.5", 22, "198.51.100.10", 40_000, Action::Accept),
+            obs("198.51.100.8", 40_000, "10.0.1.5", 3389, Action::Reject),
+        ];
+        let found = diagnose(set, 10);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].cause, Cause::SecurityGroupOrNetworkAcl);
+        assert_eq!((found[0].port, found[0].rejected), (22, 2));
+        assert_eq!(found[0].client.to_string(), "198.51.100.9");
+        assert_eq!((found[1].port, found[1].rejected), (3389, 1));
+        assert!(found[0].explain().contains("security group or network ACL"));
+    }
+
+    #[test]
+    fn a_rejected_request_whose_reply_direction_was_accepted_is_not_return_traffic() {
+        // The request to port 80 is the rejected side: that is no stateless-reply pattern.
+        let set = vec![
+            obs("10.0.0.7", 58_376, "198.51.100.1", 80, Action::Reject),
+            obs("198.51.100.1", 80, "10.0.0.7", 58_376, Action::Accept),
+        ];
+        let found = diagnose(set, 10);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].cause, Cause::SecurityGroupOrNetworkAcl);
+        assert_eq!(found[0].client.to_string(), "10.0.0.7");
+        assert_eq!(found[0].port, 80);
+    }
+
+    #[test]
+    fn accepted_traffic_needs_no_diagnosis_and_the_limit_holds() {
+        let ok = vec![
+            obs("10.0.0.1", 50_000, "10.0.0.2", 443, Action::Accept),
+            obs("10.0.0.2", 443, "10.0.0.1", 50_000, Action::Accept),
+        ];
+        assert!(diagnose(ok, 10).is_empty());
+        let many: Vec<_> = (0..20)
+            .map(|p| obs("10.0.0.1", 50_000, "10.0.0.2", 1000 + p, Action::Reject))
+            .collect();
+        assert_eq!(diagnose(many, 5).len(), 5);
+    }
+}
