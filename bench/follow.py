@@ -3,11 +3,15 @@
 
     bench/follow.py latency [--appends 200] [--poll 100ms]   # append -> visible in a report
     bench/follow.py idle [--files 100] [--seconds 10] [--poll 250ms]   # CPU while nothing happens
+    bench/follow.py burst [--mb-per-s 200] [--seconds 5]      # a fast-growing file: lag, memory
 
 `latency` appends one record at a time to a followed file and times how long until a
 `--json` report (every 10 ms) counts it; it prints p50/p95/p99/max over all appends.
 Without --poll, vpctop wakes on notify events; with it, vpctop polls at that interval.
 `idle` follows N quiet files and reads the process's CPU time from /proc over the window.
+`burst` appends to a followed file at a fixed rate (1 MB writes, paced) and reports how far
+behind vpctop was when the writer stopped, how long it took to count every line, and its
+peak RSS.
 Build first: `cargo build --release`.
 """
 
@@ -109,6 +113,67 @@ def idle(args):
     )
 
 
+def peak_rss_mb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def burst(args):
+    block = LINE.encode() * ((1 << 20) // len(LINE))
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "burst.log")
+        open(path, "w").close()
+        proc = start([path], None, interval="100ms")
+        seen = {"records": 0, "reports": 0}
+        cond = threading.Condition()
+
+        def reader():
+            for line in proc.stdout:
+                try:
+                    n = json.loads(line).get("records", 0)
+                except ValueError:
+                    continue
+                with cond:
+                    seen["records"] = n
+                    seen["reports"] += 1
+                    cond.notify_all()
+
+        threading.Thread(target=reader, daemon=True).start()
+        with cond:
+            if not cond.wait_for(lambda: seen["reports"] > 0, 10):
+                sys.exit("no report from vpctop within 10 s")
+        per_block = len(block) / (args.mb_per_s * 1e6)
+        written = lines = 0
+        t0 = time.monotonic()
+        with open(path, "ab") as f:
+            while time.monotonic() - t0 < args.seconds:
+                f.write(block)
+                f.flush()
+                written += len(block)
+                lines += block.count(b"\n")
+                ahead = t0 + written / (args.mb_per_s * 1e6) - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
+        stopped = time.monotonic()
+        rate = written / (stopped - t0) / 1e6
+        with cond:
+            behind = lines - seen["records"]
+            if not cond.wait_for(lambda: seen["records"] >= lines, 60):
+                sys.exit(f"only {seen['records']} of {lines} lines counted after 60 s")
+        caught_up = time.monotonic() - stopped
+        rss = peak_rss_mb(proc.pid)
+        proc.terminate()
+        proc.wait(10)
+    print(
+        f"wrote {written / 1e6:.0f} MB ({lines:,} lines) at {rate:.0f} MB/s; when the writer "
+        f"stopped vpctop was {behind:,} lines behind; every line counted {caught_up:.2f} s "
+        f"later; peak RSS {rss:.0f} MB"
+    )
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="what", required=True)
@@ -119,10 +184,13 @@ def main():
     idl.add_argument("--files", type=int, default=100)
     idl.add_argument("--seconds", type=float, default=10)
     idl.add_argument("--poll")
+    bur = sub.add_parser("burst")
+    bur.add_argument("--mb-per-s", type=float, default=200)
+    bur.add_argument("--seconds", type=float, default=5)
     args = p.parse_args()
     if not os.path.exists(BIN):
         sys.exit(f"{BIN} not found: run `cargo build --release` first")
-    {"latency": latency, "idle": idle}[args.what](args)
+    {"latency": latency, "idle": idle, "burst": burst}[args.what](args)
 
 
 if __name__ == "__main__":
