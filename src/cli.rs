@@ -62,17 +62,9 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub interval: Option<std::time::Duration>,
 
-    /// Print JSON instead of text.
-    #[arg(long)]
-    pub json: bool,
-
-    /// Entries in each top list.
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub top: usize,
-
-    /// What top lists are sorted by.
-    #[arg(long, value_enum, default_value_t = MetricArg::Bytes)]
-    pub by: MetricArg,
+    /// Output shape.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `--speed` values: a positive number, or `max`.
@@ -126,14 +118,10 @@ impl InputArgs {
     }
 }
 
-/// `vpctop report`.
+/// How `report` and `replay` print their reports.
 #[derive(Debug, Args)]
-pub struct ReportArgs {
-    /// Inputs and format.
-    #[command(flatten)]
-    pub input: InputArgs,
-
-    /// Print the JSON document instead of a table.
+pub struct OutputArgs {
+    /// Print JSON instead of text (one object per line when reports repeat).
     #[arg(long)]
     pub json: bool,
 
@@ -144,6 +132,32 @@ pub struct ReportArgs {
     /// What top lists are sorted by.
     #[arg(long, value_enum, default_value_t = MetricArg::Bytes)]
     pub by: MetricArg,
+}
+
+impl OutputArgs {
+    /// The summary options these flags ask for, for an aggregate made with `filter`.
+    pub fn summary<'f>(
+        &self,
+        filter: Option<&'f crate::filter::Filter>,
+    ) -> crate::report::SummaryOptions<'f> {
+        crate::report::SummaryOptions {
+            top: self.top,
+            by: self.by.into(),
+            filter,
+        }
+    }
+}
+
+/// `vpctop report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Inputs and format.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output shape.
+    #[command(flatten)]
+    pub output: OutputArgs,
 
     /// Drill into KEY (a filter such as 'host=10.0.0.5', 'dstport=22', 'interface=eni-0a1b'):
     /// its conversations and newest records with their raw lines. Retains every record in

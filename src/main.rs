@@ -17,11 +17,11 @@ use vpctop::report::{SummaryOptions, drill, json::ReportDoc, records, text};
 use vpctop::source::InputRegistry;
 use vpctop::source::follow::{FollowTiming, StartAt};
 use vpctop::source::status::{Mechanism, SourceBoard};
+use vpctop::source::{InputSpec, SourceError, expand_paths};
+use vpctop::store::Store;
 
 /// How many files found in watched directories a `--follow` run tracks the state of.
 const MAX_FOUND_FILES: usize = 4096;
-use vpctop::source::{InputSpec, SourceError, expand_paths};
-use vpctop::store::Store;
 
 fn main() {
     let cli = Cli::parse();
@@ -157,11 +157,7 @@ fn report(args: ReportArgs) -> Result<i32> {
     report_errors(&errors);
     failed |= !errors.is_empty();
     let names = names(&inputs);
-    let opts = SummaryOptions {
-        top: args.top,
-        by: args.by.into(),
-        filter: filter.as_deref(),
-    };
+    let opts = args.output.summary(filter.as_deref());
     let drilled = match (&drill_key, &store) {
         (Some(key), Some(store)) => Some(drill::drill(
             &store.state(),
@@ -178,7 +174,7 @@ fn report(args: ReportArgs) -> Result<i32> {
         _ => None,
     };
     let mut out = io::stdout().lock();
-    if args.json {
+    if args.output.json {
         let mut doc = ReportDoc::new(&agg, &names, opts);
         doc.drill = drilled;
         serde_json::to_writer_pretty(&mut out, &doc)?;
@@ -217,6 +213,20 @@ fn write_report(
     out.flush()
 }
 
+/// A flag set by the first of `signals`, asking for a final report; a second signal, while
+/// that is still being made, ends the process at once with 130.
+fn stop_on_signals(signals: &[i32]) -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for &signal in signals {
+        // The check must be registered before the flag, or the first signal would trip it.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    Ok(stop)
+}
+
 /// `report --follow`: follows the inputs, prints a report every interval and a last one when
 /// a signal arrives or every input has ended. A signal-initiated stop exits 0.
 fn follow_report(args: ReportArgs) -> Result<i32> {
@@ -226,19 +236,11 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
         filter,
         mut failed,
     } = prepare(&args.input, false)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [
+    let stop = stop_on_signals(&[
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
-    ] {
-        // The first signal asks for a final report; a second one, while that is still being
-        // made, ends the process at once (the check must be registered before the flag).
-        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
-            .context("installing signal handlers")?;
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .context("installing signal handlers")?;
-    }
+    ])?;
     // Room on the board for files that appear in watched directories while following.
     let mut mechanisms: Vec<Mechanism> = inputs
         .iter()
@@ -270,17 +272,13 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
             ..FollowTiming::default()
         },
     });
-    let opts = SummaryOptions {
-        top: args.top,
-        by: args.by.into(),
-        filter: filter.as_deref(),
-    };
+    let opts = args.output.summary(filter.as_deref());
     let options = LiveOptions {
         filter: filter.clone(),
         heatmap: false,
         ..LiveOptions::default()
     };
-    let json = args.json;
+    let json = args.output.json;
     let mut write_failed: Option<io::Error> = None;
     let board = config.board.clone();
     let mut print = |agg: &Aggregate| {
@@ -336,9 +334,6 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
     failed |= !outcome.errors.is_empty();
     print(&outcome.total);
     if let Some(e) = write_failed {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            return Ok(cli::EXIT_OK);
-        }
         return Err(e).context("writing the report");
     }
     Ok(exit_code(failed))
@@ -353,13 +348,7 @@ fn replay(args: ReplayArgs) -> Result<i32> {
         filter,
         mut failed,
     } = prepare(&args.input, false)?;
-    let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
-            .context("installing signal handlers")?;
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .context("installing signal handlers")?;
-    }
+    let stop = stop_on_signals(&[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
     config.replay = Some(ReplayConfig {
         speed: args.speed,
         from: args.from,
@@ -367,17 +356,13 @@ fn replay(args: ReplayArgs) -> Result<i32> {
         control: None,
     });
     let names = names(&inputs);
-    let opts = SummaryOptions {
-        top: args.top,
-        by: args.by.into(),
-        filter: filter.as_deref(),
-    };
+    let opts = args.output.summary(filter.as_deref());
     let options = LiveOptions {
         filter: filter.clone(),
         heatmap: false,
         ..LiveOptions::default()
     };
-    let json = args.json;
+    let json = args.output.json;
     let mut write_failed: Option<io::Error> = None;
     let mut print = |agg: &Aggregate, one_line: bool| {
         if write_failed.is_some() {
@@ -405,9 +390,6 @@ fn replay(args: ReplayArgs) -> Result<i32> {
     failed |= !outcome.errors.is_empty();
     print(&outcome.total, args.interval.is_some());
     if let Some(e) = write_failed {
-        if e.kind() == io::ErrorKind::BrokenPipe {
-            return Ok(cli::EXIT_OK);
-        }
         return Err(e).context("writing the report");
     }
     Ok(exit_code(failed))
