@@ -329,11 +329,7 @@ fn replay_inputs(
     let mut seq = 0u64;
     let mut bytes = 0u64;
     let mut steps = 0u32;
-    let mut send = |chunk: Chunk| {
-        if tx.send(chunk).is_err() {
-            cancel.store(true, Ordering::Relaxed);
-        }
-    };
+    let mut send = sender(tx, cancel);
     let flush = |batch: &mut Option<Batch>, seq: &mut u64, send: &mut dyn FnMut(Chunk)| {
         if let Some(b) = batch.take() {
             send(Chunk {
@@ -559,6 +555,16 @@ fn discover<'scope, 'env: 'scope>(
     }
 }
 
+/// Sends chunks down `tx`. A send fails only when every worker is gone; then there is
+/// nothing left to do, and `cancel` tells the readers so.
+fn sender<'a>(tx: &'a ChunkSender, cancel: &'a AtomicBool) -> impl FnMut(Chunk) + 'a {
+    move |chunk| {
+        if tx.send(chunk).is_err() {
+            cancel.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 /// Opens and frames one input, sending its chunks down `tx`.
 fn read_input(
     (index, spec, woken): (usize, &InputSpec, Option<Receiver<()>>),
@@ -578,12 +584,7 @@ fn read_input(
         config.chunk_bytes,
         pool,
         seq,
-        |chunk| {
-            // Send fails only when every worker is gone; then there is nothing left to do.
-            if tx.send(chunk).is_err() {
-                cancel.store(true, Ordering::Relaxed);
-            }
-        },
+        sender(tx, cancel),
     )
     .with_cancel(cancel);
     framer.run(&mut opened.reader).map_err(|(bytes, source)| {
@@ -622,11 +623,7 @@ fn follow_input(
         config.chunk_bytes,
         pool,
         seq,
-        |chunk| {
-            if tx.send(chunk).is_err() {
-                cancel.store(true, Ordering::Relaxed);
-            }
-        },
+        sender(tx, cancel),
     )
     .with_cancel(cancel)
     .live();
