@@ -123,10 +123,22 @@ pub fn drill(
         .and_then(|f| Filter::parse(&format!("({key}) and ({f})")).ok());
     let select = within.as_ref().unwrap_or(key);
     let conv = conversations(state, select, key.single_host(), metric, threads);
-    let recs = records(state, select, 0, limit, threads);
     // Replies matter to the diagnosis even when `--filter` would hide them.
-    let sample = records(state, key, 0, DIAGNOSIS_RECORDS, threads);
-    let diagnosis = diagnose(sample.iter().filter_map(observation), limit)
+    let sample = records(state, key, 0, DIAGNOSIS_RECORDS.max(limit), threads);
+    // Without a filter the listing is the sample's newest records: no second scan.
+    let filtered;
+    let recs: &[StoredRecord] = match within {
+        Some(_) => {
+            filtered = records(state, select, 0, limit, threads);
+            &filtered
+        }
+        None => &sample[..limit.min(sample.len())],
+    };
+    let observed = sample
+        .iter()
+        .take(DIAGNOSIS_RECORDS)
+        .filter_map(observation);
+    let diagnosis = diagnose(observed, limit)
         .into_iter()
         .map(|finding| DiagnosisDoc {
             explanation: finding.explain(),
