@@ -38,39 +38,53 @@ def start(paths, poll, interval="10ms", stdout=subprocess.PIPE):
     return subprocess.Popen(cmd + paths, stdout=stdout, text=True)
 
 
+class Reports:
+    """Reads vpctop's `--json` reports in a thread; keeps the latest record count."""
+
+    def __init__(self, proc):
+        self.records = 0
+        self.count = 0
+        self.cond = threading.Condition()
+        threading.Thread(target=self._read, args=(proc.stdout,), daemon=True).start()
+
+    def _read(self, stdout):
+        for line in stdout:
+            try:
+                n = json.loads(line).get("records", 0)
+            except ValueError:
+                continue
+            with self.cond:
+                self.records = n
+                self.count += 1
+                self.cond.notify_all()
+
+    def wait_first(self, timeout=10):
+        with self.cond:
+            if not self.cond.wait_for(lambda: self.count > 0, timeout):
+                sys.exit(f"no report from vpctop within {timeout} s")
+
+    def wait_records(self, n, timeout):
+        """Whether a report counted at least `n` records within `timeout` seconds."""
+        with self.cond:
+            return self.cond.wait_for(lambda: self.records >= n, timeout)
+
+
 def latency(args):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "live.log")
         open(path, "w").close()
         proc = start([path], args.poll)
-        seen = {"records": 0, "reports": 0}
-        cond = threading.Condition()
-
-        def reader():
-            for line in proc.stdout:
-                try:
-                    n = json.loads(line).get("records", 0)
-                except ValueError:
-                    continue
-                with cond:
-                    seen["records"] = n
-                    seen["reports"] += 1
-                    cond.notify_all()
-
-        threading.Thread(target=reader, daemon=True).start()
+        reports = Reports(proc)
         # The first report means vpctop is up and its watches are set.
-        with cond:
-            if not cond.wait_for(lambda: seen["reports"] > 0, 10):
-                sys.exit("no report from vpctop within 10 s")
+        reports.wait_first()
         samples = []
         with open(path, "a") as f:
             for i in range(1, args.appends + 1):
                 t0 = time.monotonic()
                 f.write(LINE)
                 f.flush()
-                with cond:
-                    if not cond.wait_for(lambda: seen["records"] >= i, 5):
-                        sys.exit(f"append {i} not visible within 5 s (report counts {seen['records']})")
+                if not reports.wait_records(i, 5):
+                    sys.exit(f"append {i} not visible within 5 s (report counts {reports.records})")
                 samples.append((time.monotonic() - t0) * 1000)
                 time.sleep(0.02)
         proc.terminate()
@@ -127,25 +141,8 @@ def burst(args):
         path = os.path.join(d, "burst.log")
         open(path, "w").close()
         proc = start([path], None, interval="100ms")
-        seen = {"records": 0, "reports": 0}
-        cond = threading.Condition()
-
-        def reader():
-            for line in proc.stdout:
-                try:
-                    n = json.loads(line).get("records", 0)
-                except ValueError:
-                    continue
-                with cond:
-                    seen["records"] = n
-                    seen["reports"] += 1
-                    cond.notify_all()
-
-        threading.Thread(target=reader, daemon=True).start()
-        with cond:
-            if not cond.wait_for(lambda: seen["reports"] > 0, 10):
-                sys.exit("no report from vpctop within 10 s")
-        per_block = len(block) / (args.mb_per_s * 1e6)
+        reports = Reports(proc)
+        reports.wait_first()
         written = lines = 0
         t0 = time.monotonic()
         with open(path, "ab") as f:
@@ -159,10 +156,9 @@ def burst(args):
                     time.sleep(ahead)
         stopped = time.monotonic()
         rate = written / (stopped - t0) / 1e6
-        with cond:
-            behind = lines - seen["records"]
-            if not cond.wait_for(lambda: seen["records"] >= lines, 60):
-                sys.exit(f"only {seen['records']} of {lines} lines counted after 60 s")
+        behind = lines - reports.records
+        if not reports.wait_records(lines, 60):
+            sys.exit(f"only {reports.records} of {lines} lines counted after 60 s")
         caught_up = time.monotonic() - stopped
         rss = peak_rss_mb(proc.pid)
         proc.terminate()
