@@ -459,6 +459,16 @@ mod tests {
         f.write_all(data).unwrap();
     }
 
+    /// Cuts the file to zero in place, as copytruncate does.
+    fn truncate(path: &Path) {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_len(0)
+            .unwrap();
+    }
+
     fn poll(f: &mut Follower) -> (Vec<u8>, Vec<FollowEvent>) {
         let mut out = Vec::new();
         let p = f.poll(&mut out, MAX);
@@ -525,12 +535,7 @@ mod tests {
         let mut f = Follower::new(&path, StartAt::Beginning);
         assert_eq!(poll(&mut f).0.len(), 11);
         // copytruncate: the content is copied elsewhere, then the file is cut to zero.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        truncate(&path);
         append(&path, b"new\n");
         let (data, events) = poll(&mut f);
         assert_eq!(data, b"new\n");
@@ -544,12 +549,7 @@ mod tests {
         append(&path, b"first generation line\n");
         let mut f = Follower::new(&path, StartAt::Beginning);
         assert_eq!(poll(&mut f).0, b"first generation line\n");
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open(&path)
-            .unwrap()
-            .set_len(0)
-            .unwrap();
+        truncate(&path);
         append(&path, b"second generation, longer than the first one\n");
         let (data, events) = poll(&mut f);
         assert_eq!(data, b"second generation, longer than the first one\n");
