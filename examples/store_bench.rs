@@ -156,6 +156,7 @@ fn main() {
         group_by: Dimension::Src,
         metric: Metric::Bytes,
         limit: 10,
+        heatmap: false,
     };
     let threads = config.workers;
     let mut best = Duration::MAX;

@@ -18,12 +18,68 @@ pub const EXIT_INPUT_ERROR: i32 = 1;
 pub const EXIT_USAGE: i32 = 2;
 
 /// vpctop: htop for a VPC. Reads AWS VPC Flow Logs and shows who talks to whom.
+///
+/// Without a subcommand, opens the live dashboard on PATHS (following them like tail -F).
 #[derive(Debug, Parser)]
-#[command(name = "vpctop", version, about, long_about = None, arg_required_else_help = true)]
+#[command(
+    name = "vpctop",
+    version,
+    about,
+    long_about = None,
+    arg_required_else_help = true,
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
 pub struct Cli {
-    /// What to do.
+    /// What to do (default: the dashboard).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+
+    /// The dashboard's options.
+    #[command(flatten)]
+    pub dashboard: DashboardArgs,
+}
+
+/// `vpctop [OPTIONS] PATHS…`: the live dashboard.
+#[derive(Debug, Args)]
+pub struct DashboardArgs {
+    /// Inputs and format.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Read the inputs to their end and stop reading (the dashboard stays open).
+    #[arg(long)]
+    pub no_follow: bool,
+
+    /// Start at the end of files that already exist (like tail -n0 -F).
+    #[arg(long, conflicts_with = "no_follow")]
+    pub from_end: bool,
+
+    /// Poll files and directories every DURATION (e.g. 250ms, 1s) instead of waiting for
+    /// the operating system's file events (network file systems, inotify limits).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub poll: Option<std::time::Duration>,
+
+    /// Dashboard look.
+    #[command(flatten)]
+    pub ui: UiArgs,
+}
+
+/// Options of the dashboard itself.
+#[derive(Debug, Args)]
+pub struct UiArgs {
+    /// Memory for the records the filter bar and the inspector query (e.g. 512M, 2G); the
+    /// oldest are evicted beyond it and the status bar says what is still complete.
+    #[arg(long, value_name = "SIZE", default_value = "1Gi", value_parser = parse_memory)]
+    pub memory: u64,
+
+    /// Colours: auto (16 colours unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = crate::ui::theme::ColorChoice::Auto)]
+    pub color: crate::ui::theme::ColorChoice,
+
+    /// Benchmarks: write every keypress → frame latency (microseconds) to FILE at exit.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub latency_log: Option<PathBuf>,
 }
 
 /// Subcommands.
@@ -33,8 +89,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Print every record as one JSON object per line (NDJSON), for jq and friends.
     Records(RecordsArgs),
-    /// Replay history in record-time order (merged across files by start) at N× speed, and
-    /// report on it as it goes.
+    /// Replay history in record-time order (merged across files by start) at N× speed in the
+    /// dashboard (space pauses, +/- change speed, . steps), or headless with reports.
     Replay(ReplayArgs),
 }
 
@@ -65,6 +121,15 @@ pub struct ReplayArgs {
     /// Output shape.
     #[command(flatten)]
     pub output: OutputArgs,
+
+    /// Print reports instead of opening the dashboard (the default when stdout is not a
+    /// terminal, or with --json or --interval).
+    #[arg(long)]
+    pub no_ui: bool,
+
+    /// Dashboard look.
+    #[command(flatten)]
+    pub ui: UiArgs,
 }
 
 /// `--speed` values: a positive number, or `max`.

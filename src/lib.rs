@@ -22,4 +22,5 @@ pub mod sanitize;
 pub mod schema;
 pub mod source;
 pub mod store;
+pub mod ui;
 pub mod units;

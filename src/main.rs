@@ -50,10 +50,163 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 
 fn run(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Report(args) => report(args),
-        Command::Records(args) => records(args),
-        Command::Replay(args) => replay(args),
+        None => dashboard(cli.dashboard),
+        Some(Command::Report(args)) => report(args),
+        Some(Command::Records(args)) => records(args),
+        Some(Command::Replay(args)) if wants_dashboard(&args) => replay_dashboard(args),
+        Some(Command::Replay(args)) => replay(args),
     }
+}
+
+/// `replay` opens the dashboard unless asked for reports, or stdout is not a terminal.
+fn wants_dashboard(args: &ReplayArgs) -> bool {
+    use std::io::IsTerminal;
+    !args.no_ui && !args.output.json && args.interval.is_none() && io::stdout().is_terminal()
+}
+
+/// Fails early, with a hint, when there is no terminal to draw on.
+fn need_terminal() -> Result<()> {
+    use std::io::IsTerminal;
+    if io::stdout().is_terminal() {
+        return Ok(());
+    }
+    eprintln!(
+        "vpctop: the dashboard needs a terminal on stdout; for text or JSON use \
+         `vpctop report` (or `report --follow`)"
+    );
+    Err(Explained.into())
+}
+
+/// Sets `config` up to follow `inputs` (and watch the directories among `paths`), with
+/// every input's state on a board; returns the registry of input names.
+fn follow_setup(
+    config: &mut IngestConfig,
+    inputs: &[InputSpec],
+    paths: &[std::path::PathBuf],
+    from_end: bool,
+    poll: Option<std::time::Duration>,
+) -> Arc<InputRegistry> {
+    let registry = board_setup(config, inputs);
+    config.watch_dirs = paths.iter().filter(|p| p.is_dir()).cloned().collect();
+    config.force_polling = poll.is_some();
+    config.follow = Some(FollowConfig {
+        start: if from_end {
+            StartAt::End
+        } else {
+            StartAt::Beginning
+        },
+        timing: FollowTiming {
+            poll: poll.unwrap_or(FollowTiming::default().poll),
+            ..FollowTiming::default()
+        },
+    });
+    registry
+}
+
+/// Gives `config` a source board (with room for files found in watched directories) and a
+/// registry of input names.
+fn board_setup(config: &mut IngestConfig, inputs: &[InputSpec]) -> Arc<InputRegistry> {
+    let mut mechanisms: Vec<Mechanism> = inputs
+        .iter()
+        .map(|i| match i {
+            InputSpec::Stdin => Mechanism::Stream,
+            InputSpec::File(_) => Mechanism::Polling,
+        })
+        .collect();
+    mechanisms.resize(inputs.len() + MAX_FOUND_FILES, Mechanism::Polling);
+    config.board = Some(SourceBoard::new(mechanisms));
+    let registry = InputRegistry::new(names(inputs));
+    config.registry = Some(Arc::clone(&registry));
+    registry
+}
+
+/// The dashboard's settings for a prepared run.
+fn dashboard_for(
+    prepared: Prepared,
+    registry: Arc<InputRegistry>,
+    ui: &cli::UiArgs,
+    base_filter: Option<String>,
+) -> vpctop::ui::Dashboard {
+    let Prepared {
+        inputs,
+        config,
+        filter,
+        ..
+    } = prepared;
+    let store = Store::new(usize::try_from(ui.memory).unwrap_or(usize::MAX));
+    let names: Arc<[String]> = names(&inputs).into();
+    let live = LiveOptions {
+        filter,
+        heatmap: true,
+        store: Some(Arc::clone(&store)),
+        sources: config.board.clone().map(|b| (b, names)),
+        ..LiveOptions::default()
+    };
+    let no_color = std::env::var("NO_COLOR").ok();
+    vpctop::ui::Dashboard {
+        inputs,
+        ingest: config,
+        live,
+        store,
+        registry,
+        theme: vpctop::ui::theme::Theme::new(vpctop::ui::theme::ColorMode::resolve(
+            ui.color,
+            no_color.as_deref(),
+        )),
+        replay: None,
+        replay_control: None,
+        base_filter,
+        latency_log: ui.latency_log.clone(),
+    }
+}
+
+fn dashboard_exit(exit: vpctop::ui::Exit, failed: bool) -> i32 {
+    match exit {
+        vpctop::ui::Exit::Quit => exit_code(failed),
+        vpctop::ui::Exit::Signal(n) => 128 + n,
+    }
+}
+
+/// `vpctop [OPTIONS] PATHS…`: the live dashboard.
+fn dashboard(args: cli::DashboardArgs) -> Result<i32> {
+    let mut prepared = prepare(&args.input, false)?;
+    need_terminal()?;
+    let inputs = prepared.inputs.clone();
+    let registry = if args.no_follow {
+        board_setup(&mut prepared.config, &inputs)
+    } else {
+        follow_setup(
+            &mut prepared.config,
+            &inputs,
+            &args.input.paths,
+            args.from_end,
+            args.poll,
+        )
+    };
+    let failed = prepared.failed;
+    let d = dashboard_for(prepared, registry, &args.ui, args.input.filter.clone());
+    let exit = vpctop::ui::run(d).context("running the dashboard")?;
+    Ok(dashboard_exit(exit, failed))
+}
+
+/// `vpctop replay` in the dashboard: the replay clock takes pause, speed and step keys.
+fn replay_dashboard(args: ReplayArgs) -> Result<i32> {
+    let mut prepared = prepare(&args.input, false)?;
+    let inputs = prepared.inputs.clone();
+    let registry = board_setup(&mut prepared.config, &inputs);
+    let (tx, rx) = std::sync::mpsc::channel();
+    prepared.config.replay = Some(ReplayConfig {
+        speed: args.speed,
+        from: args.from,
+        to: args.to,
+        control: Some(Arc::new(std::sync::Mutex::new(rx))),
+    });
+    let failed = prepared.failed;
+    let mut d = dashboard_for(prepared, registry, &args.ui, args.input.filter.clone());
+    d.replay = Some(args.speed);
+    d.replay_control = Some(tx);
+    let exit = vpctop::ui::run(d).context("running the dashboard")?;
+    Ok(dashboard_exit(exit, failed))
 }
 
 /// Everything a reading command needs, validated.
@@ -241,37 +394,13 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
     ])?;
-    // Room on the board for files that appear in watched directories while following.
-    let mut mechanisms: Vec<Mechanism> = inputs
-        .iter()
-        .map(|i| match i {
-            InputSpec::Stdin => Mechanism::Stream,
-            InputSpec::File(_) => Mechanism::Polling,
-        })
-        .collect();
-    mechanisms.resize(inputs.len() + MAX_FOUND_FILES, Mechanism::Polling);
-    config.board = Some(SourceBoard::new(mechanisms));
-    config.watch_dirs = args
-        .input
-        .paths
-        .iter()
-        .filter(|p| p.is_dir())
-        .cloned()
-        .collect();
-    let registry = InputRegistry::new(names(&inputs));
-    config.registry = Some(Arc::clone(&registry));
-    config.force_polling = args.poll.is_some();
-    config.follow = Some(FollowConfig {
-        start: if args.from_end {
-            StartAt::End
-        } else {
-            StartAt::Beginning
-        },
-        timing: FollowTiming {
-            poll: args.poll.unwrap_or(FollowTiming::default().poll),
-            ..FollowTiming::default()
-        },
-    });
+    let registry = follow_setup(
+        &mut config,
+        &inputs,
+        &args.input.paths,
+        args.from_end,
+        args.poll,
+    );
     let opts = args.output.summary(filter.as_deref());
     let options = LiveOptions {
         filter: filter.clone(),

@@ -150,6 +150,7 @@ fn queries_equal_a_naive_reference_for_filters_windows_and_groupings() {
                 group_by: dim,
                 metric: Metric::Bytes,
                 limit: 10,
+                heatmap: false,
             };
             let res = aggregate(&state, &q, 2);
             // The same result in the dashboard's shape.
@@ -355,6 +356,7 @@ mod random_filters {
                 group_by: dim,
                 metric,
                 limit: 20,
+                heatmap: false,
             };
             let from_store = aggregate(state, &q, 2);
             let config = IngestConfig::new(Arc::new(Schema::default_v2()));

@@ -333,6 +333,18 @@ pub struct LiveOptions {
     pub store: Option<Arc<Store>>,
     /// Track the inputs' states on this board (named by the list) in every snapshot.
     pub sources: Option<(Arc<SourceBoard>, Arc<[String]>)>,
+    /// Called after every publication (the dashboard wakes up on it instead of polling).
+    pub on_publish: Option<PublishHook>,
+}
+
+/// A callback run after each snapshot is published; must be quick and never block.
+#[derive(Clone)]
+pub struct PublishHook(pub Arc<dyn Fn() + Send + Sync>);
+
+impl std::fmt::Debug for PublishHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PublishHook")
+    }
 }
 
 impl Default for LiveOptions {
@@ -343,6 +355,7 @@ impl Default for LiveOptions {
             heatmap: true,
             store: None,
             sources: None,
+            on_publish: None,
         }
     }
 }
@@ -453,6 +466,9 @@ fn merge_and_publish(
         builds.push(built - started);
         cell.publish(snapshot);
         times.push(built.elapsed());
+        if let Some(hook) = &options.on_publish {
+            (hook.0)();
+        }
         last_counts = total.counts;
         *last = started;
         built - started

@@ -277,13 +277,16 @@ impl Filter {
         self.root == Node::All
     }
 
-    /// The address this filter is about, when it is exactly one host (`host=10.0.0.5` or a
-    /// bare address): the drill-down then shows the other side of each conversation.
+    /// The address this filter is about, when it is exactly one host (`host=10.0.0.5`, a
+    /// bare address, `src=…` or `dst=…`): the drill-down then shows the other side of each
+    /// conversation.
     pub fn single_host(&self) -> Option<IpAddr> {
         match &self.root {
-            Node::Test(Test::Addr(Target::Either(Field::SrcAddr, Field::DstAddr), cidr)) => {
-                cidr.single()
-            }
+            Node::Test(Test::Addr(
+                Target::Either(Field::SrcAddr, Field::DstAddr)
+                | Target::One(Field::SrcAddr | Field::DstAddr),
+                cidr,
+            )) => cidr.single(),
             _ => None,
         }
     }

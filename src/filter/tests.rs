@@ -299,7 +299,11 @@ fn single_host_and_sizes_for_flags() {
         Filter::parse("host=10.0.0.0/24").unwrap().single_host(),
         None
     );
-    assert_eq!(Filter::parse("src=10.0.0.5").unwrap().single_host(), None);
+    assert_eq!(
+        Filter::parse("src=10.0.0.5").unwrap().single_host(),
+        Some(ip)
+    );
+    assert_eq!(Filter::parse("dst=10.0.0.0/8").unwrap().single_host(), None);
     assert_eq!(
         Filter::parse("10.0.0.5 dstport=22").unwrap().single_host(),
         None

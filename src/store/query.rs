@@ -25,6 +25,8 @@ pub struct Query {
     pub metric: Metric,
     /// How many entries.
     pub limit: usize,
+    /// Also build the port × time heatmap (the dashboard draws it; reports do not).
+    pub heatmap: bool,
 }
 
 impl QueryResult {
@@ -106,7 +108,13 @@ pub fn aggregate(state: &StoreState, q: &Query, threads: usize) -> QueryResult {
         state,
         q.window,
         threads,
-        || (Aggregate::new(), 0u64, 0u64, Vec::new()),
+        || {
+            let mut agg = Aggregate::new();
+            if q.heatmap {
+                agg.series = crate::core::series::TimeSeries::with_heatmap();
+            }
+            (agg, 0u64, 0u64, Vec::new())
+        },
         |(agg, scanned, matched, rows), seg| {
             *scanned += seg.len() as u64;
             // Narrow down on the columns first when the filter allows it.
@@ -131,6 +139,9 @@ pub fn aggregate(state: &StoreState, q: &Query, threads: usize) -> QueryResult {
         },
     );
     let mut total = Aggregate::new();
+    if q.heatmap {
+        total.series = crate::core::series::TimeSeries::with_heatmap();
+    }
     let (mut scanned, mut matched) = (0, 0);
     for (mut agg, s, m, _) in parts {
         agg.settle();

@@ -1,0 +1,852 @@
+//! The dashboard's own state (what is selected, sorted, filtered, drilled into) and how an
+//! [`Action`] changes it. Data never lives here: panes read it from the snapshot and the
+//! query results; this holds only the user's choices.
+//!
+//! Never: reads the terminal, the clock or the store. [`UiState::apply`] is a pure function
+//! of the state, the action and the rows on screen ([`Rows`]), and says what must happen
+//! outside ([`Effect`]) instead of doing it.
+
+use std::sync::Arc;
+
+use super::keymap::{Action, EditKey, InputMode};
+use super::layout::{Areas, Hit};
+use crate::core::{Dimension, Metric};
+use crate::filter::{Filter, FilterError};
+use crate::source::replay::{ReplayCommand, Speed};
+
+/// The pane that arrows and Enter go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// Top talkers.
+    Talkers,
+    /// The port heatmap (rows are destination ports).
+    Heatmap,
+}
+
+/// How much record time the panes cover, back from the newest record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    /// Everything retained.
+    All,
+    /// The last five minutes.
+    FiveMinutes,
+    /// The last hour.
+    Hour,
+    /// The last day.
+    Day,
+}
+
+impl Window {
+    /// Its length in seconds (`None` for all).
+    pub const fn secs(self) -> Option<u64> {
+        match self {
+            Window::All => None,
+            Window::FiveMinutes => Some(300),
+            Window::Hour => Some(3600),
+            Window::Day => Some(86_400),
+        }
+    }
+
+    /// As the status bar shows it.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Window::All => "all",
+            Window::FiveMinutes => "5m",
+            Window::Hour => "1h",
+            Window::Day => "24h",
+        }
+    }
+
+    const fn next(self) -> Window {
+        match self {
+            Window::All => Window::FiveMinutes,
+            Window::FiveMinutes => Window::Hour,
+            Window::Hour => Window::Day,
+            Window::Day => Window::All,
+        }
+    }
+}
+
+/// The filter bar: the line being edited, whether it parses, and the history.
+#[derive(Debug, Clone, Default)]
+pub struct FilterBar {
+    /// Whether the bar is open for typing.
+    pub editing: bool,
+    /// The expression being typed.
+    pub input: String,
+    /// Cursor position, in characters.
+    pub cursor: usize,
+    /// Why the input does not parse (checked on every keystroke).
+    pub error: Option<FilterError>,
+    /// Applied expressions, oldest first (no adjacent repeats).
+    pub history: Vec<String>,
+    /// Which history entry ↑/↓ shows (`None`: the line being typed).
+    history_pos: Option<usize>,
+    /// The line being typed when history browsing began.
+    draft: String,
+}
+
+impl FilterBar {
+    fn byte_index(&self, chars: usize) -> usize {
+        self.input
+            .char_indices()
+            .nth(chars)
+            .map_or(self.input.len(), |(i, _)| i)
+    }
+
+    fn set(&mut self, text: String) {
+        self.cursor = text.chars().count();
+        self.input = text;
+    }
+
+    fn validate(&mut self) {
+        self.error = match self.input.trim() {
+            "" => None,
+            text => Filter::parse(text).err(),
+        };
+    }
+
+    /// Applies one editing key; returns the expression to apply on a valid Submit (an empty
+    /// one clears the filter).
+    fn edit(&mut self, key: EditKey) -> Option<String> {
+        let len = self.input.chars().count();
+        match key {
+            EditKey::Insert(c) if !c.is_control() => {
+                let at = self.byte_index(self.cursor);
+                self.input.insert(at, c);
+                self.cursor += 1;
+            }
+            EditKey::Insert(_) => {}
+            EditKey::Backspace if self.cursor > 0 => {
+                self.cursor -= 1;
+                let at = self.byte_index(self.cursor);
+                self.input.remove(at);
+            }
+            EditKey::Delete if self.cursor < len => {
+                let at = self.byte_index(self.cursor);
+                self.input.remove(at);
+            }
+            EditKey::Backspace | EditKey::Delete => {}
+            EditKey::Left => self.cursor = self.cursor.saturating_sub(1),
+            EditKey::Right => self.cursor = (self.cursor + 1).min(len),
+            EditKey::Home => self.cursor = 0,
+            EditKey::End => self.cursor = len,
+            EditKey::ClearLine => self.set(String::new()),
+            EditKey::HistoryPrev => {
+                let pos = match self.history_pos {
+                    None if self.history.is_empty() => return None,
+                    None => {
+                        self.draft = self.input.clone();
+                        self.history.len() - 1
+                    }
+                    Some(p) => p.saturating_sub(1),
+                };
+                self.history_pos = Some(pos);
+                self.set(self.history[pos].clone());
+            }
+            EditKey::HistoryNext => match self.history_pos {
+                None => return None,
+                Some(p) if p + 1 < self.history.len() => {
+                    self.history_pos = Some(p + 1);
+                    self.set(self.history[p + 1].clone());
+                }
+                Some(_) => {
+                    self.history_pos = None;
+                    let draft = std::mem::take(&mut self.draft);
+                    self.set(draft);
+                }
+            },
+            EditKey::Submit => {
+                self.validate();
+                if self.error.is_some() {
+                    return None;
+                }
+                self.editing = false;
+                self.history_pos = None;
+                let text = self.input.trim().to_string();
+                if !text.is_empty() && self.history.last() != Some(&text) {
+                    self.history.push(text.clone());
+                }
+                return Some(text);
+            }
+            EditKey::Cancel => {
+                self.editing = false;
+                self.history_pos = None;
+            }
+        }
+        self.validate();
+        None
+    }
+}
+
+/// One level of the inspector: what is drilled into and which row is selected.
+#[derive(Debug, Clone)]
+pub struct DrillLevel {
+    /// As the title shows it (`src 10.0.0.5`, `10.0.0.5 <-> 10.0.1.9 :443/tcp`).
+    pub title: String,
+    /// The records it covers, as a filter.
+    pub key: Arc<Filter>,
+    /// The destination port it is about (a conversation), if any.
+    pub port: Option<u16>,
+    /// Selected row.
+    pub selected: usize,
+}
+
+/// An inspector row that Enter can drill into.
+#[derive(Debug, Clone)]
+pub struct Drillable {
+    /// The next level's title.
+    pub title: String,
+    /// Its records, as a filter.
+    pub key: Arc<Filter>,
+    /// Its destination port.
+    pub port: Option<u16>,
+}
+
+/// Replay state as the user controls it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReplayControl {
+    /// Current speed.
+    pub speed: Speed,
+    /// Whether the clock is stopped.
+    pub paused: bool,
+}
+
+/// The rows on screen now: what selection, Enter and clicks act on.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rows<'a> {
+    /// Keys of the top-talker list, in order.
+    pub talkers: &'a [String],
+    /// Destination-port rows of the heatmap, in order.
+    pub heat_ports: &'a [u16],
+    /// The inspector's rows at its current level: conversations can be drilled into;
+    /// records cannot (they are the last level).
+    pub inspector: &'a [Option<Drillable>],
+    /// Rows a page scroll moves.
+    pub page: usize,
+    /// Where panes were last drawn (for clicks).
+    pub areas: Option<&'a Areas>,
+}
+
+/// What the event loop must do after an action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Leave the dashboard.
+    Quit,
+    /// The filter or window changed: compute the view again.
+    ViewChanged,
+    /// The inspector's level changed: query it.
+    InspectorChanged,
+    /// Send this to the replay clock.
+    Replay(ReplayCommand),
+}
+
+/// Every choice the user has made.
+#[derive(Debug, Clone)]
+pub struct UiState {
+    /// Focused pane.
+    pub focus: Focus,
+    /// Top-talker dimension.
+    pub dimension: Dimension,
+    /// Sort metric.
+    pub metric: Metric,
+    /// Selected talker row.
+    pub selected: usize,
+    /// Selected heatmap row.
+    pub heat_selected: usize,
+    /// Time window.
+    pub window: Window,
+    /// The applied filter (on top of `--filter`, which ingest applies).
+    pub filter: Option<Arc<Filter>>,
+    /// The filter bar.
+    pub filter_bar: FilterBar,
+    /// Help overlay open.
+    pub help: bool,
+    /// The inspector's levels; empty when closed.
+    pub drill: Vec<DrillLevel>,
+    /// Replay controls (`None` when following live).
+    pub replay: Option<ReplayControl>,
+    /// The live view is frozen (space when not replaying).
+    pub frozen: bool,
+    /// A message for the bottom line (e.g. why a drill-down is not possible).
+    pub message: Option<String>,
+}
+
+/// The fastest finite replay speed; one step faster is `max`.
+pub const MAX_TIMES: f64 = 1000.0;
+
+impl UiState {
+    /// The starting state; `replay` when the dashboard drives a replay clock.
+    pub fn new(replay: Option<Speed>) -> UiState {
+        UiState {
+            focus: Focus::Talkers,
+            dimension: Dimension::Src,
+            metric: Metric::Bytes,
+            selected: 0,
+            heat_selected: 0,
+            window: Window::All,
+            filter: None,
+            filter_bar: FilterBar::default(),
+            help: false,
+            drill: Vec::new(),
+            replay: replay.map(|speed| ReplayControl {
+                speed,
+                paused: false,
+            }),
+            frozen: false,
+            message: None,
+        }
+    }
+
+    /// What keys mean now.
+    pub fn input_mode(&self) -> InputMode {
+        if self.help {
+            InputMode::Help
+        } else if self.filter_bar.editing {
+            InputMode::Editing
+        } else {
+            InputMode::Normal
+        }
+    }
+
+    /// Whether the view needs a query (a filter or a window is applied).
+    pub fn needs_query(&self) -> bool {
+        self.filter.is_some() || self.window != Window::All
+    }
+
+    /// Applies `action`, given the rows on screen.
+    pub fn apply(&mut self, action: Action, rows: &Rows<'_>) -> Vec<Effect> {
+        self.message = None;
+        match action {
+            Action::Quit => return vec![Effect::Quit],
+            Action::Redraw => {}
+            Action::ToggleHelp => self.help = !self.help,
+            Action::Edit(key) => return self.edit(key),
+            Action::OpenFilter => {
+                self.filter_bar.editing = true;
+                self.filter_bar.set(
+                    self.filter
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                );
+                self.filter_bar.validate();
+            }
+            Action::ClearFilter => {
+                if self.filter.take().is_some() {
+                    self.filter_bar.set(String::new());
+                    return self.view_changed();
+                }
+            }
+            Action::CycleMetric => {
+                self.metric = match self.metric {
+                    Metric::Bytes => Metric::Packets,
+                    Metric::Packets => Metric::Flows,
+                    Metric::Flows => Metric::Bytes,
+                };
+                if !self.drill.is_empty() {
+                    return vec![Effect::InspectorChanged];
+                }
+            }
+            Action::CycleDimension => {
+                let i = Dimension::ALL
+                    .iter()
+                    .position(|d| *d == self.dimension)
+                    .unwrap_or(0);
+                self.dimension = Dimension::ALL[(i + 1) % Dimension::ALL.len()];
+                self.selected = 0;
+            }
+            Action::CycleWindow => {
+                self.window = self.window.next();
+                return self.view_changed();
+            }
+            Action::NextFocus => {
+                self.focus = match self.focus {
+                    Focus::Talkers => Focus::Heatmap,
+                    Focus::Heatmap => Focus::Talkers,
+                };
+            }
+            Action::TogglePause => return self.toggle_pause(),
+            Action::Faster | Action::Slower => return self.change_speed(action == Action::Faster),
+            Action::Step => {
+                if let Some(r) = self.replay
+                    && r.paused
+                {
+                    return vec![Effect::Replay(ReplayCommand::Step)];
+                }
+                self.message = Some("`.` steps a paused replay (space pauses)".into());
+            }
+            Action::Up => self.move_selection(rows, -1),
+            Action::Down => self.move_selection(rows, 1),
+            Action::ScrollUp => self.move_selection(rows, -3),
+            Action::ScrollDown => self.move_selection(rows, 3),
+            Action::PageUp => self.move_selection(rows, -(rows.page.max(1) as i64)),
+            Action::PageDown => self.move_selection(rows, rows.page.max(1) as i64),
+            Action::First => self.move_selection(rows, i64::MIN / 2),
+            Action::Last => self.move_selection(rows, i64::MAX / 2),
+            Action::Enter => return self.enter(rows),
+            Action::Back => {
+                if self.drill.pop().is_some() {
+                    return match self.drill.is_empty() {
+                        true => Vec::new(),
+                        false => vec![Effect::InspectorChanged],
+                    };
+                }
+            }
+            Action::Click { column, row } => return self.click(column, row, rows),
+        }
+        Vec::new()
+    }
+
+    fn view_changed(&mut self) -> Vec<Effect> {
+        self.selected = 0;
+        self.heat_selected = 0;
+        let mut effects = vec![Effect::ViewChanged];
+        if !self.drill.is_empty() {
+            effects.push(Effect::InspectorChanged);
+        }
+        effects
+    }
+
+    fn edit(&mut self, key: EditKey) -> Vec<Effect> {
+        let Some(text) = self.filter_bar.edit(key) else {
+            return Vec::new();
+        };
+        let new = match text.as_str() {
+            "" => None,
+            // Validated by the bar, so this parses.
+            t => Filter::parse(t).ok().map(Arc::new),
+        };
+        let same = match (&self.filter, &new) {
+            (Some(a), Some(b)) => a.to_string() == b.to_string(),
+            (None, None) => true,
+            _ => false,
+        };
+        if same {
+            return Vec::new();
+        }
+        self.filter = new;
+        self.view_changed()
+    }
+
+    fn toggle_pause(&mut self) -> Vec<Effect> {
+        match &mut self.replay {
+            Some(r) => {
+                r.paused = !r.paused;
+                vec![Effect::Replay(match r.paused {
+                    true => ReplayCommand::Pause,
+                    false => ReplayCommand::Resume,
+                })]
+            }
+            None => {
+                self.frozen = !self.frozen;
+                Vec::new()
+            }
+        }
+    }
+
+    fn change_speed(&mut self, faster: bool) -> Vec<Effect> {
+        let Some(r) = &mut self.replay else {
+            self.message = Some("+/- change the speed of `vpctop replay`".into());
+            return Vec::new();
+        };
+        r.speed = match (r.speed, faster) {
+            (Speed::Max, true) => Speed::Max,
+            (Speed::Max, false) => Speed::Times(MAX_TIMES),
+            (Speed::Times(n), true) if n * 2.0 > MAX_TIMES => Speed::Max,
+            (Speed::Times(n), true) => Speed::Times(n * 2.0),
+            (Speed::Times(n), false) => Speed::Times((n / 2.0).max(1.0)),
+        };
+        vec![Effect::Replay(ReplayCommand::Speed(r.speed))]
+    }
+
+    /// The length of the list that arrows move in now.
+    fn list_len(&self, rows: &Rows<'_>) -> usize {
+        if !self.drill.is_empty() {
+            return rows.inspector.len();
+        }
+        match self.focus {
+            Focus::Talkers => rows.talkers.len(),
+            Focus::Heatmap => rows.heat_ports.len(),
+        }
+    }
+
+    fn selection_mut(&mut self) -> &mut usize {
+        if let Some(level) = self.drill.last_mut() {
+            return &mut level.selected;
+        }
+        match self.focus {
+            Focus::Talkers => &mut self.selected,
+            Focus::Heatmap => &mut self.heat_selected,
+        }
+    }
+
+    fn move_selection(&mut self, rows: &Rows<'_>, by: i64) {
+        let len = self.list_len(rows);
+        let sel = self.selection_mut();
+        let max = len.saturating_sub(1) as i64;
+        *sel = (*sel as i64).saturating_add(by).clamp(0, max) as usize;
+    }
+
+    /// Keeps selections inside lists that shrank (a new snapshot, a narrower filter).
+    pub fn clamp(&mut self, rows: &Rows<'_>) {
+        self.selected = self.selected.min(rows.talkers.len().saturating_sub(1));
+        self.heat_selected = self
+            .heat_selected
+            .min(rows.heat_ports.len().saturating_sub(1));
+        if let Some(level) = self.drill.last_mut() {
+            level.selected = level.selected.min(rows.inspector.len().saturating_sub(1));
+        }
+    }
+
+    fn enter(&mut self, rows: &Rows<'_>) -> Vec<Effect> {
+        let next = match self.drill.last() {
+            Some(level) => rows
+                .inspector
+                .get(level.selected)
+                .and_then(Option::as_ref)
+                .map(|d| (d.title.clone(), Arc::clone(&d.key), d.port)),
+            None => match self.focus {
+                Focus::Talkers => rows
+                    .talkers
+                    .get(self.selected)
+                    .map(|k| drill_target(self.dimension, k).map(|(t, f)| (t, f, None))),
+                Focus::Heatmap => rows
+                    .heat_ports
+                    .get(self.heat_selected)
+                    .map(|p| port_target(*p).map(|(t, f)| (t, f, Some(*p)))),
+            }
+            .and_then(|target| match target {
+                Ok(t) => Some(t),
+                Err(why) => {
+                    self.message = Some(why);
+                    None
+                }
+            }),
+        };
+        match next {
+            Some((title, key, port)) => {
+                self.drill.push(DrillLevel {
+                    title,
+                    key,
+                    port,
+                    selected: 0,
+                });
+                vec![Effect::InspectorChanged]
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn click(&mut self, column: u16, row: u16, rows: &Rows<'_>) -> Vec<Effect> {
+        let Some(areas) = rows.areas else {
+            return Vec::new();
+        };
+        match areas.hit(column, row) {
+            Some(Hit::Talkers(i)) if self.drill.is_empty() => {
+                self.focus = Focus::Talkers;
+                if i < rows.talkers.len() {
+                    self.selected = i;
+                }
+            }
+            Some(Hit::Heatmap(i)) if self.drill.is_empty() => {
+                self.focus = Focus::Heatmap;
+                if i < rows.heat_ports.len() {
+                    self.heat_selected = i;
+                }
+            }
+            Some(Hit::Inspector(i)) => {
+                if let Some(level) = self.drill.last_mut()
+                    && i < rows.inspector.len()
+                {
+                    level.selected = i;
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+/// The filter that selects a talker's records, and the inspector's title for it.
+pub fn drill_target(dim: Dimension, key: &str) -> Result<(String, Arc<Filter>), String> {
+    let expr = match dim {
+        Dimension::Src => format!("src={key}"),
+        Dimension::Dst => format!("dst={key}"),
+        Dimension::Pair => match key.split_once(" -> ") {
+            Some((a, b)) => format!("src={a} dst={b}"),
+            None => return Err(format!("cannot drill into pair {key:?}")),
+        },
+        Dimension::DstPort => format!("dstport={key}"),
+        Dimension::Interface => format!("interface={key}"),
+        Dimension::Protocol => format!("proto={key}"),
+    };
+    let filter = Filter::parse(&expr).map_err(|e| {
+        format!(
+            "cannot drill into {}: {e}",
+            crate::sanitize::escape(key.as_bytes())
+        )
+    })?;
+    Ok((
+        format!("{} {}", dim.key(), crate::sanitize::escape(key.as_bytes())),
+        Arc::new(filter),
+    ))
+}
+
+fn port_target(row: u16) -> Result<(String, Arc<Filter>), String> {
+    let (title, expr) = match row {
+        crate::core::series::EPHEMERAL_FROM => (
+            "dstport ephemeral (32768+)".to_string(),
+            "dstport>=32768".to_string(),
+        ),
+        p => (format!("dstport {p}"), format!("dstport={p}")),
+    };
+    Filter::parse(&expr)
+        .map(|f| (title, Arc::new(f)))
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows<'a>(talkers: &'a [String]) -> Rows<'a> {
+        Rows {
+            talkers,
+            page: 5,
+            ..Rows::default()
+        }
+    }
+
+    #[test]
+    fn selection_stays_inside_the_list() {
+        let keys: Vec<String> = (0..3).map(|i| format!("10.0.0.{i}")).collect();
+        let mut s = UiState::new(None);
+        s.apply(Action::Up, &rows(&keys));
+        assert_eq!(s.selected, 0);
+        for _ in 0..5 {
+            s.apply(Action::Down, &rows(&keys));
+        }
+        assert_eq!(s.selected, 2);
+        s.apply(Action::First, &rows(&keys));
+        assert_eq!(s.selected, 0);
+        s.apply(Action::PageDown, &rows(&keys));
+        assert_eq!(s.selected, 2);
+        s.apply(Action::Down, &rows(&[]));
+        assert_eq!(s.selected, 0);
+    }
+
+    #[test]
+    fn enter_drills_into_the_selected_talker_and_esc_backs_out() {
+        let keys = vec!["10.0.0.1".to_string(), "10.0.0.2".to_string()];
+        let mut s = UiState::new(None);
+        s.apply(Action::Down, &rows(&keys));
+        assert_eq!(
+            s.apply(Action::Enter, &rows(&keys)),
+            vec![Effect::InspectorChanged]
+        );
+        assert_eq!(s.drill.len(), 1);
+        assert_eq!(s.drill[0].title, "src 10.0.0.2");
+        assert_eq!(
+            s.drill[0].key.to_string(),
+            Filter::parse("src=10.0.0.2").unwrap().to_string()
+        );
+        // The inspector's rows now take the arrows.
+        let row = |t: &str, p: u16| {
+            Some(Drillable {
+                title: t.to_string(),
+                key: Arc::new(Filter::parse(&format!("dstport={p}")).unwrap()),
+                port: Some(p),
+            })
+        };
+        let conv = [row("a", 1), row("b", 2)];
+        let in_inspector = Rows {
+            inspector: &conv,
+            ..rows(&keys)
+        };
+        s.apply(Action::Down, &in_inspector);
+        assert_eq!((s.selected, s.drill[0].selected), (1, 1));
+        s.apply(Action::Enter, &in_inspector);
+        assert_eq!(s.drill.len(), 2);
+        assert_eq!((s.drill[1].title.as_str(), s.drill[1].port), ("b", Some(2)));
+        assert_eq!(
+            s.apply(Action::Back, &rows(&keys)),
+            vec![Effect::InspectorChanged]
+        );
+        assert_eq!(s.apply(Action::Back, &rows(&keys)), vec![]);
+        assert!(s.drill.is_empty());
+    }
+
+    #[test]
+    fn every_dimension_drills_with_a_filter_that_parses() {
+        for (dim, key, want) in [
+            (Dimension::Src, "10.0.0.1", "src=10.0.0.1"),
+            (Dimension::Dst, "2001:db8::1", "dst=2001:db8::1"),
+            (
+                Dimension::Pair,
+                "10.0.0.1 -> 10.0.0.2",
+                "src=10.0.0.1 dst=10.0.0.2",
+            ),
+            (Dimension::DstPort, "443", "dstport=443"),
+            (
+                Dimension::Interface,
+                "eni-0a1b2c3d",
+                "interface=eni-0a1b2c3d",
+            ),
+            (Dimension::Protocol, "6", "proto=6"),
+        ] {
+            let (_, f) = drill_target(dim, key).unwrap();
+            assert_eq!(f.to_string(), Filter::parse(want).unwrap().to_string());
+        }
+        let hostile = drill_target(Dimension::Interface, "eni-\u{1b}[2J x");
+        if let Err(why) = hostile {
+            assert!(!why.contains('\u{1b}'));
+        }
+    }
+
+    #[test]
+    fn the_filter_bar_validates_as_you_type_and_applies_on_enter() {
+        let mut s = UiState::new(None);
+        s.apply(Action::OpenFilter, &Rows::default());
+        assert_eq!(s.input_mode(), InputMode::Editing);
+        for c in "dstport=".chars() {
+            s.apply(Action::Edit(EditKey::Insert(c)), &Rows::default());
+        }
+        assert!(s.filter_bar.error.is_some(), "a value is missing");
+        // Enter on an invalid expression keeps the bar open and applies nothing.
+        assert!(
+            s.apply(Action::Edit(EditKey::Submit), &Rows::default())
+                .is_empty()
+        );
+        assert!(s.filter_bar.editing && s.filter.is_none());
+        s.apply(Action::Edit(EditKey::Insert('2')), &Rows::default());
+        s.apply(Action::Edit(EditKey::Insert('2')), &Rows::default());
+        assert!(s.filter_bar.error.is_none());
+        assert_eq!(
+            s.apply(Action::Edit(EditKey::Submit), &Rows::default()),
+            vec![Effect::ViewChanged]
+        );
+        assert_eq!(s.input_mode(), InputMode::Normal);
+        assert!(s.filter.is_some() && s.needs_query());
+        assert_eq!(
+            s.apply(Action::ClearFilter, &Rows::default()),
+            vec![Effect::ViewChanged]
+        );
+        assert!(s.filter.is_none());
+    }
+
+    #[test]
+    fn filter_history_walks_back_and_returns_to_the_draft() {
+        let mut s = UiState::new(None);
+        let r = Rows::default();
+        for text in ["action=REJECT", "dstport=22"] {
+            s.apply(Action::OpenFilter, &r);
+            s.apply(Action::Edit(EditKey::ClearLine), &r);
+            for c in text.chars() {
+                s.apply(Action::Edit(EditKey::Insert(c)), &r);
+            }
+            s.apply(Action::Edit(EditKey::Submit), &r);
+        }
+        s.apply(Action::OpenFilter, &r);
+        s.apply(Action::Edit(EditKey::ClearLine), &r);
+        s.apply(Action::Edit(EditKey::Insert('x')), &r);
+        s.apply(Action::Edit(EditKey::HistoryPrev), &r);
+        assert_eq!(s.filter_bar.input, "dstport=22");
+        s.apply(Action::Edit(EditKey::HistoryPrev), &r);
+        s.apply(Action::Edit(EditKey::HistoryPrev), &r);
+        assert_eq!(s.filter_bar.input, "action=REJECT");
+        s.apply(Action::Edit(EditKey::HistoryNext), &r);
+        s.apply(Action::Edit(EditKey::HistoryNext), &r);
+        assert_eq!(s.filter_bar.input, "x");
+    }
+
+    #[test]
+    fn editing_handles_multibyte_characters() {
+        let mut bar = FilterBar::default();
+        for c in ['é', 'ß', 'x'] {
+            bar.edit(EditKey::Insert(c));
+        }
+        bar.edit(EditKey::Left);
+        bar.edit(EditKey::Backspace);
+        assert_eq!(bar.input, "éx");
+        bar.edit(EditKey::Home);
+        bar.edit(EditKey::Delete);
+        assert_eq!(bar.input, "x");
+        bar.edit(EditKey::Insert('\u{1b}'));
+        assert_eq!(bar.input, "x", "control characters are not typed");
+    }
+
+    #[test]
+    fn replay_keys_send_clock_commands() {
+        let mut s = UiState::new(Some(Speed::Times(500.0)));
+        let r = Rows::default();
+        assert_eq!(
+            s.apply(Action::Faster, &r),
+            vec![Effect::Replay(ReplayCommand::Speed(Speed::Times(1000.0)))]
+        );
+        assert_eq!(
+            s.apply(Action::Faster, &r),
+            vec![Effect::Replay(ReplayCommand::Speed(Speed::Max))]
+        );
+        assert_eq!(
+            s.apply(Action::Slower, &r),
+            vec![Effect::Replay(ReplayCommand::Speed(Speed::Times(1000.0)))]
+        );
+        assert!(
+            s.apply(Action::Step, &r).is_empty(),
+            "no step while running"
+        );
+        assert_eq!(
+            s.apply(Action::TogglePause, &r),
+            vec![Effect::Replay(ReplayCommand::Pause)]
+        );
+        assert_eq!(
+            s.apply(Action::Step, &r),
+            vec![Effect::Replay(ReplayCommand::Step)]
+        );
+        assert_eq!(
+            s.apply(Action::TogglePause, &r),
+            vec![Effect::Replay(ReplayCommand::Resume)]
+        );
+        let mut slow = UiState::new(Some(Speed::Times(1.0)));
+        slow.apply(Action::Slower, &r);
+        assert_eq!(slow.replay.unwrap().speed, Speed::Times(1.0));
+    }
+
+    #[test]
+    fn live_pause_freezes_the_view_without_clock_commands() {
+        let mut s = UiState::new(None);
+        assert!(s.apply(Action::TogglePause, &Rows::default()).is_empty());
+        assert!(s.frozen);
+        assert!(s.apply(Action::Faster, &Rows::default()).is_empty());
+        assert!(s.message.is_some());
+    }
+
+    #[test]
+    fn window_and_dimension_cycle() {
+        let mut s = UiState::new(None);
+        let r = Rows::default();
+        let mut windows = vec![s.window];
+        for _ in 0..4 {
+            assert_eq!(s.apply(Action::CycleWindow, &r), vec![Effect::ViewChanged]);
+            windows.push(s.window);
+        }
+        assert_eq!(
+            windows,
+            [
+                Window::All,
+                Window::FiveMinutes,
+                Window::Hour,
+                Window::Day,
+                Window::All
+            ]
+        );
+        let mut dims = Vec::new();
+        for _ in 0..6 {
+            dims.push(s.dimension);
+            s.apply(Action::CycleDimension, &r);
+        }
+        assert_eq!(dims, Dimension::ALL);
+        assert_eq!(s.dimension, Dimension::Src);
+    }
+}

@@ -1,0 +1,202 @@
+//! The panes: each a pure function from the dashboard state and the data in view to
+//! widgets on a frame. Nothing here mutates state or reads a clock; [`View`] carries the
+//! wall time so that frames are reproducible in tests.
+
+pub mod bar;
+pub mod heatmap;
+pub mod help;
+pub mod inspector;
+pub mod series;
+pub mod status;
+pub mod talkers;
+
+use std::sync::Arc;
+
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders};
+
+use super::app::{Drillable, UiState};
+use super::layout::{Areas, Slot};
+use super::queries::InspectorData;
+use super::theme::Theme;
+use crate::core::live::Snapshot;
+
+/// The data a frame draws.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    /// Ingest's latest snapshot: what the status bar counts.
+    pub live: &'a Snapshot,
+    /// What the talkers, series and heatmap draw: the live snapshot, or the answer to the
+    /// filter/window query.
+    pub shown: &'a Snapshot,
+    /// A query for the current filter or window has not answered yet.
+    pub updating: bool,
+    /// The inspector's data for its current level, when it has arrived.
+    pub inspector: Option<&'a InspectorData>,
+    /// Wall clock, Unix seconds (for lag).
+    pub wall_now: u64,
+    /// The `--filter` ingest applies.
+    pub base_filter: Option<&'a str>,
+}
+
+/// The rows of every list in view, in order: what keys and clicks select from.
+#[derive(Debug, Clone, Default)]
+pub struct ViewRows {
+    /// Top-talker keys.
+    pub talkers: Vec<String>,
+    /// Heatmap port rows.
+    pub heat_ports: Vec<u16>,
+    /// Inspector rows at the current level.
+    pub inspector: Vec<Option<Drillable>>,
+}
+
+impl ViewRows {
+    /// The rows of `view` as `state` looks at it.
+    pub fn of(state: &UiState, view: &View<'_>) -> ViewRows {
+        let talkers = view
+            .shown
+            .top(state.dimension, state.metric)
+            .iter()
+            .map(|e| e.key.clone())
+            .collect();
+        let heat_ports = heatmap::port_rows(view.shown);
+        let inspector = match (state.drill.len(), view.inspector) {
+            (1, Some(data)) => data
+                .conversations
+                .iter()
+                .map(|c| {
+                    Some(Drillable {
+                        title: c.title.clone(),
+                        key: Arc::clone(&c.key),
+                        port: c.conversation.dstport,
+                    })
+                })
+                .collect(),
+            (_, Some(data)) => vec![None; data.records.len()],
+            (_, None) => Vec::new(),
+        };
+        ViewRows {
+            talkers,
+            heat_ports,
+            inspector,
+        }
+    }
+}
+
+/// Draws one frame; returns where the panes went (for clicks).
+pub fn draw(frame: &mut Frame<'_>, state: &UiState, view: &View<'_>, theme: &Theme) -> Areas {
+    let mut areas = Areas::compute(
+        frame.area(),
+        !state.drill.is_empty(),
+        state.selected,
+        state.heat_selected,
+    );
+    let buf = frame.buffer_mut();
+    status::render(buf, areas.status, state, view, theme);
+    if let Some(Slot::Full(r) | Slot::Summary(r)) = areas.talkers {
+        let full = matches!(areas.talkers, Some(Slot::Full(_)));
+        talkers::render(buf, r, full, &areas.talker_list, state, view, theme);
+    }
+    if let Some(slot) = areas.series {
+        series::render(buf, slot, view, theme);
+    }
+    if let Some(slot) = areas.heatmap {
+        heatmap::render(buf, slot, &areas.heat_list, state, view, theme);
+    }
+    if let Some(r) = areas.inspector {
+        areas.inspector_list = inspector::render(buf, r, state, view, theme);
+    }
+    if let Some(cursor) = bar::render(buf, areas.bar, state, view, theme) {
+        frame.set_cursor_position(cursor);
+    }
+    if state.help {
+        let screen = frame.area();
+        help::render(frame.buffer_mut(), screen, theme);
+    }
+    areas
+}
+
+/// A pane's border with a title; focused panes stand out (bold in monochrome).
+pub(crate) fn pane_block<'t>(title: Line<'t>, focused: bool, theme: &Theme) -> Block<'t> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused {
+            theme.focus_border()
+        } else {
+            theme.border()
+        })
+        .title(title)
+}
+
+/// Writes `spans` on one row of `area`, cut at its width.
+pub(crate) fn put_line(buf: &mut Buffer, area: Rect, row: u16, spans: Vec<Span<'_>>) {
+    if row >= area.height {
+        return;
+    }
+    buf.set_line(area.x, area.y + row, &Line::from(spans), area.width);
+}
+
+/// `text` cut to `width` characters, marking a cut with `…`.
+pub(crate) fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` right-aligned in `width` characters.
+pub(crate) fn right(text: &str, width: usize) -> String {
+    format!("{:>width$}", fit(text, width))
+}
+
+/// A span in `style`.
+pub(crate) fn span<'a>(text: impl Into<std::borrow::Cow<'a, str>>, style: Style) -> Span<'a> {
+    Span::styled(text, style)
+}
+
+/// `part / whole` as a percentage with one decimal, or `-` when there is nothing.
+pub(crate) fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "-".to_string();
+    }
+    let p = part as f64 * 100.0 / whole as f64;
+    if p > 0.0 && p < 0.1 {
+        "<0.1%".to_string()
+    } else {
+        format!("{p:.1}%")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fit_cuts_with_an_ellipsis() {
+        assert_eq!(fit("10.0.0.1", 20), "10.0.0.1");
+        assert_eq!(fit("10.0.0.123 -> 10.0.0.231", 10), "10.0.0.12…");
+        assert_eq!(fit("abc", 0), "");
+        assert_eq!(right("7", 3), "  7");
+    }
+
+    #[test]
+    fn percentages_never_round_a_reject_away() {
+        assert_eq!(percent(1, 10_000), "<0.1%");
+        assert_eq!(percent(0, 10), "0.0%");
+        assert_eq!(percent(5, 0), "-");
+        assert_eq!(percent(1, 3), "33.3%");
+    }
+}

@@ -1,0 +1,182 @@
+//! The status bar: sources and their state, records, ingest rates, malformed lines, lag,
+//! the time span in view, coverage after eviction, the filter and the replay clock. Items
+//! are added in order of importance until the line is full; a second line (from 40 rows)
+//! takes the rest.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::Span;
+
+use super::{View, put_line, span};
+use crate::source::replay::Speed;
+use crate::source::status::SourceState;
+use crate::ui::app::UiState;
+use crate::ui::theme::Theme;
+use crate::units::{bytes, count, duration, utc};
+
+/// Draws the status bar in `area` (one or two rows).
+pub fn render(buf: &mut Buffer, area: Rect, state: &UiState, view: &View<'_>, theme: &Theme) {
+    if area.height == 0 {
+        return;
+    }
+    buf.set_style(area, theme.status());
+    let items = items(state, view, theme);
+    let width = usize::from(area.width);
+    let mut row = 0;
+    let mut used = 0;
+    let mut line: Vec<Span<'_>> = Vec::new();
+    for item in items {
+        let len: usize = item.iter().map(|s| s.content.chars().count()).sum();
+        let sep = if used > 0 { 3 } else { 1 };
+        if used + sep + len > width && used > 0 {
+            put_line(buf, area, row, std::mem::take(&mut line));
+            row += 1;
+            used = 0;
+            if row >= area.height {
+                return;
+            }
+        }
+        line.push(span(if used > 0 { " | " } else { " " }, theme.status()));
+        used += if used > 0 { 3 } else { 1 } + len;
+        line.extend(item);
+    }
+    put_line(buf, area, row, line);
+}
+
+/// The status items, most important first; each a few spans.
+fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a>>> {
+    let s = theme.status();
+    let live = view.live;
+    let mut out: Vec<Vec<Span<'a>>> = Vec::new();
+    // The replay clock, or that the view is frozen, comes first: it explains everything else.
+    if let Some(r) = state.replay {
+        let speed = match r.speed {
+            Speed::Max => "max".to_string(),
+            Speed::Times(n) => format!("{n}x"),
+        };
+        let text = match (r.paused, live.complete) {
+            (_, true) => format!("replay done ({speed})"),
+            (true, false) => format!("PAUSED ({speed}, . steps)"),
+            (false, false) => format!("replay {speed}"),
+        };
+        out.push(vec![span(
+            text,
+            s.add_modifier(ratatui::style::Modifier::BOLD),
+        )]);
+    } else if state.frozen {
+        out.push(vec![span("FROZEN (space resumes)", theme.alert())]);
+    }
+    out.push(vec![span(
+        format!("{} records", count(live.counts.records)),
+        s,
+    )]);
+    if live.counts.malformed > 0 {
+        out.push(vec![span(
+            format!("{} malformed", count(live.counts.malformed)),
+            theme.alert(),
+        )]);
+    }
+    if !live.complete {
+        out.push(vec![span(
+            format!(
+                "{}/s {}/s",
+                count(live.rates.lines_per_sec as u64),
+                bytes(live.rates.bytes_per_sec as u64)
+            ),
+            s,
+        )]);
+    }
+    if let Some(filter) = &state.filter {
+        out.push(vec![span(
+            format!("filter {}", super::fit(&filter.to_string(), 40)),
+            s,
+        )]);
+    }
+    if let Some(base) = view.base_filter {
+        out.push(vec![span(format!("--filter {}", super::fit(base, 30)), s)]);
+    }
+    out.push(vec![span(format!("window {}", state.window.label()), s)]);
+    if view.updating {
+        out.push(vec![span("updating…", s)]);
+    }
+    out.push(sources(view, theme));
+    if state.replay.is_none()
+        && let Some(end) = live.last_end
+    {
+        out.push(vec![span(
+            format!("lag {}", duration(view.wall_now.saturating_sub(end))),
+            s,
+        )]);
+    }
+    if let (Some(a), Some(b)) = (view.shown.first_start, view.shown.last_end) {
+        out.push(vec![span(
+            format!("{} .. {}", short_utc(a), short_utc(b)),
+            s,
+        )]);
+    }
+    if let Some(r) = live.retention
+        && r.evicted > 0
+    {
+        let from = r
+            .coverage
+            .map_or("nothing".to_string(), |(from, _)| short_utc(from));
+        out.push(vec![span(
+            format!("{} evicted, complete from {from}", count(r.evicted)),
+            theme.alert(),
+        )]);
+    }
+    out
+}
+
+/// `2023-11-14 22:13` (UTC, minutes).
+pub(crate) fn short_utc(secs: u64) -> String {
+    utc(secs).chars().take(16).collect()
+}
+
+/// `3 sources: 2 following, 1 error`.
+fn sources<'a>(view: &View<'a>, theme: &Theme) -> Vec<Span<'a>> {
+    let all = &view.live.sources;
+    if all.is_empty() {
+        return vec![span(
+            if view.live.complete {
+                "read"
+            } else {
+                "reading"
+            },
+            theme.status(),
+        )];
+    }
+    let states = [
+        (SourceState::Reading, "reading"),
+        (SourceState::Following, "following"),
+        (SourceState::Rotated, "rotated"),
+        (SourceState::Waiting, "waiting"),
+        (SourceState::Done, "done"),
+        (SourceState::Pending, "pending"),
+        (SourceState::Error, "error"),
+    ];
+    let mut parts = Vec::new();
+    for (st, name) in states {
+        let n = all.iter().filter(|x| x.state == st).count();
+        if n > 0 {
+            parts.push(format!("{n} {name}"));
+        }
+    }
+    let label = match all.len() {
+        1 => format!(
+            "{}: {}",
+            super::fit(&crate::sanitize::escape(all[0].name.as_bytes()), 24),
+            parts.join(", ")
+        ),
+        n => format!("{n} sources: {}", parts.join(", ")),
+    };
+    let errors = all.iter().any(|x| x.state == SourceState::Error);
+    vec![span(
+        label,
+        if errors {
+            theme.alert()
+        } else {
+            theme.status()
+        },
+    )]
+}

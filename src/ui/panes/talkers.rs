@@ -1,0 +1,278 @@
+//! Top talkers: rank, key (with service and protocol names), bytes, packets, flows, a
+//! share bar of the sort metric and the REJECT share. Rows scroll with the selection.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::{View, fit, pane_block, percent, put_line, right, span};
+use crate::core::{Dimension, Metric, TopEntry};
+use crate::names;
+use crate::ui::app::{Focus, UiState};
+use crate::ui::layout::ListArea;
+use crate::ui::theme::Theme;
+use crate::units::{bytes, count};
+
+const NUM_W: usize = 9;
+const SHARE_W: usize = 11;
+const REJ_W: usize = 6;
+
+/// How a key reads: ports and protocols get their names, everything is escaped.
+pub fn key_label(dim: Dimension, key: &str) -> String {
+    let named = match dim {
+        Dimension::DstPort => key
+            .parse::<u16>()
+            .ok()
+            .and_then(names::service)
+            .map(|s| format!("{key} {s}")),
+        Dimension::Protocol => key
+            .parse::<u8>()
+            .ok()
+            .and_then(names::protocol)
+            .map(|p| format!("{key} {p}")),
+        _ => None,
+    };
+    crate::sanitize::escape(named.as_deref().unwrap_or(key).as_bytes())
+}
+
+fn metric_name(m: Metric) -> &'static str {
+    match m {
+        Metric::Bytes => "bytes",
+        Metric::Packets => "packets",
+        Metric::Flows => "flows",
+    }
+}
+
+/// A bar of `fraction` in `width` cells, in half-cell steps.
+fn bar(fraction: f64, width: usize) -> String {
+    let halves = (fraction.clamp(0.0, 1.0) * (width * 2) as f64).round() as usize;
+    let mut s = "█".repeat(halves / 2);
+    if halves % 2 == 1 {
+        s.push('▌');
+    }
+    format!("{s:<width$}")
+}
+
+/// Draws the pane in `area` (or its summary line when not `full`).
+pub fn render(
+    buf: &mut Buffer,
+    area: Rect,
+    full: bool,
+    list: &ListArea,
+    state: &UiState,
+    view: &View<'_>,
+    theme: &Theme,
+) {
+    let snap = view.shown;
+    let entries = snap.top(state.dimension, state.metric);
+    let d = Dimension::ALL
+        .iter()
+        .position(|x| *x == state.dimension)
+        .unwrap_or(0);
+    let distinct = snap.distinct[d];
+    if !full {
+        let top = entries
+            .first()
+            .map_or("-".to_string(), |e| key_label(state.dimension, &e.key));
+        put_line(
+            buf,
+            area,
+            0,
+            vec![
+                span(format!("top {}: ", state.dimension.title()), theme.title()),
+                span(top, theme.text()),
+                span(
+                    format!(" ({} distinct)", count(distinct as u64)),
+                    theme.dim(),
+                ),
+            ],
+        );
+        return;
+    }
+    let title = Line::from(vec![
+        span(" Top ", theme.title()),
+        span(state.dimension.title(), theme.title()),
+        span(
+            format!(
+                " by {} ({} distinct) ",
+                metric_name(state.metric),
+                count(distinct as u64)
+            ),
+            theme.title(),
+        ),
+        span("d", theme.key()),
+        span(" group ", theme.dim()),
+        span("s", theme.key()),
+        span(" sort ", theme.dim()),
+    ]);
+    let block = pane_block(title, state.focus == Focus::Talkers, theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let width = usize::from(inner.width);
+    let rank_w = 3;
+    let fixed = rank_w + 1 + 3 * (NUM_W + 1) + SHARE_W + 1 + REJ_W;
+    // Narrow screens drop the share bar, then packets, before the key gets unreadable.
+    let show_share = width >= fixed + 16;
+    let show_packets = width >= fixed - SHARE_W - 1 + 16;
+    let key_w = width
+        .saturating_sub(fixed)
+        .saturating_add(if show_share { 0 } else { SHARE_W + 1 })
+        .saturating_add(if show_packets || show_share {
+            0
+        } else {
+            NUM_W + 1
+        })
+        .max(8);
+    let sort = |m: Metric, label: &str| {
+        let text = right(label, NUM_W);
+        if m == state.metric {
+            span(
+                text,
+                theme
+                    .title()
+                    .add_modifier(ratatui::style::Modifier::UNDERLINED),
+            )
+        } else {
+            span(text, theme.title())
+        }
+    };
+    let mut header = vec![
+        span(format!("{:<rank_w$} ", "#"), theme.title()),
+        span(
+            format!(
+                "{:<key_w$}",
+                fit(&state.dimension.title().to_uppercase(), key_w)
+            ),
+            theme.title(),
+        ),
+        sort(Metric::Bytes, "BYTES"),
+        span(" ", theme.title()),
+    ];
+    if show_packets {
+        header.push(sort(Metric::Packets, "PACKETS"));
+        header.push(span(" ", theme.title()));
+    }
+    header.push(sort(Metric::Flows, "FLOWS"));
+    if show_share {
+        header.push(span(format!(" {:<SHARE_W$}", "SHARE"), theme.title()));
+    }
+    header.push(span(format!(" {}", right("REJ", REJ_W)), theme.title()));
+    put_line(buf, inner, 0, header);
+    if entries.is_empty() {
+        let why = if view.updating {
+            "updating…"
+        } else if state.filter.is_some() {
+            "no records match the filter"
+        } else {
+            "no records yet"
+        };
+        put_line(buf, inner, 1, vec![span(why, theme.dim())]);
+        return;
+    }
+    let whole = snap.totals.metric(state.metric);
+    for (i, e) in entries
+        .iter()
+        .enumerate()
+        .skip(list.offset)
+        .take(list.visible())
+    {
+        let row = (i - list.offset) as u16 + 1;
+        let spans = row_spans(
+            i,
+            e,
+            whole,
+            RowLayout {
+                key_w,
+                show_packets,
+                show_share,
+            },
+            state,
+            theme,
+        );
+        put_line(buf, inner, row, spans);
+        if i == state.selected && state.drill.is_empty() {
+            let line = Rect {
+                x: inner.x,
+                y: inner.y + row,
+                width: inner.width,
+                height: 1,
+            };
+            buf.set_style(line, theme.selected());
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct RowLayout {
+    key_w: usize,
+    show_packets: bool,
+    show_share: bool,
+}
+
+fn row_spans<'a>(
+    i: usize,
+    e: &TopEntry,
+    whole: u64,
+    layout: RowLayout,
+    state: &UiState,
+    theme: &Theme,
+) -> Vec<Span<'a>> {
+    let key_w = layout.key_w;
+    let s = &e.stats;
+    let mut spans = vec![
+        span(format!("{:<3} ", i + 1), theme.dim()),
+        span(
+            format!(
+                "{:<key_w$}",
+                fit(&key_label(state.dimension, &e.key), key_w)
+            ),
+            theme.text(),
+        ),
+        span(right(&bytes(s.bytes), NUM_W), theme.text()),
+        span(" ", theme.text()),
+    ];
+    if layout.show_packets {
+        spans.push(span(right(&count(s.packets), NUM_W), theme.text()));
+        spans.push(span(" ", theme.text()));
+    }
+    spans.push(span(right(&count(s.flows), NUM_W), theme.text()));
+    if layout.show_share {
+        let fraction = match whole {
+            0 => 0.0,
+            w => s.metric(state.metric) as f64 / w as f64,
+        };
+        let pct = format!("{:>3.0}%", fraction * 100.0);
+        spans.push(span(" ", theme.text()));
+        spans.push(span(bar(fraction, SHARE_W - 5), theme.accept()));
+        spans.push(span(format!(" {pct}"), theme.dim()));
+    }
+    let rej = percent(s.reject, s.accept + s.reject);
+    let rej_style = if s.reject > 0 {
+        theme.reject()
+    } else {
+        theme.dim()
+    };
+    spans.push(span(format!(" {}", right(&rej, REJ_W)), rej_style));
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_grow_in_half_cells() {
+        assert_eq!(bar(0.0, 4), "    ");
+        assert_eq!(bar(0.5, 4), "██  ");
+        assert_eq!(bar(0.0625 * 2.0, 4), "▌   ");
+        assert_eq!(bar(2.0, 2), "██");
+    }
+
+    #[test]
+    fn keys_get_service_names_and_are_escaped() {
+        assert_eq!(key_label(Dimension::DstPort, "443"), "443 https");
+        assert_eq!(key_label(Dimension::Protocol, "6"), "6 TCP");
+        assert_eq!(key_label(Dimension::Interface, "eni-\u{1b}x"), "eni-\\x1bx");
+    }
+}
