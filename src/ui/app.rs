@@ -186,6 +186,8 @@ pub struct DrillLevel {
     pub title: String,
     /// The records it covers, as a filter.
     pub key: Arc<Filter>,
+    /// The records its diagnosis looks at: both directions (a host's replies too).
+    pub scope: Arc<Filter>,
     /// The destination port it is about (a conversation), if any.
     pub port: Option<u16>,
     /// Selected row.
@@ -505,16 +507,22 @@ impl UiState {
                 .inspector
                 .get(level.selected)
                 .and_then(Option::as_ref)
-                .map(|d| (d.title.clone(), Arc::clone(&d.key), d.port)),
+                .map(|d| {
+                    (
+                        d.title.clone(),
+                        Arc::clone(&d.key),
+                        Arc::clone(&level.scope),
+                        d.port,
+                    )
+                }),
             None => match self.focus {
-                Focus::Talkers => rows
-                    .talkers
-                    .get(self.selected)
-                    .map(|k| drill_target(self.dimension, k).map(|(t, f)| (t, f, None))),
+                Focus::Talkers => rows.talkers.get(self.selected).map(|k| {
+                    drill_target(self.dimension, k).map(|t| (t.title, t.key, t.scope, None))
+                }),
                 Focus::Heatmap => rows
                     .heat_ports
                     .get(self.heat_selected)
-                    .map(|p| port_target(*p).map(|(t, f)| (t, f, Some(*p)))),
+                    .map(|p| port_target(*p).map(|t| (t.title, t.key, t.scope, Some(*p)))),
             }
             .and_then(|target| match target {
                 Ok(t) => Some(t),
@@ -525,10 +533,11 @@ impl UiState {
             }),
         };
         match next {
-            Some((title, key, port)) => {
+            Some((title, key, scope, port)) => {
                 self.drill.push(DrillLevel {
                     title,
                     key,
+                    scope,
                     port,
                     selected: 0,
                 });
@@ -568,42 +577,68 @@ impl UiState {
     }
 }
 
-/// The filter that selects a talker's records, and the inspector's title for it.
-pub fn drill_target(dim: Dimension, key: &str) -> Result<(String, Arc<Filter>), String> {
-    let expr = match dim {
-        Dimension::Src => format!("src={key}"),
-        Dimension::Dst => format!("dst={key}"),
-        Dimension::Pair => match key.split_once(" -> ") {
-            Some((a, b)) => format!("src={a} dst={b}"),
-            None => return Err(format!("cannot drill into pair {key:?}")),
-        },
-        Dimension::DstPort => format!("dstport={key}"),
-        Dimension::Interface => format!("interface={key}"),
-        Dimension::Protocol => format!("proto={key}"),
-    };
-    let filter = Filter::parse(&expr).map_err(|e| {
-        format!(
-            "cannot drill into {}: {e}",
-            crate::sanitize::escape(key.as_bytes())
-        )
-    })?;
-    Ok((
-        format!("{} {}", dim.key(), crate::sanitize::escape(key.as_bytes())),
-        Arc::new(filter),
-    ))
+/// What drilling into a key opens: its title, its records, and the records its diagnosis
+/// looks at (both directions, so that rejected replies are seen).
+#[derive(Debug, Clone)]
+pub struct DrillTarget {
+    /// The inspector's title.
+    pub title: String,
+    /// The key's records.
+    pub key: Arc<Filter>,
+    /// The key's records in both directions.
+    pub scope: Arc<Filter>,
 }
 
-fn port_target(row: u16) -> Result<(String, Arc<Filter>), String> {
-    let (title, expr) = match row {
+/// The drill target of a talker of `dim` keyed `key`.
+pub fn drill_target(dim: Dimension, key: &str) -> Result<DrillTarget, String> {
+    let (expr, scope) = match dim {
+        Dimension::Src => (format!("src={key}"), format!("host={key}")),
+        Dimension::Dst => (format!("dst={key}"), format!("host={key}")),
+        Dimension::Pair => match key.split_once(" -> ") {
+            Some((a, b)) => (
+                format!("src={a} dst={b}"),
+                format!("(src={a} dst={b}) or (src={b} dst={a})"),
+            ),
+            None => return Err(format!("cannot drill into pair {key:?}")),
+        },
+        Dimension::DstPort => (format!("dstport={key}"), format!("port={key}")),
+        Dimension::Interface => (format!("interface={key}"), format!("interface={key}")),
+        Dimension::Protocol => (format!("proto={key}"), format!("proto={key}")),
+    };
+    let parse = |e: &str| {
+        Filter::parse(e).map(Arc::new).map_err(|err| {
+            format!(
+                "cannot drill into {}: {err}",
+                crate::sanitize::escape(key.as_bytes())
+            )
+        })
+    };
+    Ok(DrillTarget {
+        title: format!("{} {}", dim.key(), crate::sanitize::escape(key.as_bytes())),
+        key: parse(&expr)?,
+        scope: parse(&scope)?,
+    })
+}
+
+fn port_target(row: u16) -> Result<DrillTarget, String> {
+    let (title, expr, scope) = match row {
         crate::core::series::EPHEMERAL_FROM => (
             "dstport ephemeral (32768+)".to_string(),
             "dstport>=32768".to_string(),
+            "dstport>=32768 or srcport>=32768".to_string(),
         ),
-        p => (format!("dstport {p}"), format!("dstport={p}")),
+        p => (
+            format!("dstport {p}"),
+            format!("dstport={p}"),
+            format!("port={p}"),
+        ),
     };
-    Filter::parse(&expr)
-        .map(|f| (title, Arc::new(f)))
-        .map_err(|e| e.to_string())
+    let parse = |e: &str| Filter::parse(e).map(Arc::new).map_err(|e| e.to_string());
+    Ok(DrillTarget {
+        title,
+        key: parse(&expr)?,
+        scope: parse(&scope)?,
+    })
 }
 
 #[cfg(test)]
@@ -695,8 +730,8 @@ mod tests {
             ),
             (Dimension::Protocol, "6", "proto=6"),
         ] {
-            let (_, f) = drill_target(dim, key).unwrap();
-            assert_eq!(f.to_string(), Filter::parse(want).unwrap().to_string());
+            let t = drill_target(dim, key).unwrap();
+            assert_eq!(t.key.to_string(), Filter::parse(want).unwrap().to_string());
         }
         let hostile = drill_target(Dimension::Interface, "eni-\u{1b}[2J x");
         if let Err(why) = hostile {

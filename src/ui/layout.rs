@@ -150,7 +150,12 @@ impl Areas {
             return areas;
         }
         // Talkers get a little over half; the charts need 5 rows (border + 3) to be drawn.
-        let charts_h = (body.height * 45 / 100).max(5.min(body.height));
+        // Below 10 rows the charts shrink to two summary lines and the talkers keep the rest.
+        let charts_h = if body.height >= 10 {
+            (body.height * 45 / 100).max(5)
+        } else {
+            body.height.min(2)
+        };
         let talkers_h = body.height - charts_h;
         let talkers = Rect {
             height: talkers_h,
@@ -180,7 +185,7 @@ impl Areas {
             width: charts.width - left_w,
             ..charts
         };
-        if charts.height >= 5 && left_w >= 24 {
+        if charts_h >= 5 && left_w >= 24 {
             areas.series = Some(Slot::Full(left));
             areas.heatmap = Some(Slot::Full(right));
             areas.heat_list = inner_list(right, 0, 1, heat_selected);

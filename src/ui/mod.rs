@@ -143,6 +143,7 @@ impl Session {
         let _ = self.requests.send(Request::Inspect(InspectRequest {
             generation: self.inspect_generation,
             talker: Arc::clone(&talker.key),
+            scope: Arc::clone(&talker.scope),
             conversation,
             filter: state.filter.clone(),
             since: self.window(state).map(|(lo, _)| lo),

@@ -55,8 +55,10 @@ pub enum Request {
 pub struct InspectRequest {
     /// Which request this is.
     pub generation: u64,
-    /// The talker's key (level 1); the diagnosis looks at all its records.
+    /// The talker's key (level 1).
     pub talker: Arc<Filter>,
+    /// The talker's records in both directions: what the diagnosis looks at.
+    pub scope: Arc<Filter>,
     /// At level 2: the conversation's key (within the talker) and its destination port.
     pub conversation: Option<(Arc<Filter>, Option<u16>)>,
     /// The dashboard's filter, which listings stay within.
@@ -250,7 +252,7 @@ pub fn inspect_level(
     let select = within(level_key);
     let view = view_snapshot(state, Some(Arc::clone(&select)), None, threads);
     // Replies matter to the diagnosis even when the filter would hide them.
-    let sample = query::records(state, &req.talker, 0, DIAGNOSIS_RECORDS, threads);
+    let sample = query::records(state, &req.scope, 0, DIAGNOSIS_RECORDS, threads);
     let observed = sample.iter().filter_map(observation);
     let mut findings = diagnose(observed, 50);
     let mut data = InspectorData {

@@ -1,0 +1,393 @@
+//! Dashboard rendering: every pane and the whole screen at 80×24 and 120×40, in colour and
+//! monochrome, drawn into ratatui's `TestBackend` from fixed data (a generated file read by
+//! the real ingest and store; no clocks) and snapshotted with `insta`.
+
+mod common;
+
+use std::sync::Arc;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+use common::flows::{Rng, generate};
+use vpctop::core::live::{Rates, Snapshot, SourceStatus};
+use vpctop::core::{IngestConfig, aggregate_and_retain};
+use vpctop::filter::Filter;
+use vpctop::schema::Schema;
+use vpctop::source::status::{Mechanism, SourceState};
+use vpctop::source::{InputRegistry, InputSpec};
+use vpctop::store::Store;
+use vpctop::ui::app::{UiState, Window};
+use vpctop::ui::keymap::{Action, EditKey};
+use vpctop::ui::panes::{self, View};
+use vpctop::ui::queries::{self, InspectRequest, InspectorData, QueryContext};
+use vpctop::ui::theme::{ColorMode, Theme};
+
+/// The scanner, the ACL victim and the brute-forcer of the fixture.
+const CLIENT: &str = "203.0.113.7";
+const SERVER: &str = "10.0.0.3";
+const BRUTE: &str = "198.51.100.9";
+
+/// Everything a frame is drawn from.
+struct Fixture {
+    live: Snapshot,
+    shown: Snapshot,
+    context: QueryContext,
+    _dir: tempfile::TempDir,
+}
+
+fn fixture_lines() -> String {
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut text = String::new();
+    for r in generate(&mut rng, 3000) {
+        text.push_str(&r.line());
+        text.push('\n');
+    }
+    let t = 1_700_000_000u64;
+    for i in 0..40u64 {
+        let (start, end) = (t + i * 60, t + i * 60 + 50);
+        let cport = 51_000 + i;
+        // Requests accepted, replies rejected: a network ACL denying return traffic.
+        text.push_str(&format!(
+            "2 123456789012 eni-0acl {CLIENT} {SERVER} {cport} 443 6 10 5200 {start} {end} ACCEPT OK\n"
+        ));
+        text.push_str(&format!(
+            "2 123456789012 eni-0acl {SERVER} {CLIENT} 443 {cport} 6 8 4100 {start} {end} REJECT OK\n"
+        ));
+        // An SSH brute force, every attempt rejected.
+        text.push_str(&format!(
+            "2 123456789012 eni-0ssh {BRUTE} {SERVER} {} 22 6 3 180 {start} {end} REJECT OK\n",
+            40_000 + i * 7
+        ));
+    }
+    // A hostile malformed line: its escape sequence must never reach the screen.
+    text.push_str("2 123456789012 eni-\u{1b}[2J\u{1b}]0;pwned\u{7} bad line\n");
+    text
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("flows.log");
+    std::fs::write(&path, fixture_lines()).expect("write fixture");
+    let inputs = vec![InputSpec::File(path)];
+    let schema = Arc::new(Schema::default_v2());
+    let mut config = IngestConfig::new(Arc::clone(&schema));
+    config.workers = 2;
+    let store = Store::new(1 << 30);
+    let (agg, errors) = aggregate_and_retain(&inputs, &config, None, Some(Arc::clone(&store)));
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut live = Snapshot::of(&agg, 7, Rates::default(), true);
+    live.sources = vec![SourceStatus {
+        name: "flows.log".into(),
+        state: SourceState::Done,
+        mechanism: Mechanism::Polling,
+        error: None,
+        bytes: agg.counts.bytes,
+        lines: agg.counts.lines,
+        records: agg.counts.records,
+        malformed: agg.counts.malformed,
+    }];
+    let shown = queries::view_snapshot(&store.state(), None, None, 2);
+    let context = QueryContext {
+        store,
+        inputs: inputs.into(),
+        // Shown names are fixed, whatever the temporary directory is called.
+        registry: InputRegistry::new(vec!["flows.log".into()]),
+        schema,
+        threads: 2,
+    };
+    Fixture {
+        live,
+        shown,
+        context,
+        _dir: dir,
+    }
+}
+
+fn theme(color: bool) -> Theme {
+    Theme::new(if color {
+        ColorMode::Ansi16
+    } else {
+        ColorMode::Monochrome
+    })
+}
+
+/// Draws one frame and returns the buffer.
+fn frame(w: u16, h: u16, state: &UiState, view: &View<'_>, color: bool) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
+    terminal
+        .draw(|f| {
+            panes::draw(f, state, view, &theme(color));
+        })
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+fn text(buf: &Buffer) -> String {
+    let area = buf.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        for x in 0..area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Checks what must hold in every frame, then snapshots it: text for monochrome, text and
+/// style runs for colour.
+fn check(name: &str, buf: &Buffer, color: bool) {
+    let t = text(buf);
+    assert!(
+        !t.chars().any(|c| c.is_control() && c != '\n'),
+        "{name}: a control character reached the screen"
+    );
+    if !color {
+        for cell in &buf.content {
+            assert_eq!(
+                (cell.fg, cell.bg),
+                (ratatui::style::Color::Reset, ratatui::style::Color::Reset),
+                "{name}: monochrome frames set no colour"
+            );
+        }
+        insta::assert_snapshot!(name, t);
+    } else {
+        insta::assert_snapshot!(name, format!("{buf:?}"));
+    }
+}
+
+fn view<'a>(f: &'a Fixture, inspector: Option<&'a InspectorData>) -> View<'a> {
+    View {
+        live: &f.live,
+        shown: &f.shown,
+        updating: false,
+        inspector,
+        wall_now: f.live.last_end.unwrap_or(0) + 125,
+        base_filter: None,
+    }
+}
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn each_look(mut draw: impl FnMut(u16, u16, bool, &str)) {
+    for (w, h) in SIZES {
+        for color in [true, false] {
+            let look = format!("{w}x{h}_{}", if color { "color" } else { "mono" });
+            draw(w, h, color, &look);
+        }
+    }
+}
+
+#[test]
+fn dashboard_shows_every_pane_at_both_sizes() {
+    let f = fixture();
+    let state = UiState::new(None);
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let t = text(&buf);
+        for must in [
+            "Top source by bytes",
+            "ACCEPT/REJECT",
+            "Ports x time",
+            "malformed",
+        ] {
+            assert!(t.contains(must), "{look}: {must:?} missing\n{t}");
+        }
+        let top = &f
+            .shown
+            .top(vpctop::core::Dimension::Src, vpctop::core::Metric::Bytes)[0]
+            .key;
+        assert!(t.contains(top.as_str()), "{look}: the top talker is shown");
+        check(&format!("dashboard_{look}"), &buf, color);
+    });
+}
+
+#[test]
+fn ports_grouping_and_a_selection_draw_at_both_sizes() {
+    let f = fixture();
+    let mut state = UiState::new(None);
+    let rows = panes::ViewRows::of(&state, &view(&f, None));
+    let r = vpctop::ui::app::Rows {
+        talkers: &rows.talkers,
+        page: 5,
+        ..Default::default()
+    };
+    for _ in 0..3 {
+        state.apply(Action::CycleDimension, &r);
+    }
+    state.apply(Action::CycleMetric, &r);
+    state.apply(Action::Down, &r);
+    state.apply(Action::NextFocus, &r);
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let t = text(&buf);
+        assert!(t.contains("Top destination port by packets"), "{look}\n{t}");
+        assert!(t.contains("22 ssh"), "{look}: well-known ports are named");
+        check(&format!("ports_{look}"), &buf, color);
+    });
+}
+
+#[test]
+fn filter_bar_shows_the_error_column_while_typing() {
+    let f = fixture();
+    let mut state = UiState::new(None);
+    let r = vpctop::ui::app::Rows::default();
+    state.apply(Action::OpenFilter, &r);
+    for c in "action=REJECT dstport=".chars() {
+        state.apply(Action::Edit(EditKey::Insert(c)), &r);
+    }
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let last = text(&buf).lines().last().unwrap_or("").to_string();
+        assert!(
+            last.starts_with("/ action=REJECT dstport="),
+            "{look}: {last}"
+        );
+        assert!(last.contains("col 23"), "{look}: {last}");
+        check(&format!("filter_error_{look}"), &buf, color);
+    });
+}
+
+#[test]
+fn a_filtered_view_draws_only_matching_flows() {
+    let f = fixture();
+    let mut state = UiState::new(None);
+    state.filter = Some(Arc::new(Filter::parse("action=REJECT dstport=22").unwrap()));
+    state.window = Window::Hour;
+    state.metric = vpctop::core::Metric::Flows;
+    let end = f.live.last_end.unwrap();
+    let shown = queries::view_snapshot(
+        &f.context.store.state(),
+        state.filter.clone(),
+        Some((end - 3600, u64::MAX)),
+        2,
+    );
+    assert_eq!(shown.accept.flows, 0);
+    let v = View {
+        shown: &shown,
+        ..view(&f, None)
+    };
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &v, color);
+        let t = text(&buf);
+        assert!(t.contains("filter action=REJECT"), "{look}\n{t}");
+        let first_row = t.lines().find(|l| l.contains("┃1   ")).unwrap_or("");
+        assert!(
+            first_row.contains(BRUTE),
+            "{look}: the brute-forcer leads\n{t}"
+        );
+        assert!(t.contains("reject 100.0%"), "{look}\n{t}");
+        check(&format!("filtered_{look}"), &buf, color);
+    });
+}
+
+fn inspect(f: &Fixture, state: &UiState) -> InspectorData {
+    let request = InspectRequest {
+        generation: 0,
+        talker: Arc::clone(&state.drill[0].key),
+        scope: Arc::clone(&state.drill[0].scope),
+        conversation: state.drill.get(1).map(|c| (Arc::clone(&c.key), c.port)),
+        filter: None,
+        since: None,
+        metric: state.metric,
+    };
+    queries::inspect_level(&f.context.store.state(), &request, &f.context)
+}
+
+/// The state after Enter on `key` in the source list.
+fn drilled_into(key: &str) -> UiState {
+    let mut state = UiState::new(None);
+    let keys = [key.to_string()];
+    let rows = vpctop::ui::app::Rows {
+        talkers: &keys,
+        ..Default::default()
+    };
+    state.apply(Action::Enter, &rows);
+    assert_eq!(state.drill.len(), 1);
+    state
+}
+
+#[test]
+fn inspector_diagnoses_acl_return_traffic_and_lists_conversations() {
+    let f = fixture();
+    let state = drilled_into(CLIENT);
+    let data = inspect(&f, &state);
+    assert_eq!(data.conversations.len(), 1);
+    assert_eq!(data.totals.flows, 40);
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, Some(&data)), color);
+        let t = text(&buf);
+        assert!(t.contains("network ACL"), "{look}: diagnosis\n{t}");
+        assert!(
+            t.contains(&format!("{SERVER} :443/TCP https")),
+            "{look}\n{t}"
+        );
+        check(&format!("inspector_conversations_{look}"), &buf, color);
+    });
+}
+
+#[test]
+fn inspector_shows_raw_records_with_file_and_line() {
+    let f = fixture();
+    let mut state = drilled_into(BRUTE);
+    let first = inspect(&f, &state);
+    let rows: Vec<_> = first
+        .conversations
+        .iter()
+        .map(|c| {
+            Some(vpctop::ui::app::Drillable {
+                title: c.title.clone(),
+                key: Arc::clone(&c.key),
+                port: c.conversation.dstport,
+            })
+        })
+        .collect();
+    state.apply(
+        Action::Enter,
+        &vpctop::ui::app::Rows {
+            inspector: &rows,
+            ..Default::default()
+        },
+    );
+    assert_eq!(state.drill.len(), 2);
+    let data = inspect(&f, &state);
+    assert_eq!(data.records.len(), 40);
+    let newest = &data.records[0];
+    // 3000 generated lines, then 3 per minute: the last brute-force line is 3000 + 40 × 3.
+    assert_eq!(newest.line, Some(3000 + 40 * 3));
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, Some(&data)), color);
+        let t = text(&buf);
+        assert!(t.contains("flows.log:3120"), "{look}\n{t}");
+        assert!(t.contains("security group or"), "{look}\n{t}");
+        check(&format!("inspector_records_{look}"), &buf, color);
+    });
+}
+
+#[test]
+fn help_lists_every_binding() {
+    let f = fixture();
+    let mut state = UiState::new(None);
+    state.help = true;
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let t = text(&buf);
+        for b in vpctop::ui::keymap::BINDINGS {
+            assert!(t.contains(b.help), "{look}: help lacks {:?}", b.help);
+        }
+        check(&format!("help_{look}"), &buf, color);
+    });
+}
+
+#[test]
+fn a_tiny_terminal_collapses_panes_instead_of_garbling() {
+    let f = fixture();
+    let state = UiState::new(None);
+    let buf = frame(60, 7, &state, &view(&f, None), false);
+    let t = text(&buf);
+    assert!(t.contains("top source:"), "{t}");
+    assert!(t.contains("ACCEPT/REJECT:"), "{t}");
+    check("tiny_60x7_mono", &buf, false);
+}
