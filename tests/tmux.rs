@@ -199,7 +199,7 @@ fn pid_reading(flows: &Path) -> Option<u32> {
         let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
         let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
         let is_vpctop = args.first()?.ends_with(b"vpctop");
-        (is_vpctop && args.iter().any(|a| *a == needle.as_bytes())).then_some(pid)
+        (is_vpctop && args.contains(&needle.as_bytes())).then_some(pid)
     })
 }
 
