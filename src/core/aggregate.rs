@@ -548,23 +548,33 @@ fn top_n<'s, K>(
         return Vec::new();
     }
     let mut all: Vec<(u64, K, Stats)> = entries.map(|(k, s)| (s.metric(metric), k, *s)).collect();
-    if all.len() > n {
+    let entry = |(m, k, stats): (u64, K, Stats)| {
+        (
+            m,
+            TopEntry {
+                key: key_text(&k),
+                stats,
+            },
+        )
+    };
+    let mut rows: Vec<(u64, TopEntry)> = if all.len() > n {
         all.select_nth_unstable_by(n - 1, |a, b| b.0.cmp(&a.0));
         let cut = all[n - 1].0;
-        all.retain(|e| e.0 >= cut);
-    }
-    let mut rows: Vec<(u64, TopEntry)> = all
-        .into_iter()
-        .map(|(m, k, stats)| {
-            (
-                m,
-                TopEntry {
-                    key: key_text(&k),
-                    stats,
-                },
-            )
-        })
-        .collect();
+        // Entries above the cut all make the list; ties at the cut compete by key text.
+        // Many keys can tie (every key with one flow): select among them instead of
+        // sorting them all.
+        let (above, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|e| e.0 > cut);
+        let need = n - above.len();
+        let mut tied: Vec<(u64, TopEntry)> =
+            rest.into_iter().filter(|e| e.0 == cut).map(entry).collect();
+        if tied.len() > need {
+            tied.select_nth_unstable_by(need - 1, |a, b| a.1.key.cmp(&b.1.key));
+            tied.truncate(need);
+        }
+        above.into_iter().map(entry).chain(tied).collect()
+    } else {
+        all.into_iter().map(entry).collect()
+    };
     rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
     rows.truncate(n);
     rows.into_iter().map(|(_, e)| e).collect()
