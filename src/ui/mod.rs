@@ -46,8 +46,12 @@ use panes::{View, ViewRows};
 use queries::{InspectRequest, InspectorData, QueryContext, Reply, Request};
 use theme::Theme;
 
-/// Least time between two frames (about 15 frames per second).
+/// Least time between two frames that new data asks for (about 15 frames per second).
 pub const FRAME: Duration = Duration::from_millis(66);
+
+/// Least time between two frames when a key asks for one: answering the user comes first,
+/// yet a held-down key still cannot make frames back to back.
+pub const KEY_FRAME: Duration = Duration::from_millis(8);
 
 /// How often the filtered view and the inspector are recomputed while new data arrives, at
 /// most (and never more often than four times the last query took).
@@ -256,6 +260,8 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut dirty = true;
+    // A key is waiting to be shown: the next frame comes sooner.
+    let mut key_waiting = false;
     let mut last_frame = Instant::now() - FRAME;
     let mut areas = Areas::default();
     let mut rows = ViewRows::default();
@@ -264,7 +270,8 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
     let mut latencies: Vec<u128> = Vec::new();
 
     let exit = loop {
-        let next_frame = tokio::time::Instant::from_std(last_frame + FRAME);
+        let gap = if key_waiting { KEY_FRAME } else { FRAME };
+        let next_frame = tokio::time::Instant::from_std(last_frame + gap);
         tokio::select! {
             _ = sigterm.recv() => break Exit::Signal(15),
             _ = sighup.recv() => break Exit::Signal(1),
@@ -311,6 +318,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
                     break Exit::Quit;
                 }
                 dirty = true;
+                key_waiting = true;
             }
             () = notify.notified() => {
                 if !state.frozen {
@@ -356,6 +364,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
                 latencies.extend(pending_keys.drain(..).map(|t| (drawn - t).as_micros()));
                 last_frame = drawn;
                 dirty = false;
+                key_waiting = false;
             }
         }
     };
