@@ -85,6 +85,20 @@ impl Finding {
     }
 }
 
+impl Observation {
+    /// The observation a retained record makes, if it has every field the rules need.
+    pub fn of(r: &crate::store::query::StoredRecord) -> Option<Observation> {
+        Some(Observation {
+            src: r.src?,
+            dst: r.dst?,
+            srcport: r.srcport?,
+            dstport: r.dstport?,
+            protocol: r.protocol?,
+            action: r.action?,
+        })
+    }
+}
+
 /// The 5-tuple as seen from the other side.
 type Tuple = (IpAddr, IpAddr, u16, u16, u8);
 

@@ -137,7 +137,7 @@ pub fn drill(
     let observed = sample
         .iter()
         .take(DIAGNOSIS_RECORDS)
-        .filter_map(observation);
+        .filter_map(Observation::of);
     let diagnosis = diagnose(observed, limit)
         .into_iter()
         .map(|finding| DiagnosisDoc {
@@ -154,17 +154,6 @@ pub fn drill(
         records: recs.iter().map(|r| record_doc(r, inputs, names)).collect(),
         diagnosis,
     }
-}
-
-fn observation(r: &StoredRecord) -> Option<Observation> {
-    Some(Observation {
-        src: r.src?,
-        dst: r.dst?,
-        srcport: r.srcport?,
-        dstport: r.dstport?,
-        protocol: r.protocol?,
-        action: r.action?,
-    })
 }
 
 fn conversation_doc(c: &Conversation) -> ConversationDoc {

@@ -253,7 +253,7 @@ pub fn inspect_level(
     let view = view_snapshot(state, Some(Arc::clone(&select)), None, threads);
     // Replies matter to the diagnosis even when the filter would hide them.
     let sample = query::records(state, &req.scope, 0, DIAGNOSIS_RECORDS, threads);
-    let observed = sample.iter().filter_map(observation);
+    let observed = sample.iter().filter_map(Observation::of);
     let mut findings = diagnose(observed, 50);
     let mut data = InspectorData {
         generation: req.generation,
@@ -283,17 +283,6 @@ pub fn inspect_level(
     data.findings = findings;
     data.took = started.elapsed();
     data
-}
-
-fn observation(r: &StoredRecord) -> Option<Observation> {
-    Some(Observation {
-        src: r.src?,
-        dst: r.dst?,
-        srcport: r.srcport?,
-        dstport: r.dstport?,
-        protocol: r.protocol?,
-        action: r.action?,
-    })
 }
 
 /// `443/tcp`, `53/udp`, `-`.
