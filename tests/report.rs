@@ -793,3 +793,48 @@ fn drill_down_diagnoses_what_blocks_a_host() {
         text.stdout
     );
 }
+
+#[test]
+fn replay_of_a_file_with_a_header_line_starts_at_its_first_record_not_at_1970() {
+    // Regression: the header line has no time of its own; it anchored the replay clock at
+    // 0, so at 100x the first record was due in half a year.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s3.log");
+    let mut text = String::from(
+        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n",
+    );
+    for i in 0..20u64 {
+        let start = 1_700_000_000 + i * 5;
+        text += &format!(
+            "2 1 eni-a 10.0.0.{i} 10.0.0.2 1 22 6 1 100 {start} {} ACCEPT OK\n",
+            start + 3
+        );
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vpctop"))
+        .args([
+            "replay",
+            "--speed",
+            "100",
+            "--json",
+            &path.display().to_string(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // 95 s of record time at 100x: about a second. Bounded wait, then fail (not hang).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the replay did not finish in 20 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (doc["records"].as_u64(), doc["headers"].as_u64()),
+        (Some(20), Some(1))
+    );
+}

@@ -352,41 +352,50 @@ fn replay_inputs(
         if replay.to.is_some_and(|to| start > to) {
             break;
         }
-        if replay.from.is_some_and(|from| start < from) {
+        // A line before its input's first record (a header, a blank line) carries no time
+        // of its own: it goes at once and must not start the clock (at 1970).
+        let untimed = start == 0;
+        if !untimed && replay.from.is_some_and(|from| start < from) {
             merged.next_line();
             continue;
         }
-        // The clock starts at the first record; commands apply to it from then on.
-        let c = clock.get_or_insert_with(|| VirtualClock::new(start, now, replay.speed));
-        if let Some(control) = &replay.control
-            && let Ok(rx) = control.lock()
-        {
-            while let Ok(command) = rx.try_recv() {
-                match command {
-                    ReplayCommand::Step => steps += 1,
-                    ReplayCommand::Seek(t) => {
-                        // Skip what lies before the new time.
-                        while merged.peek_start().is_some_and(|s| s < t) {
-                            merged.next_line();
-                        }
-                        c.apply(command, now);
-                    }
-                    other => c.apply(other, now),
-                }
-            }
-        }
-        if merged.peek_start() != Some(start) {
-            continue; // a seek moved on
-        }
-        // A step lets the next record through now, paused or not.
-        let due = if steps > 0 {
+        let due = if untimed {
             Some(Duration::ZERO)
         } else {
-            c.due_in(start, now)
+            // The clock starts at the first record; commands apply to it from then on.
+            let c = clock.get_or_insert_with(|| VirtualClock::new(start, now, replay.speed));
+            if let Some(control) = &replay.control
+                && let Ok(rx) = control.lock()
+            {
+                while let Ok(command) = rx.try_recv() {
+                    match command {
+                        ReplayCommand::Step => steps += 1,
+                        ReplayCommand::Seek(t) => {
+                            // Skip what lies before the new time.
+                            while merged.peek_start().is_some_and(|s| s < t) {
+                                merged.next_line();
+                            }
+                            c.apply(command, now);
+                        }
+                        other => c.apply(other, now),
+                    }
+                }
+            }
+            if merged.peek_start() != Some(start) {
+                continue; // a seek moved on
+            }
+            // A step lets the next record through now, paused or not.
+            if steps > 0 {
+                Some(Duration::ZERO)
+            } else {
+                c.due_in(start, now)
+            }
         };
         match due {
             Some(d) if d.is_zero() => {
-                steps = steps.saturating_sub(1);
+                if !untimed {
+                    steps = steps.saturating_sub(1);
+                }
                 let Some((line, schema)) = merged.next_line() else {
                     break;
                 };
