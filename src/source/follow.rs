@@ -284,6 +284,9 @@ pub struct FollowTiming {
     /// How long to wait between polls when nothing new is there.
     pub poll: Duration,
     /// How long an unterminated last line must stay unchanged before it counts as complete.
+    /// Long enough that a writer pausing mid-line (a loaded machine, a slow disk) does not
+    /// have its line cut in two; short enough that a file without a final newline shows its
+    /// last record soon.
     pub settle: Duration,
 }
 
@@ -291,7 +294,7 @@ impl Default for FollowTiming {
     fn default() -> Self {
         FollowTiming {
             poll: Duration::from_millis(250),
-            settle: Duration::from_secs(1),
+            settle: Duration::from_secs(5),
         }
     }
 }
