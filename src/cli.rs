@@ -92,6 +92,51 @@ pub enum Command {
     /// Replay history in record-time order (merged across files by start) at N× speed in the
     /// dashboard (space pauses, +/- change speed, . steps), or headless with reports.
     Replay(ReplayArgs),
+    /// Live demo without AWS: realistic generated traffic with scripted incidents (port
+    /// scan, SSH brute force, a network ACL dropping replies, an egress burst, NODATA gaps).
+    Demo(DemoArgs),
+    /// Print a shell completion script (e.g. `vpctop completions bash > /etc/bash_completion.d/vpctop`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), e.g. `vpctop man | man -l -`.
+    Man,
+}
+
+/// `vpctop demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed of the generator: the same seed always makes the same traffic.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub seed: u64,
+
+    /// Records per second of wall time, about.
+    #[arg(long, value_name = "RECORDS_PER_S", default_value_t = 400.0)]
+    pub rate: f64,
+
+    /// Record seconds per wall second (the incident script repeats every 120 record seconds).
+    #[arg(long, value_name = "N", default_value_t = 1.0)]
+    pub speed: f64,
+
+    /// Record format: v2 (14 fields) or v5 (29 fields); files start with an S3 header line.
+    #[arg(long, value_enum, default_value_t = crate::demo::DemoFormat::V2)]
+    pub format: crate::demo::DemoFormat,
+
+    /// Write the traffic into DIR as S3-style objects instead of showing it (try `vpctop
+    /// DIR` in another terminal); stops on Ctrl-C.
+    #[arg(long, value_name = "DIR")]
+    pub write: Option<PathBuf>,
+
+    /// With --write: records per object (objects appear whole, by rename; every fourth is
+    /// gzip-compressed).
+    #[arg(long, value_name = "N", default_value_t = 2000, requires = "write")]
+    pub rotate_every: usize,
+
+    /// Dashboard look.
+    #[command(flatten)]
+    pub ui: UiArgs,
 }
 
 /// `vpctop replay`.

@@ -40,7 +40,13 @@ pub enum Cause {
     /// Requests were rejected: a security group or a network ACL denies them (or packets
     /// arrived after the connection closed).
     SecurityGroupOrNetworkAcl,
+    /// One client was rejected on many ports of one server: a port scan, stopped by a
+    /// security group or network ACL.
+    PortScan,
 }
+
+/// Distinct rejected ports of one server from one client that make a port scan.
+pub const PORT_SCAN_PORTS: usize = 20;
 
 /// One finding: a client, a service (server address and port) and what blocks them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,6 +63,9 @@ pub struct Finding {
     pub protocol: u8,
     /// REJECT records behind the finding.
     pub rejected: u64,
+    /// Distinct rejected ports behind the finding (more than one for a port scan, whose
+    /// `port` is then the lowest).
+    pub ports: u64,
 }
 
 impl Finding {
@@ -71,6 +80,13 @@ impl Finding {
             Cause::SecurityGroupOrNetworkAcl => {
                 "rejected: a security group or network ACL denies it (or packets came after \
                  the connection closed)"
+            }
+            Cause::PortScan => {
+                return format!(
+                    "{} -> {}: port scan: {} ports probed from port {} up, all rejected by a \
+                     security group or network ACL ({} rejected records)",
+                    self.client, self.server, self.ports, self.port, self.rejected
+                );
             }
         };
         format!(
@@ -130,8 +146,26 @@ pub fn diagnose(observations: impl IntoIterator<Item = Observation>, limit: usiz
         };
         *findings.entry(key).or_default() += n;
     }
+    // Many rejected ports between one client and one server are one port scan.
+    let mut ports: HashMap<(IpAddr, IpAddr, u8), (usize, u16, u64)> = HashMap::new();
+    for (&(cause, client, server, port, protocol), &n) in &findings {
+        if cause == Cause::SecurityGroupOrNetworkAcl {
+            let e = ports
+                .entry((client, server, protocol))
+                .or_insert((0, u16::MAX, 0));
+            *e = (e.0 + 1, e.1.min(port), e.2 + n);
+        }
+    }
+    let scans: HashMap<(IpAddr, IpAddr, u8), (usize, u16, u64)> = ports
+        .into_iter()
+        .filter(|(_, (n, _, _))| *n >= PORT_SCAN_PORTS)
+        .collect();
     let mut out: Vec<Finding> = findings
         .into_iter()
+        .filter(|((cause, client, server, _, protocol), _)| {
+            *cause != Cause::SecurityGroupOrNetworkAcl
+                || !scans.contains_key(&(*client, *server, *protocol))
+        })
         .map(
             |((cause, client, server, port, protocol), rejected)| Finding {
                 cause,
@@ -140,9 +174,23 @@ pub fn diagnose(observations: impl IntoIterator<Item = Observation>, limit: usiz
                 port,
                 protocol,
                 rejected,
+                ports: 1,
             },
         )
         .collect();
+    out.extend(
+        scans
+            .into_iter()
+            .map(|((client, server, protocol), (n, low, rejected))| Finding {
+                cause: Cause::PortScan,
+                client,
+                server,
+                port: low,
+                protocol,
+                rejected,
+                ports: n as u64,
+            }),
+    );
     // Most rejected first; the rest only to make the order deterministic.
     out.sort_by(|a, b| {
         b.rejected.cmp(&a.rejected).then_with(|| {
@@ -230,9 +278,54 @@ mod tests {
             obs("10.0.0.2", 443, "10.0.0.1", 50_000, Action::Accept),
         ];
         assert!(diagnose(ok, 10).is_empty());
+        // Twenty clients each rejected on one port (not a scan: different clients).
         let many: Vec<_> = (0..20)
-            .map(|p| obs("10.0.0.1", 50_000, "10.0.0.2", 1000 + p, Action::Reject))
+            .map(|p| {
+                let client = format!("10.0.1.{p}");
+                obs(&client, 50_000, "10.0.0.2", 1000 + p, Action::Reject)
+            })
             .collect();
         assert_eq!(diagnose(many, 5).len(), 5);
+    }
+
+    #[test]
+    fn many_rejected_ports_from_one_client_are_one_port_scan() {
+        let scanner: IpAddr = "45.33.32.156".parse().unwrap();
+        let target: IpAddr = "10.0.1.20".parse().unwrap();
+        let mut obs: Vec<Observation> = (1..=30)
+            .map(|p| Observation {
+                src: scanner,
+                dst: target,
+                srcport: 61_000,
+                dstport: p,
+                protocol: 6,
+                action: Action::Reject,
+            })
+            .collect();
+        // Fewer ports from someone else stay separate findings.
+        for p in [22, 23] {
+            obs.push(Observation {
+                src: "198.51.100.1".parse().unwrap(),
+                dst: target,
+                srcport: 40_000,
+                dstport: p,
+                protocol: 6,
+                action: Action::Reject,
+            });
+        }
+        let found = diagnose(obs, 10);
+        assert_eq!(found[0].cause, Cause::PortScan);
+        assert_eq!((found[0].client, found[0].server), (scanner, target));
+        assert_eq!(
+            (found[0].ports, found[0].port, found[0].rejected),
+            (30, 1, 30)
+        );
+        assert!(found[0].explain().contains("port scan: 30 ports"));
+        assert_eq!(found.len(), 3);
+        assert!(
+            found[1..]
+                .iter()
+                .all(|f| f.cause == Cause::SecurityGroupOrNetworkAcl)
+        );
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod cli;
 pub mod core;
+pub mod demo;
 pub mod diagnose;
 pub mod filter;
 pub mod names;

@@ -55,7 +55,91 @@ fn run(cli: Cli) -> Result<i32> {
         Some(Command::Records(args)) => records(args),
         Some(Command::Replay(args)) if wants_dashboard(&args) => replay_dashboard(args),
         Some(Command::Replay(args)) => replay(args),
+        Some(Command::Demo(args)) => demo(args),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "vpctop", &mut io::stdout());
+            Ok(cli::EXIT_OK)
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut io::stdout())?;
+            Ok(cli::EXIT_OK)
+        }
     }
+}
+
+/// `vpctop demo`: generated traffic into a temporary file that the dashboard follows, or
+/// into a directory of objects with `--write`.
+fn demo(args: cli::DemoArgs) -> Result<i32> {
+    use std::sync::atomic::Ordering;
+    use vpctop::demo::{DemoPace, GrowingFile, ObjectDir};
+    if !(args.rate > 0.0 && args.rate.is_finite() && args.speed > 0.0 && args.speed.is_finite()) {
+        eprintln!("vpctop: --rate and --speed must be positive numbers");
+        return Err(Explained.into());
+    }
+    let pace = DemoPace {
+        seed: args.seed,
+        rate: args.rate,
+        speed: args.speed,
+        format: args.format,
+        origin: now_secs(),
+    };
+    let header = pace.generator().header();
+    if let Some(dir) = &args.write {
+        let stop = stop_on_signals(&[
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGHUP,
+        ])?;
+        let mut sink = ObjectDir::new(dir, header, args.rotate_every)
+            .with_context(|| format!("creating {}", dir.display()))?;
+        eprintln!(
+            "vpctop: writing flow-log objects into {} (every {} records; Ctrl-C stops). \
+             Watch them with: vpctop {}",
+            dir.display(),
+            args.rotate_every,
+            dir.display()
+        );
+        let records = vpctop::demo::run(pace, &mut sink, &stop)
+            .with_context(|| format!("writing into {}", dir.display()))?;
+        eprintln!(
+            "vpctop: wrote {records} records in {} objects",
+            sink.objects()
+        );
+        return Ok(cli::EXIT_OK);
+    }
+    need_terminal()?;
+    let dir = std::env::temp_dir().join(format!("vpctop-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join("demo-flows.log");
+    let mut sink = GrowingFile::create(&path, header)
+        .with_context(|| format!("creating {}", path.display()))?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = Arc::clone(&stop);
+        std::thread::Builder::new()
+            .name("vpctop-demo".into())
+            .spawn(move || vpctop::demo::run(pace, &mut sink, &stop))?
+    };
+    let input = InputArgs {
+        paths: vec![path],
+        format: None,
+        filter: None,
+        glob: None,
+        threads: None,
+    };
+    let outcome = (|| {
+        let mut prepared = prepare(&input, false)?;
+        let inputs = prepared.inputs.clone();
+        let registry = follow_setup(&mut prepared.config, &inputs, &[], false, None);
+        let d = dashboard_for(prepared, registry, &args.ui, None);
+        vpctop::ui::run(d).context("running the dashboard")
+    })();
+    stop.store(true, Ordering::Relaxed);
+    let _ = writer.join();
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(dashboard_exit(outcome?, false))
 }
 
 /// `replay` opens the dashboard unless asked for reports, or stdout is not a terminal.

@@ -163,11 +163,17 @@ fn sources<'a>(view: &View<'a>, theme: &Theme) -> Vec<Span<'a>> {
         }
     }
     let label = match all.len() {
-        1 => format!(
-            "{}: {}",
-            super::fit(&crate::sanitize::escape(all[0].name.as_bytes()), 24),
-            parts.join(", ")
-        ),
+        1 => {
+            // The file name says enough; the directory is on the command line.
+            let name = std::path::Path::new(&all[0].name)
+                .file_name()
+                .map_or(all[0].name.as_str(), |n| n.to_str().unwrap_or("?"));
+            format!(
+                "{}: {}",
+                super::fit(&crate::sanitize::escape(name.as_bytes()), 24),
+                parts.join(", ")
+            )
+        }
         n => format!("{n} sources: {}", parts.join(", ")),
     };
     let errors = all.iter().any(|x| x.state == SourceState::Error);
