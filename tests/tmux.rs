@@ -114,13 +114,18 @@ fn write_flows(path: &Path) {
     std::fs::write(path, text).expect("write flows");
 }
 
-/// The shell line tmux runs: vpctop, then its exit code and the terminal's modes.
-fn command(flows: &Path) -> String {
+/// The shell line tmux runs: vpctop with `args`, then its exit code and the terminal's
+/// modes.
+fn shell_line(args: &str) -> String {
     format!(
-        "{} --no-follow {}; echo VPCTOP_EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -- '-\\?echo' ; sleep 600",
+        "{} {args}; echo VPCTOP_EXIT=$?; stty -a | tr ' ' '\\n' | grep -x -- '-\\?echo' ; sleep 600",
         env!("CARGO_BIN_EXE_vpctop"),
-        flows.display()
     )
+}
+
+/// The shell line for the dashboard on `flows`, read once.
+fn command(flows: &Path) -> String {
+    shell_line(&format!("--no-follow {}", flows.display()))
 }
 
 /// After vpctop exits: main screen, cursor shown, echo on.
@@ -218,4 +223,58 @@ fn sigterm_restores_the_terminal() {
         .expect("kill");
     assert!(killed.success());
     assert_restored(&tmux, "143");
+}
+
+/// The talker rows of a screen: lines of the top-talkers table that start with a rank.
+fn talker_rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .filter(|l| {
+            l.strip_prefix('┃')
+                .and_then(|r| r.split_whitespace().next())
+                .is_some_and(|rank| rank.parse::<u32>().is_ok())
+        })
+        .collect()
+}
+
+#[test]
+fn the_demo_shows_the_scan_and_a_reject_filter_leaves_only_rejects() {
+    let tmux = Tmux::new("demo");
+    tmux.start(&shell_line("demo --seed 3 --rate 400"));
+    tmux.wait_for("the dashboard", |s| s.contains("Top source"));
+    // By flows, the port scan (100 probes a second) leads within seconds.
+    tmux.keys(&["s", "s"]);
+    let scanner = vpctop::demo::INCIDENTS[0].outsider.to_string();
+    tmux.wait_for("the scanner among the top talkers", |s| {
+        s.contains("Top source by flows") && talker_rows(s).iter().any(|r| r.contains(&scanner))
+    });
+
+    tmux.keys(&["/"]);
+    tmux.literal("action=REJECT");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("only REJECT flows", |s| {
+        s.contains("filter action=REJECT")
+            && s.contains("reject 100.0%")
+            && !talker_rows(s).is_empty()
+    });
+    for row in talker_rows(&screen) {
+        assert!(
+            row.trim_end_matches('┃').trim_end().ends_with("100.0%"),
+            "{row}\n{screen}"
+        );
+    }
+    let first = talker_rows(&screen)[0].to_string();
+    assert!(
+        first.contains(&scanner),
+        "the scanner leads the rejects:\n{screen}"
+    );
+
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("the scan diagnosis", |s| s.contains("port scan"));
+    assert!(
+        screen.contains(&format!("Inspector: src {scanner}")),
+        "{screen}"
+    );
+    tmux.keys(&["q"]);
+    assert_restored(&tmux, "0");
 }

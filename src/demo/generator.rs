@@ -415,7 +415,11 @@ impl Generator {
                     start,
                     end,
                     accept: true,
-                    status: if k == 0 { "SKIPDATA" } else { "NODATA" },
+                    status: if (t as usize + k).is_multiple_of(4) {
+                        "SKIPDATA"
+                    } else {
+                        "NODATA"
+                    },
                     ingress: true,
                 });
             }

@@ -11,6 +11,7 @@
 //! through the same follower a user's files go through.
 
 pub mod generator;
+pub mod samples;
 pub mod writer;
 
 pub use generator::{CYCLE, DemoFormat, DemoRecord, Generator, INCIDENTS, Incident};

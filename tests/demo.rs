@@ -1,0 +1,247 @@
+//! The demo generator and what ships with it: the sample files are exactly what the
+//! generator makes, every generated line parses, each scripted incident is found by the
+//! diagnosis rules, `demo --write` delivers whole objects, and completions and the man page
+//! name every subcommand.
+
+mod common;
+
+use std::io::Read;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use vpctop::demo::samples::samples;
+use vpctop::demo::{DemoFormat, Generator, INCIDENTS};
+use vpctop::diagnose::{Cause, Finding, Observation, diagnose};
+use vpctop::parse::{Action, Line, LineParser};
+use vpctop::schema::Schema;
+
+const ORIGIN: u64 = 1_700_000_000;
+
+fn cycle(
+    seed: u64,
+    format: DemoFormat,
+    per_second: f64,
+) -> (Generator, Vec<vpctop::demo::DemoRecord>) {
+    let mut g = Generator::new(seed, format, ORIGIN, per_second);
+    let mut recs = Vec::new();
+    g.records_until(ORIGIN + vpctop::demo::CYCLE, &mut recs);
+    (g, recs)
+}
+
+#[test]
+fn shipped_samples_are_what_the_generator_makes() {
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let mut total = 0;
+    for s in samples() {
+        let bytes = std::fs::read(assets.join(s.name)).expect("sample file");
+        total += bytes.len();
+        let text = if s.gzip {
+            let mut out = String::new();
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .read_to_string(&mut out)
+                .unwrap();
+            out
+        } else {
+            String::from_utf8(bytes).unwrap()
+        };
+        assert!(
+            text == s.text,
+            "assets/{} differs from the generator: run `cargo run --example make_assets`",
+            s.name
+        );
+    }
+    assert!(total < 1 << 20, "samples stay under 1 MB ({total} bytes)");
+}
+
+#[test]
+fn every_generated_line_parses_in_both_formats() {
+    for format in [DemoFormat::V2, DemoFormat::V5] {
+        let (g, recs) = cycle(11, format, 400.0);
+        let schema = Schema::from_header_line(g.header().as_bytes()).expect("a header line");
+        let mut text = String::new();
+        for r in &recs {
+            g.format(r, &mut text);
+        }
+        let mut parser = LineParser::new();
+        let mut records = 0;
+        for line in text.lines() {
+            match parser.parse(&schema, line.as_bytes()) {
+                Line::Record(_) => records += 1,
+                other => panic!("{format:?}: {line:?} is {other:?}"),
+            }
+        }
+        assert_eq!(records, recs.len());
+        assert!(
+            records > 120 * 300,
+            "{format:?}: a cycle at 400/s, got {records}"
+        );
+    }
+}
+
+fn findings(seed: u64) -> Vec<Finding> {
+    let (_, recs) = cycle(seed, DemoFormat::V2, 400.0);
+    let obs = recs
+        .iter()
+        .filter(|r| r.status == "OK")
+        .map(|r| Observation {
+            src: IpAddr::V4(r.src.0),
+            dst: IpAddr::V4(r.dst.0),
+            srcport: r.src.1,
+            dstport: r.dst.1,
+            protocol: r.protocol,
+            action: if r.accept {
+                Action::Accept
+            } else {
+                Action::Reject
+            },
+        });
+    diagnose(obs, 10_000)
+}
+
+fn found(all: &[Finding], cause: Cause, client: Ipv4Addr, server: Ipv4Addr) -> &Finding {
+    all.iter()
+        .find(|f| {
+            f.cause == cause && f.client == IpAddr::V4(client) && f.server == IpAddr::V4(server)
+        })
+        .unwrap_or_else(|| panic!("no {cause:?} finding for {client} -> {server}"))
+}
+
+#[test]
+fn each_scripted_incident_is_named_by_the_diagnosis() {
+    for seed in [1, 2, 3] {
+        let all = findings(seed);
+        let by_name = |n: &str| INCIDENTS.iter().find(|i| i.name == n).unwrap();
+        let scan = by_name("port-scan");
+        let f = found(&all, Cause::PortScan, scan.outsider, scan.insider);
+        assert!(f.ports > 1000, "{f:?}");
+        let brute = by_name("ssh-brute-force");
+        let f = found(
+            &all,
+            Cause::SecurityGroupOrNetworkAcl,
+            brute.outsider,
+            brute.insider,
+        );
+        assert_eq!(f.port, 22);
+        assert!(f.rejected > 500);
+        let nacl = by_name("nacl-drops-return-traffic");
+        let f = found(
+            &all,
+            Cause::NetworkAclDeniesReturnTraffic,
+            nacl.outsider,
+            nacl.insider,
+        );
+        assert_eq!(f.port, 443);
+        assert!(
+            f.explain()
+                .contains("network ACL denies the return traffic")
+        );
+        // The burst is all ACCEPT: nothing to diagnose, however large.
+        let burst = by_name("egress-burst");
+        assert!(!all.iter().any(
+            |f| f.client == IpAddr::V4(burst.insider) || f.server == IpAddr::V4(burst.outsider)
+        ));
+    }
+}
+
+#[test]
+fn the_gap_incident_makes_nodata_and_skipdata_records() {
+    let (_, recs) = cycle(5, DemoFormat::V2, 400.0);
+    let nodata = recs.iter().filter(|r| r.status == "NODATA").count();
+    let skipdata = recs.iter().filter(|r| r.status == "SKIPDATA").count();
+    assert!(nodata > 0 && skipdata > 0, "{nodata} {skipdata}");
+}
+
+#[test]
+fn demo_write_delivers_whole_objects_until_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("objects");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vpctop"))
+        .args([
+            "demo",
+            "--rate",
+            "4000",
+            "--speed",
+            "10",
+            "--rotate-every",
+            "500",
+            "--write",
+        ])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let objects = || {
+        std::fs::read_dir(&out)
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                    .count()
+            })
+            .unwrap_or(0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while objects() < 8 {
+        assert!(Instant::now() < deadline, "no objects after 30 s");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // Ctrl-C: the last partial object is delivered too, then it exits 0.
+    let pid = child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "demo --write did not stop on SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    assert!(names.iter().any(|n| n.ends_with(".log.gz")), "{names:?}");
+    let run = common::vpctop(&["report", "--json", &out.display().to_string()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(doc["malformed"], 0);
+    assert_eq!(
+        doc["headers"].as_u64(),
+        Some(names.len() as u64),
+        "one header per object"
+    );
+    // Every object but the last holds exactly 500 records.
+    assert!(doc["records"].as_u64().unwrap() > 500 * (names.len() as u64 - 1));
+}
+
+#[test]
+fn completions_and_the_man_page_name_every_subcommand() {
+    let subcommands = ["report", "records", "replay", "demo", "completions", "man"];
+    for shell in ["bash", "zsh", "fish"] {
+        let run = common::vpctop(&["completions", shell]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        for s in subcommands {
+            assert!(run.stdout.contains(s), "{shell} completion lacks {s}");
+        }
+    }
+    let man = common::vpctop(&["man"]);
+    assert_eq!(man.code, 0);
+    assert!(
+        man.stdout.starts_with(".ie") || man.stdout.contains(".TH"),
+        "roff"
+    );
+    for s in subcommands {
+        assert!(man.stdout.contains(s), "man page lacks {s}");
+    }
+}
