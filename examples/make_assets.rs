@@ -6,7 +6,9 @@
 use std::io::Write;
 
 fn main() -> std::io::Result<()> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets")
+        .join("samples");
     for s in vpctop::demo::samples::samples() {
         let path = dir.join(s.name);
         if s.gzip {

@@ -31,7 +31,9 @@ fn cycle(
 
 #[test]
 fn shipped_samples_are_what_the_generator_makes() {
-    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("assets")
+        .join("samples");
     let mut total = 0;
     for s in samples() {
         let bytes = std::fs::read(assets.join(s.name)).expect("sample file");
@@ -47,7 +49,7 @@ fn shipped_samples_are_what_the_generator_makes() {
         };
         assert!(
             text == s.text,
-            "assets/{} differs from the generator: run `cargo run --example make_assets`",
+            "assets/samples/{} differs from the generator: run `cargo run --example make_assets`",
             s.name
         );
     }

@@ -391,3 +391,22 @@ fn a_tiny_terminal_collapses_panes_instead_of_garbling() {
     assert!(t.contains("ACCEPT/REJECT:"), "{t}");
     check("tiny_60x7_mono", &buf, false);
 }
+
+#[test]
+fn while_following_the_status_bar_shows_rates_and_lag() {
+    let mut f = fixture();
+    f.live.complete = false;
+    f.live.rates = Rates {
+        lines_per_sec: 48_000.0,
+        bytes_per_sec: 5_100_000.0,
+    };
+    let state = UiState::new(None);
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let t = text(&buf);
+        let status: String = t.lines().take(2).collect();
+        assert!(status.contains("48.0k/s 5.1 MB/s"), "{look}: {status}");
+        assert!(status.contains("lag 2m 5s"), "{look}: {status}");
+        check(&format!("following_{look}"), &buf, color);
+    });
+}

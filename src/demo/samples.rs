@@ -1,4 +1,4 @@
-//! The sample files shipped in `assets/`, made by the generator with fixed seeds and times
+//! The sample files shipped in `assets/samples/`, made by the generator with fixed seeds and times
 //! so they can be made again byte for byte (`cargo run --example make_assets`) and checked
 //! by a test.
 

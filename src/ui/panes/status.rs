@@ -95,12 +95,15 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
     if let Some(base) = view.base_filter {
         out.push(vec![span(format!("--filter {}", super::fit(base, 30)), s)]);
     }
-    out.push(vec![span(format!("window {}", state.window.label()), s)]);
+    if state.window != crate::ui::app::Window::All {
+        out.push(vec![span(format!("window {}", state.window.label()), s)]);
+    }
     if view.updating {
         out.push(vec![span("updating…", s)]);
     }
-    out.push(sources(view, theme));
+    // Lag means something only while records still arrive (not for history read once).
     if state.replay.is_none()
+        && !live.complete
         && let Some(end) = live.last_end
     {
         out.push(vec![span(
@@ -108,6 +111,7 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
             s,
         )]);
     }
+    out.push(sources(view, theme));
     if let (Some(a), Some(b)) = (view.shown.first_start, view.shown.last_end) {
         out.push(vec![span(
             format!("{} .. {}", short_utc(a), short_utc(b)),
