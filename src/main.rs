@@ -30,7 +30,8 @@ fn main() {
         Err(e) if is_broken_pipe(&e) => cli::EXIT_OK,
         Err(e) if e.is::<Explained>() => cli::EXIT_USAGE,
         Err(e) => {
-            eprintln!("vpctop: {e:#}");
+            // Not eprintln!: stderr may be a terminal that hung up, and that must not panic.
+            let _ = writeln!(io::stderr(), "vpctop: {e:#}");
             cli::EXIT_USAGE
         }
     };
@@ -72,7 +73,6 @@ fn run(cli: Cli) -> Result<i32> {
 /// `vpctop demo`: generated traffic into a temporary file that the dashboard follows, or
 /// into a directory of objects with `--write`.
 fn demo(args: cli::DemoArgs) -> Result<i32> {
-    use std::sync::atomic::Ordering;
     use vpctop::demo::{DemoPace, GrowingFile, ObjectDir};
     if !(args.rate > 0.0 && args.rate.is_finite() && args.speed > 0.0 && args.speed.is_finite()) {
         eprintln!("vpctop: --rate and --speed must be positive numbers");
@@ -122,6 +122,12 @@ fn demo(args: cli::DemoArgs) -> Result<i32> {
             .name("vpctop-demo".into())
             .spawn(move || vpctop::demo::run(pace, &mut sink, &stop))?
     };
+    // Stops the writer and removes the directory on every way out, unwinding included.
+    let _cleanup = DemoCleanup {
+        stop: Arc::clone(&stop),
+        writer: Some(writer),
+        dir: dir.clone(),
+    };
     let input = InputArgs {
         paths: vec![path],
         format: None,
@@ -136,10 +142,24 @@ fn demo(args: cli::DemoArgs) -> Result<i32> {
         let d = dashboard_for(prepared, registry, &args.ui, None);
         vpctop::ui::run(d).context("running the dashboard")
     })();
-    stop.store(true, Ordering::Relaxed);
-    let _ = writer.join();
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(dashboard_exit(outcome?, false))
+}
+
+/// The demo's writer thread and temporary directory, ended and removed when dropped.
+struct DemoCleanup {
+    stop: Arc<AtomicBool>,
+    writer: Option<std::thread::JoinHandle<io::Result<u64>>>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for DemoCleanup {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// `replay` opens the dashboard unless asked for reports, or stdout is not a terminal.

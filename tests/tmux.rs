@@ -278,3 +278,39 @@ fn the_demo_shows_the_scan_and_a_reject_filter_leaves_only_rejects() {
     tmux.keys(&["q"]);
     assert_restored(&tmux, "0");
 }
+
+/// The pid of the vpctop whose arguments include `arg`.
+fn pid_with_arg(arg: &str) -> Option<u32> {
+    std::fs::read_dir("/proc").ok()?.flatten().find_map(|e| {
+        let pid: u32 = e.file_name().to_str()?.parse().ok()?;
+        let cmdline = std::fs::read(e.path().join("cmdline")).ok()?;
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        (args.first()?.ends_with(b"vpctop") && args.contains(&arg.as_bytes())).then_some(pid)
+    })
+}
+
+#[test]
+fn a_hangup_ends_the_demo_and_removes_its_files() {
+    // Regression: when the terminal went away, a panic on the dead stderr skipped the
+    // demo's clean-up and left its directory behind.
+    let tmux = Tmux::new("hangup");
+    let seed = format!("{}", 4_000_000 + std::process::id());
+    tmux.start(&format!(
+        "{} demo --seed {seed}",
+        env!("CARGO_BIN_EXE_vpctop")
+    ));
+    tmux.wait_for("the dashboard", |s| s.contains("Top source"));
+    let pid = pid_with_arg(&seed).expect("the demo's pid");
+    let dir = std::env::temp_dir().join(format!("vpctop-demo-{pid}"));
+    assert!(dir.is_dir(), "the demo writes into {}", dir.display());
+    tmux.run(&["kill-server"]);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while dir.exists() || Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the demo outlived its terminal or left {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

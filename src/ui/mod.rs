@@ -279,8 +279,8 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
             event = events.next() => {
                 let event = match event {
                     Some(Ok(e)) => e,
-                    Some(Err(e)) => return Err(e),
-                    None => break Exit::Quit,
+                    // The terminal is gone (hung up, closed): leave as SIGHUP would.
+                    Some(Err(_)) | None => break Exit::Signal(1),
                 };
                 let Some(action) = keymap::action_for(&event, state.input_mode()) else {
                     continue;

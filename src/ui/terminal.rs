@@ -18,8 +18,10 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 /// The terminal in dashboard mode; restores it when dropped.
 pub struct TerminalGuard {
-    /// The ratatui terminal drawing on stdout.
-    pub terminal: Terminal<CrosstermBackend<Stdout>>,
+    /// The ratatui terminal drawing on stdout. Never dropped: its own drop shows the cursor
+    /// and, when that fails (the terminal hung up), prints to stderr, which panics when stderr
+    /// is the same dead terminal. [`restore`] does the showing instead, quietly.
+    pub terminal: std::mem::ManuallyDrop<Terminal<CrosstermBackend<Stdout>>>,
 }
 
 impl TerminalGuard {
@@ -46,7 +48,9 @@ impl TerminalGuard {
                 return Err(e);
             }
         };
-        Ok(TerminalGuard { terminal })
+        Ok(TerminalGuard {
+            terminal: std::mem::ManuallyDrop::new(terminal),
+        })
     }
 }
 
