@@ -247,3 +247,52 @@ fn completions_and_the_man_page_name_every_subcommand() {
         assert!(man.stdout.contains(s), "man page lacks {s}");
     }
 }
+
+#[test]
+fn the_inspector_names_every_field_of_a_v5_record_by_its_header() {
+    use std::sync::Arc;
+    use vpctop::filter::Filter;
+    use vpctop::ui::queries::{InspectRequest, QueryContext, inspect_level};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/demo-v5.log");
+    let inputs = vec![vpctop::source::InputSpec::File(path)];
+    let schema = Arc::new(Schema::default_v2());
+    let config = vpctop::core::IngestConfig::new(Arc::clone(&schema));
+    let store = vpctop::store::Store::new(1 << 28);
+    let (agg, errors) =
+        vpctop::core::aggregate_and_retain(&inputs, &config, None, Some(Arc::clone(&store)));
+    assert!(errors.is_empty() && agg.counts.malformed == 0);
+    let context = QueryContext {
+        store: Arc::clone(&store),
+        inputs: inputs.into(),
+        registry: vpctop::source::InputRegistry::new(vec!["demo-v5.log".into()]),
+        schema,
+        threads: 2,
+    };
+    let scanner = INCIDENTS[0].outsider;
+    let talker = Arc::new(Filter::parse(&format!("src={scanner}")).unwrap());
+    let scope = Arc::new(Filter::parse(&format!("host={scanner}")).unwrap());
+    let mut request = InspectRequest {
+        generation: 0,
+        talker: Arc::clone(&talker),
+        scope,
+        conversation: None,
+        filter: None,
+        since: None,
+        metric: vpctop::core::Metric::Flows,
+    };
+    let level1 = inspect_level(&store.state(), &request, &context);
+    assert_eq!(level1.findings[0].cause, Cause::PortScan);
+    let conv = &level1.conversations[0];
+    request.conversation = Some((Arc::clone(&conv.key), conv.conversation.dstport));
+    let level2 = inspect_level(&store.state(), &request, &context);
+    let fields = level2.records[0]
+        .fields
+        .as_ref()
+        .expect("fields named by the v5 header");
+    assert_eq!(fields.len(), 29);
+    assert!(
+        fields.contains(&("flow-direction".to_string(), "ingress".to_string())),
+        "{fields:?}"
+    );
+    assert!(fields.contains(&("action".to_string(), "REJECT".to_string())));
+}

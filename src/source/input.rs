@@ -292,6 +292,8 @@ pub struct LineAt {
     pub line: u64,
     /// The line, cut at the asked-for maximum.
     pub bytes: Vec<u8>,
+    /// The last S3 header line before it (the format it was written in), if any.
+    pub header: Option<Vec<u8>>,
 }
 
 /// Reads the lines starting at each of `offsets` (any order) in one pass over the input,
@@ -316,32 +318,59 @@ pub fn read_lines_at(
     let mut reader = BufReader::with_capacity(1 << 16, open(spec)?.reader);
     let (mut pos, mut line) = (0u64, 1u64);
     let mut out = Vec::with_capacity(wanted.len());
+    // The S3 header line in effect (the last one passed), and whether `pos` starts a line.
+    let mut header: Option<Vec<u8>> = None;
+    let mut at_start = true;
+    let read_err = |pos: u64, source| SourceError::Read {
+        name: name.clone(),
+        bytes: pos,
+        source,
+    };
     for target in wanted {
-        // Skip to the target, counting the newlines passed.
+        // Skip to the target, counting the newlines passed and keeping header lines (a line
+        // starting with a lowercase letter, checked whole).
         while pos < target {
-            let buf = reader.fill_buf().map_err(|source| SourceError::Read {
-                name: name.clone(),
-                bytes: pos,
-                source,
-            })?;
+            let buf = reader.fill_buf().map_err(|e| read_err(pos, e))?;
             if buf.is_empty() {
                 return Ok(out);
+            }
+            if at_start && buf[0].is_ascii_lowercase() {
+                let mut candidate = Vec::new();
+                let n = reader
+                    .by_ref()
+                    .take(64 * 1024)
+                    .read_until(b'\n', &mut candidate)
+                    .map_err(|e| read_err(pos, e))?;
+                pos += n as u64;
+                at_start = candidate.last() == Some(&b'\n');
+                line += u64::from(at_start);
+                let text =
+                    crate::parse::strip_cr(candidate.strip_suffix(b"\n").unwrap_or(&candidate));
+                if crate::schema::Schema::from_header_line(text).is_some() {
+                    header = Some(text.to_vec());
+                }
+                continue;
             }
             let take = buf
                 .len()
                 .min(usize::try_from(target - pos).unwrap_or(usize::MAX));
-            line += memchr::memchr_iter(b'\n', &buf[..take]).count() as u64;
-            reader.consume(take);
-            pos += take as u64;
+            // Stop right after a newline that starts a possible header line.
+            let mut upto = take;
+            for i in memchr::memchr_iter(b'\n', &buf[..take]) {
+                if buf.get(i + 1).is_some_and(u8::is_ascii_lowercase) && i + 1 < take {
+                    upto = i + 1;
+                    break;
+                }
+            }
+            line += memchr::memchr_iter(b'\n', &buf[..upto]).count() as u64;
+            at_start = buf[upto - 1] == b'\n';
+            reader.consume(upto);
+            pos += upto as u64;
         }
         let mut bytes = Vec::new();
         let n = reader
             .read_until(b'\n', &mut bytes)
-            .map_err(|source| SourceError::Read {
-                name: name.clone(),
-                bytes: pos,
-                source,
-            })?;
+            .map_err(|e| read_err(pos, e))?;
         if n == 0 {
             return Ok(out);
         }
@@ -355,8 +384,10 @@ pub fn read_lines_at(
             offset: target,
             line,
             bytes,
+            header: header.clone(),
         });
         line += u64::from(ended);
+        at_start = ended;
     }
     Ok(out)
 }
@@ -489,5 +520,44 @@ mod read_back_tests {
             ]
         );
         assert!(read_lines_at(&InputSpec::Stdin, &[0], 10).is_err());
+        assert!(got_headers_are_none(&spec));
+    }
+
+    fn got_headers_are_none(spec: &InputSpec) -> bool {
+        read_lines_at(spec, &[0, 14], 10)
+            .unwrap()
+            .iter()
+            .all(|l| l.header.is_none())
+    }
+
+    #[test]
+    fn lines_read_back_carry_the_header_line_in_effect() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s3.log");
+        let v2 = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status";
+        let custom = "version srcaddr dstaddr action";
+        let text = format!("{v2}\nrec1\nrec2\n{custom}\nrec3\nlowercase but not a header\nrec4\n");
+        std::fs::write(&path, &text).unwrap();
+        let spec = InputSpec::File(path);
+        let at = |needle: &str| text.find(needle).unwrap() as u64;
+        let got = read_lines_at(
+            &spec,
+            &[at("rec4"), at("rec1"), at("rec3"), at("rec2")],
+            100,
+        )
+        .unwrap();
+        let seen: Vec<(u64, &[u8], Option<&[u8]>)> = got
+            .iter()
+            .map(|l| (l.line, l.bytes.as_slice(), l.header.as_deref()))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (2, &b"rec1"[..], Some(v2.as_bytes())),
+                (3, b"rec2", Some(v2.as_bytes())),
+                (5, b"rec3", Some(custom.as_bytes())),
+                (7, b"rec4", Some(custom.as_bytes())),
+            ]
+        );
     }
 }

@@ -107,8 +107,8 @@ pub struct RecordRow {
     pub line: Option<u64>,
     /// The raw line, escaped (`None` for stdin or a rotated file).
     pub raw: Option<String>,
-    /// Every field of the raw line, named by the format (`None` if the line's field count
-    /// does not match the starting format, e.g. after a header changed it).
+    /// Every field of the raw line, named by the format it was written in (its file's last
+    /// header line before it, or the starting format); `None` if the count does not match.
     pub fields: Option<Vec<(String, String)>>,
 }
 
@@ -335,7 +335,8 @@ fn record_rows(records: Vec<StoredRecord>, context: &QueryContext) -> Vec<Record
         None => names.get(i).map(|n| InputSpec::File(n.into())),
     };
     // One pass per input over the offsets it is asked for.
-    let mut lines: std::collections::HashMap<(u32, u64), (u64, Vec<u8>)> = Default::default();
+    let mut lines: std::collections::HashMap<(u32, u64), crate::source::input::LineAt> =
+        Default::default();
     let mut inputs: Vec<u32> = records.iter().map(|r| r.position.input).collect();
     inputs.sort_unstable();
     inputs.dedup();
@@ -349,7 +350,7 @@ fn record_rows(records: Vec<StoredRecord>, context: &QueryContext) -> Vec<Record
             && let Ok(found) = read_lines_at(&spec, &offsets, 64 * 1024)
         {
             for l in found {
-                lines.insert((input, l.offset), (l.line, l.bytes));
+                lines.insert((input, l.offset), l);
             }
         }
     }
@@ -358,12 +359,14 @@ fn record_rows(records: Vec<StoredRecord>, context: &QueryContext) -> Vec<Record
         .map(|record| {
             let found = lines.remove(&(record.position.input, record.position.offset));
             let (line, raw, fields) = match found {
-                Some((n, bytes)) => {
-                    let bytes = crate::parse::strip_cr(&bytes);
+                Some(l) => {
+                    let bytes = crate::parse::strip_cr(&l.bytes);
+                    // The format the line was written in: its file's header, or the start.
+                    let schema = l.header.as_deref().and_then(Schema::from_header_line);
                     (
-                        Some(n),
+                        Some(l.line),
                         Some(escape_limited(bytes, RAW_CHARS)),
-                        named_fields(&context.schema, bytes),
+                        named_fields(schema.as_ref().unwrap_or(&context.schema), bytes),
                     )
                 }
                 None => (None, None, None),
