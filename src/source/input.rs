@@ -546,18 +546,12 @@ mod read_back_tests {
             100,
         )
         .unwrap();
-        let seen: Vec<(u64, &[u8], Option<&[u8]>)> = got
-            .iter()
-            .map(|l| (l.line, l.bytes.as_slice(), l.header.as_deref()))
-            .collect();
-        assert_eq!(
-            seen,
-            [
-                (2, &b"rec1"[..], Some(v2.as_bytes())),
-                (3, b"rec2", Some(v2.as_bytes())),
-                (5, b"rec3", Some(custom.as_bytes())),
-                (7, b"rec4", Some(custom.as_bytes())),
-            ]
-        );
+        let lines: Vec<u64> = got.iter().map(|l| l.line).collect();
+        let bytes: Vec<&[u8]> = got.iter().map(|l| l.bytes.as_slice()).collect();
+        let headers: Vec<Option<&[u8]>> = got.iter().map(|l| l.header.as_deref()).collect();
+        assert_eq!(lines, [2, 3, 5, 7]);
+        assert_eq!(bytes, [&b"rec1"[..], b"rec2", b"rec3", b"rec4"]);
+        let (v2, custom) = (Some(v2.as_bytes()), Some(custom.as_bytes()));
+        assert_eq!(headers, [v2, v2, custom, custom]);
     }
 }
