@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use vpctop::core::IngestConfig;
-use vpctop::core::live::{LiveOptions, SnapshotCell, run_live};
+use vpctop::core::live::{LiveOptions, Snapshot, SnapshotCell, run_live};
 use vpctop::schema::Schema;
 use vpctop::source::InputSpec;
 use vpctop::ui::app::UiState;
@@ -65,6 +65,17 @@ fn main() -> std::io::Result<()> {
     );
     std::fs::remove_dir_all(&dir)?;
     let snapshot = cell.load();
+    if std::env::var_os("PROBE").is_some() {
+        let agg = &outcome.total;
+        for dim in vpctop::core::Dimension::ALL {
+            let t = Instant::now();
+            let _ = agg.tops(dim, &vpctop::core::live::METRICS, 100);
+            println!("tops {dim:?}: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+        }
+        let t = Instant::now();
+        let _ = Snapshot::of(agg, 1, Default::default(), true);
+        println!("Snapshot::of: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
+    }
     let build = *outcome.build_times.last().unwrap_or(&Duration::ZERO);
     println!(
         "snapshot of {} records, {} distinct sources: built in {:.1} ms (merger thread)",

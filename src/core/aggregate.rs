@@ -5,6 +5,7 @@
 //! worker sees them.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use serde::Serialize;
@@ -409,14 +410,16 @@ impl Aggregate {
     /// The `n` largest keys of `dim` by `metric`, ties broken by key text (byte order).
     pub fn top(&self, dim: Dimension, metric: Metric, n: usize) -> Vec<TopEntry> {
         match dim {
-            Dimension::Src => top_n(self.per_address(true).iter(), metric, n, IpAddr::to_string),
-            Dimension::Dst => top_n(self.per_address(false).iter(), metric, n, IpAddr::to_string),
-            Dimension::Pair => top_n(self.pair.iter(), metric, n, |(s, d)| format!("{s} -> {d}")),
-            Dimension::DstPort => top_n(dense(&self.dstport), metric, n, |p| p.to_string()),
-            Dimension::Interface => top_n(self.interface.iter(), metric, n, |k| {
-                String::from_utf8_lossy(k).into_owned()
+            Dimension::Src => top_n(self.per_address(true).iter(), metric, n, addr_text),
+            Dimension::Dst => top_n(self.per_address(false).iter(), metric, n, addr_text),
+            Dimension::Pair => top_n(self.pair.iter(), metric, n, |(s, d), t| {
+                let _ = write!(t, "{s} -> {d}");
             }),
-            Dimension::Protocol => top_n(dense(&self.protocol), metric, n, |p| p.to_string()),
+            Dimension::DstPort => top_n(dense(&self.dstport), metric, n, number_text),
+            Dimension::Interface => top_n(self.interface.iter(), metric, n, |k, t| {
+                t.push_str(&String::from_utf8_lossy(k));
+            }),
+            Dimension::Protocol => top_n(dense(&self.protocol), metric, n, number_text),
         }
     }
 
@@ -433,7 +436,7 @@ impl Aggregate {
                 let table = self.per_address(dim == Dimension::Src);
                 let lists = metrics
                     .iter()
-                    .map(|m| top_n(table.iter(), *m, n, IpAddr::to_string))
+                    .map(|m| top_n(table.iter(), *m, n, addr_text))
                     .collect();
                 (table.len(), lists)
             }
@@ -495,7 +498,7 @@ impl AddrTable {
         self.v4.len() + self.v6.len()
     }
 
-    fn iter(&self) -> impl Iterator<Item = (IpAddr, &Stats)> {
+    fn iter(&self) -> impl Iterator<Item = (IpAddr, &Stats)> + Clone {
         let v4 = self
             .v4
             .iter()
@@ -532,49 +535,109 @@ fn merge_map<K: std::hash::Hash + Eq>(into: &mut FastMap<K, Stats>, mut from: Fa
 }
 
 /// The keys of a dense table (index = key) that were seen.
-fn dense(table: &[Stats]) -> impl Iterator<Item = (usize, &Stats)> {
+/// A key tied at the cut, ordered by its text alone (keys of one table are distinct).
+struct Tied(String, Stats);
+
+impl PartialEq for Tied {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+
+impl Eq for Tied {}
+
+impl PartialOrd for Tied {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Tied {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+/// An address as a top-list key.
+fn addr_text(a: &IpAddr, t: &mut String) {
+    let _ = write!(t, "{a}");
+}
+
+/// A port or protocol number as a top-list key.
+fn number_text(n: &usize, t: &mut String) {
+    let _ = write!(t, "{n}");
+}
+
+fn dense(table: &[Stats]) -> impl Iterator<Item = (usize, &Stats)> + Clone {
     table.iter().enumerate().filter(|(_, s)| s.flows > 0)
 }
 
-/// Selects the `n` best entries without formatting every key: partition by the metric, then
-/// format and sort only the candidates that can make the list (ties at the cut included).
+/// Selects the `n` best entries in two passes over the table and no allocation per entry:
+/// first the cut (the n-th largest value, with a heap of n values), then the entries above
+/// it plus, among the entries tied at the cut, the ones with the smallest key text (each
+/// tied key is formatted into one reused buffer). A million keys tied at one flow each cost
+/// a million cheap formats, not a million strings sorted.
 fn top_n<'s, K>(
-    entries: impl Iterator<Item = (K, &'s Stats)>,
+    entries: impl Iterator<Item = (K, &'s Stats)> + Clone,
     metric: Metric,
     n: usize,
-    key_text: impl Fn(&K) -> String,
+    key_text: impl Fn(&K, &mut String),
 ) -> Vec<TopEntry> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
     if n == 0 {
         return Vec::new();
     }
-    let mut all: Vec<(u64, K, Stats)> = entries.map(|(k, s)| (s.metric(metric), k, *s)).collect();
-    let entry = |(m, k, stats): (u64, K, Stats)| {
-        (
-            m,
-            TopEntry {
-                key: key_text(&k),
-                stats,
-            },
-        )
-    };
-    let mut rows: Vec<(u64, TopEntry)> = if all.len() > n {
-        all.select_nth_unstable_by(n - 1, |a, b| b.0.cmp(&a.0));
-        let cut = all[n - 1].0;
-        // Entries above the cut all make the list; ties at the cut compete by key text.
-        // Many keys can tie (every key with one flow): select among them instead of
-        // sorting them all.
-        let (above, rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|e| e.0 > cut);
-        let need = n - above.len();
-        let mut tied: Vec<(u64, TopEntry)> =
-            rest.into_iter().filter(|e| e.0 == cut).map(entry).collect();
-        if tied.len() > need {
-            tied.select_nth_unstable_by(need - 1, |a, b| a.1.key.cmp(&b.1.key));
-            tied.truncate(need);
+    let mut largest: BinaryHeap<Reverse<u64>> = BinaryHeap::with_capacity(n + 1);
+    for (_, s) in entries.clone() {
+        let m = s.metric(metric);
+        if largest.len() < n {
+            largest.push(Reverse(m));
+        } else if largest.peek().is_some_and(|Reverse(low)| m > *low) {
+            largest.pop();
+            largest.push(Reverse(m));
         }
-        above.into_iter().map(entry).chain(tied).collect()
-    } else {
-        all.into_iter().map(entry).collect()
+    }
+    // With fewer than n entries every one makes the list.
+    let cut = match largest.len() < n {
+        true => 0,
+        false => largest.peek().map_or(0, |Reverse(low)| *low),
     };
+    let need = n - largest.iter().filter(|Reverse(m)| *m > cut).count();
+    let text = |k: &K| {
+        let mut t = String::new();
+        key_text(k, &mut t);
+        t
+    };
+    let mut rows: Vec<(u64, TopEntry)> = Vec::with_capacity(n);
+    // The tied entries kept so far, largest key text on top (the first to give way).
+    let mut tied: BinaryHeap<Tied> = BinaryHeap::with_capacity(need + 1);
+    let mut buf = String::new();
+    for (k, s) in entries {
+        let m = s.metric(metric);
+        if m > cut {
+            rows.push((
+                m,
+                TopEntry {
+                    key: text(&k),
+                    stats: *s,
+                },
+            ));
+        } else if m == cut && need > 0 {
+            buf.clear();
+            key_text(&k, &mut buf);
+            if tied.len() < need {
+                tied.push(Tied(buf.clone(), *s));
+            } else if tied.peek().is_some_and(|top| buf < top.0) {
+                tied.pop();
+                tied.push(Tied(buf.clone(), *s));
+            }
+        }
+    }
+    rows.extend(
+        tied.into_iter()
+            .map(|Tied(key, stats)| (cut, TopEntry { key, stats })),
+    );
     rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
     rows.truncate(n);
     rows.into_iter().map(|(_, e)| e).collect()
@@ -654,5 +717,50 @@ mod tests {
             (whole.first_start, whole.last_end),
             (merged.first_start, merged.last_end)
         );
+    }
+
+    #[test]
+    fn top_n_equals_a_full_sort_however_many_keys_tie() {
+        // Values from a tiny range, so most keys tie at the cut.
+        let mut seed = 0x1234_5678_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..200 {
+            let len = (next() % 300) as usize;
+            let range = 1 + next() % 4;
+            let table: Vec<(u32, Stats)> = (0..len)
+                .map(|i| {
+                    let v = next() % range;
+                    let stats = Stats {
+                        flows: v,
+                        bytes: v * 10,
+                        packets: next() % 3,
+                        ..Stats::default()
+                    };
+                    (i as u32 * 7919 % 100_000, stats)
+                })
+                .collect();
+            let n = (next() % 40) as usize;
+            for metric in [Metric::Flows, Metric::Bytes, Metric::Packets] {
+                let got = top_n(table.iter().map(|(k, s)| (*k, s)), metric, n, |k, t| {
+                    t.push_str(&k.to_string())
+                });
+                let mut naive: Vec<(u64, String)> = table
+                    .iter()
+                    .map(|(k, s)| (s.metric(metric), k.to_string()))
+                    .collect();
+                naive.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+                naive.truncate(n);
+                let got: Vec<(u64, String)> = got
+                    .iter()
+                    .map(|e| (e.stats.metric(metric), e.key.clone()))
+                    .collect();
+                assert_eq!(got, naive, "round {round}, n {n}, {metric:?}");
+            }
+        }
     }
 }

@@ -132,7 +132,7 @@ impl PairTable {
     }
 
     /// Every pair with its totals (after [`settle`](Self::settle)), in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = ((IpAddr, IpAddr), &Stats)> {
+    pub fn iter(&self) -> impl Iterator<Item = ((IpAddr, IpAddr), &Stats)> + Clone {
         debug_assert_eq!(self.queued, 0, "read before settle()");
         let v4 = self
             .slots
