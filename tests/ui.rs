@@ -189,7 +189,8 @@ fn dashboard_shows_every_pane_at_both_sizes() {
         let t = text(&buf);
         for must in [
             "Top source by bytes",
-            "ACCEPT/REJECT",
+            "REJECT now",
+            "▒reject",
             "Ports x time",
             "malformed",
         ] {
@@ -278,7 +279,8 @@ fn a_filtered_view_draws_only_matching_flows() {
             first_row.contains(BRUTE),
             "{look}: the brute-forcer leads\n{t}"
         );
-        assert!(t.contains("reject 100.0%"), "{look}\n{t}");
+        assert!(t.contains("REJECT now 100.0% = was 100.0%"), "{look}\n{t}");
+        assert!(t.contains("all 100.0%"), "{look}\n{t}");
         check(&format!("filtered_{look}"), &buf, color);
     });
 }

@@ -78,12 +78,17 @@ fn trend(columns: &[(u64, u64)]) -> Option<(f64, f64)> {
 
 fn trend_word(now: f64, before: f64) -> &'static str {
     if now > before * 1.25 + 0.005 {
-        "↑ rising"
+        "↑"
     } else if now < before * 0.8 - 0.005 {
-        "↓ falling"
+        "↓"
     } else {
-        "= steady"
+        "="
     }
+}
+
+/// A share in 0..=1 as a percentage with one decimal.
+fn pct(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
 }
 
 /// Draws the pane (or its summary).
@@ -117,16 +122,34 @@ pub fn render(buf: &mut Buffer, slot: Slot, view: &View<'_>, theme: &Theme) {
     let inner_w = usize::from(area.width.saturating_sub(2));
     let cols = Columns::of(snap, inner_w);
     let columns = cols.map(|c| per_column(snap, &c)).unwrap_or_default();
-    let mut title = vec![
-        span(" ACCEPT/REJECT ", theme.title()),
-        span(format!("reject {ratio} "), theme.reject()),
-    ];
-    if let Some((now, before)) = trend(&columns) {
-        title.push(span(
-            format!("{} ", trend_word(now, before)),
-            theme.reject(),
-        ));
-    }
+    // The title says what the REJECT share is now (the latest quarter of the view) and
+    // where it is going; the share over the whole view is in the legend.
+    let title = match trend(&columns) {
+        Some((now, before)) => vec![
+            // Narrow panes drop the pane's name before the numbers.
+            span(
+                if inner_w >= 48 {
+                    " ACCEPT/REJECT: "
+                } else {
+                    " "
+                },
+                theme.title(),
+            ),
+            span(
+                format!(
+                    "REJECT now {} {} was {} ",
+                    pct(now),
+                    trend_word(now, before),
+                    pct(before)
+                ),
+                theme.reject(),
+            ),
+        ],
+        None => vec![
+            span(" ACCEPT/REJECT ", theme.title()),
+            span(format!("reject {ratio} "), theme.reject()),
+        ],
+    };
     let block = pane_block(Line::from(title), false, theme);
     let inner = block.inner(area);
     block.render(area, buf);
@@ -170,7 +193,10 @@ pub fn render(buf: &mut Buffer, slot: Slot, view: &View<'_>, theme: &Theme) {
             span("accept ", theme.dim()),
             span(REJECT_GLYPH, theme.reject()),
             span("reject ", theme.dim()),
-            span(format!("{per}/col, max {}", count(max)), theme.dim()),
+            span(
+                format!("all {ratio}, {per}/col, max {}", count(max)),
+                theme.dim(),
+            ),
         ],
     );
 }
@@ -222,10 +248,14 @@ mod tests {
     fn trend_compares_the_last_quarter_with_the_one_before() {
         let rising = [(10, 0), (10, 0), (10, 0), (5, 5)];
         let (now, before) = trend(&rising).unwrap();
-        assert_eq!(trend_word(now, before), "↑ rising");
+        assert_eq!(trend_word(now, before), "↑");
+        assert_eq!(
+            (pct(now), pct(before)),
+            ("50.0%".to_string(), "0.0%".to_string())
+        );
         let steady = [(9, 1); 8];
         let (now, before) = trend(&steady).unwrap();
-        assert_eq!(trend_word(now, before), "= steady");
+        assert_eq!(trend_word(now, before), "=");
         assert!(trend(&[(1, 1)]).is_none());
     }
 
