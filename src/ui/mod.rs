@@ -193,6 +193,20 @@ impl Session {
     }
 }
 
+/// Lowers the calling thread's scheduling priority (nice 10), so that ingest and queries,
+/// which can keep every core busy, never make the event loop wait for a core: a keypress is
+/// drawn at once, and ingest loses nothing when nothing else wants the CPU. Threads the
+/// caller spawns inherit it (Linux keeps the nice value per thread).
+pub fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take no pointers; they only read and set this thread's
+    // scheduling attribute, and a failure (e.g. a sandbox refusing it) is harmless.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
+    }
+}
+
 fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -221,7 +235,11 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
         );
         std::thread::Builder::new()
             .name("vpctop-ingest".into())
-            .spawn(move || run_live(&inputs, &config, &live_options, &cell, &cancel))?;
+            .spawn(move || {
+                // Ingest's threads (spawned from this one) inherit the lower priority.
+                lower_thread_priority();
+                run_live(&inputs, &config, &live_options, &cell, &cancel)
+            })?;
     }
 
     // The query worker answers on a channel the loop selects on.

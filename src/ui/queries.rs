@@ -156,7 +156,11 @@ pub fn spawn(
     let (tx, rx) = crossbeam_channel::unbounded();
     let handle = std::thread::Builder::new()
         .name("vpctop-query".into())
-        .spawn(move || serve(&context, &rx, &replies))
+        .spawn(move || {
+            // Scans use every core; the event loop must still get one at once.
+            super::lower_thread_priority();
+            serve(&context, &rx, &replies)
+        })
         .unwrap_or_else(|e| panic!("cannot start the query thread: {e}"));
     (tx, handle)
 }
