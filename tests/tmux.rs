@@ -252,8 +252,12 @@ fn the_demo_shows_the_scan_and_a_reject_filter_leaves_only_rejects() {
     tmux.keys(&["/"]);
     tmux.literal("action=REJECT");
     tmux.keys(&["Enter"]);
-    let screen = tmux.wait_for("only REJECT flows", |s| {
-        s.contains("filter action=REJECT") && s.contains("all 100.0%") && !talker_rows(s).is_empty()
+    // The filtered view is answered from the record store, which seals what ingest holds
+    // about every second: wait for it to catch up with the scanner.
+    let screen = tmux.wait_for("only REJECT flows, the scanner first", |s| {
+        s.contains("filter action=REJECT")
+            && s.contains("all 100.0%")
+            && talker_rows(s).first().is_some_and(|r| r.contains(&scanner))
     });
     for row in talker_rows(&screen) {
         assert!(
