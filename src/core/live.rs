@@ -166,7 +166,11 @@ pub struct Retention {
 impl Retention {
     /// Reads the store's current state.
     pub fn of(store: &Store) -> Retention {
-        let s = store.state();
+        Retention::of_state(&store.state())
+    }
+
+    /// What one published state of the store holds.
+    pub fn of_state(s: &crate::store::StoreState) -> Retention {
         Retention {
             records: s.records,
             memory: s.memory,

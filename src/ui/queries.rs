@@ -216,12 +216,7 @@ pub fn view_snapshot(
         threads,
     );
     let mut snapshot = result.snapshot();
-    snapshot.retention = Some(Retention {
-        records: state.records,
-        memory: state.memory,
-        evicted: state.evicted_records,
-        coverage: state.coverage(),
-    });
+    snapshot.retention = Some(Retention::of_state(state));
     snapshot
 }
 
