@@ -105,7 +105,7 @@ fn main() -> std::io::Result<()> {
         let t = Instant::now();
         let rows = ViewRows::of(&state, &view);
         let Ok(_) = terminal.draw(|f| {
-            panes::draw(f, &state, &view, &theme);
+            panes::draw(f, &state, &view, &rows, &theme);
         });
         times.push(t.elapsed());
         assert!(rows.talkers.len() <= 100);

@@ -118,7 +118,13 @@ fn frame(w: u16, h: u16, state: &UiState, view: &View<'_>, color: bool) -> Buffe
     let mut terminal = Terminal::new(TestBackend::new(w, h)).expect("terminal");
     terminal
         .draw(|f| {
-            panes::draw(f, state, view, &theme(color));
+            panes::draw(
+                f,
+                state,
+                view,
+                &panes::ViewRows::of(state, view),
+                &theme(color),
+            );
         })
         .expect("draw");
     terminal.backend().buffer().clone()

@@ -12,7 +12,7 @@
 //!  1 s tick (lag, throttled re-queries) ─────────────────────────────▶    │  │ replies
 //!                                   query worker (store scans) ◀─requests─┘  │
 //!                                            └───────────────────────────────┘
-//!  render: panes::draw(&UiState, &View) at most every 66 ms, only when something changed
+//!  render: panes::draw(&UiState, &View, rows) at most every 66 ms, only when something changed
 //! ```
 //!
 //! Never: blocks ingest (it reads published snapshots and the store's published segment
@@ -376,7 +376,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
                     ..Rows::default()
                 });
                 guard.terminal.draw(|frame| {
-                    areas = panes::draw(frame, &state, &view, &d.theme);
+                    areas = panes::draw(frame, &state, &view, &rows, &d.theme);
                 })?;
                 let drawn = Instant::now();
                 latencies.extend(pending_keys.drain(..).map(|t| (drawn - t).as_micros()));

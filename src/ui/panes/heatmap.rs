@@ -60,17 +60,17 @@ pub fn level(v: u64, max: u64) -> u8 {
     (1.0 + (f * 3.0).round()).clamp(1.0, 4.0) as u8
 }
 
-/// Draws the pane (or its summary).
+/// Draws the pane (or its summary); `rows` are its [`port_rows`].
 pub fn render(
     buf: &mut Buffer,
     slot: Slot,
     list: &ListArea,
+    rows: &[u16],
     state: &UiState,
     view: &View<'_>,
     theme: &Theme,
 ) {
     let snap = view.shown;
-    let rows = port_rows(snap);
     let area = match slot {
         Slot::Hidden => return,
         Slot::Summary(r) => {

@@ -87,8 +87,15 @@ impl ViewRows {
     }
 }
 
-/// Draws one frame; returns where the panes went (for clicks).
-pub fn draw(frame: &mut Frame<'_>, state: &UiState, view: &View<'_>, theme: &Theme) -> Areas {
+/// Draws one frame of `view` whose list rows are `rows` ([`ViewRows::of`] the same view);
+/// returns where the panes went (for clicks).
+pub fn draw(
+    frame: &mut Frame<'_>,
+    state: &UiState,
+    view: &View<'_>,
+    rows: &ViewRows,
+    theme: &Theme,
+) -> Areas {
     let mut areas = Areas::compute(
         frame.area(),
         !state.drill.is_empty(),
@@ -105,7 +112,15 @@ pub fn draw(frame: &mut Frame<'_>, state: &UiState, view: &View<'_>, theme: &The
         series::render(buf, slot, view, theme);
     }
     if let Some(slot) = areas.heatmap {
-        heatmap::render(buf, slot, &areas.heat_list, state, view, theme);
+        heatmap::render(
+            buf,
+            slot,
+            &areas.heat_list,
+            &rows.heat_ports,
+            state,
+            view,
+            theme,
+        );
     }
     if let Some(r) = areas.inspector {
         areas.inspector_list = inspector::render(buf, r, state, view, theme);
