@@ -408,3 +408,48 @@ fn a_line_longer_than_10_mb_arriving_in_pieces_is_one_line() {
     let (code, _) = f.terminate();
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn a_watched_directory_with_rename_rotation_counts_each_record_once() {
+    // logrotate-style: current.log is renamed to current.log.1 (then .2) and a new
+    // current.log is started. The renamed files are the same files vpctop has followed:
+    // found again in the directory, they must not be read a second time.
+    let mut rng = Rng(0x7073);
+    let recs = generate(&mut rng, 400);
+    let text = |r: &[Rec]| -> String { r.iter().map(|x| x.line() + "\n").collect() };
+    let dir = tempfile::tempdir().unwrap();
+    let current = dir.path().join("current.log");
+    append(&current, text(&recs[..100]).as_bytes());
+    let mut f = Follow::start(&[&dir.path().display().to_string()], false);
+    f.wait_for("the live file", |d| records(d) == 100);
+    for (round, part) in [(1, &recs[100..200]), (2, &recs[200..300])] {
+        if round == 2 {
+            std::fs::rename(
+                dir.path().join("current.log.1"),
+                dir.path().join("current.log.2"),
+            )
+            .unwrap();
+        }
+        std::fs::rename(&current, dir.path().join("current.log.1")).unwrap();
+        append(&current, text(part).as_bytes());
+        let want = 100 * (round + 1);
+        f.wait_for("the new live file", |d| records(d) == want);
+    }
+    // A file created after the renames: once it is counted, the directory has been looked at
+    // since they happened.
+    append(&dir.path().join("later.log"), text(&recs[300..]).as_bytes());
+    f.wait_for("the later file", |d| {
+        d["sources"].as_array().is_some_and(|s| {
+            s.iter()
+                .any(|s| s["name"].as_str().is_some_and(|n| n.ends_with("later.log")))
+        })
+    });
+    let (code, last) = f.terminate();
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        records(&last),
+        400,
+        "every record once: {:?}",
+        last["sources"]
+    );
+}

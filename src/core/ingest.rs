@@ -516,6 +516,13 @@ fn discover<'scope, 'env: 'scope>(
                 if known.contains(&path) {
                     continue;
                 }
+                // A followed file renamed away by rotation (current.log -> current.log.1) is
+                // found under its new name: it has been read already.
+                if source::follow::file_identity(&path).is_some_and(|id| registry.was_followed(id))
+                {
+                    known.insert(path);
+                    continue;
+                }
                 if path.extension().is_some_and(|e| e == "gz") {
                     let size = std::fs::metadata(&path).map_or(0, |m| m.len());
                     match growing_gz.insert(path.clone(), size) {
@@ -679,6 +686,9 @@ fn follow_input(
             if let Some(b) = &config.board {
                 b.set_mechanism(index, mechanism);
                 reader = reader.reporting_to(Arc::clone(b), index);
+            }
+            if let Some(r) = &config.registry {
+                reader = reader.noting_files_in(Arc::clone(r));
             }
             framer.run(&mut reader).map_err(read_err)
         }

@@ -81,6 +81,11 @@ pub struct Follower {
 /// How many of the last bytes read are checked for a truncate-and-rewrite.
 const TAIL_CHECK: usize = 64;
 
+/// The (device, inode) of the file at `path`, where the platform has them.
+pub fn file_identity(path: &std::path::Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().as_ref().and_then(identity)
+}
+
 #[cfg(unix)]
 fn identity(meta: &Metadata) -> Option<(u64, u64)> {
     use std::os::unix::fs::MetadataExt;
@@ -315,9 +320,17 @@ pub struct FollowReader<'s> {
     last_data: Instant,
     board: Option<(Arc<SourceBoard>, usize)>,
     wake: Option<Receiver<()>>,
+    registry: Option<Arc<super::InputRegistry>>,
 }
 
 impl<'s> FollowReader<'s> {
+    /// Records on `registry` every file this reader opens, so that the directory watcher
+    /// knows a rotated file under its new name.
+    pub fn noting_files_in(mut self, registry: Arc<super::InputRegistry>) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
     /// Says what the file is doing on `board`, as input `index`.
     pub fn reporting_to(mut self, board: Arc<SourceBoard>, index: usize) -> Self {
         self.board = Some((board, index));
@@ -361,6 +374,7 @@ impl<'s> FollowReader<'s> {
             last_data: Instant::now(),
             board: None,
             wake: None,
+            registry: None,
         }
     }
 
@@ -410,6 +424,12 @@ impl<'s> FollowReader<'s> {
         self.pending.extend_from_slice(&raw[from..]);
         if !poll.events.is_empty() || !raw.is_empty() {
             self.last_data = Instant::now();
+        }
+        if let Some(registry) = &self.registry
+            && poll.events.contains(&FollowEvent::Opened)
+            && let Some(id) = self.follower.identity
+        {
+            registry.note_followed(id);
         }
         self.report(&poll, !raw.is_empty());
     }

@@ -444,6 +444,9 @@ mod tests {
 pub struct InputRegistry {
     names: arc_swap::ArcSwap<Vec<String>>,
     adding: std::sync::Mutex<()>,
+    /// Every file (device, inode) a follower has had open: a file found under a new name with
+    /// one of these is a renamed (rotated) file already read, not a new input.
+    followed: std::sync::Mutex<std::collections::HashSet<(u64, u64)>>,
 }
 
 impl InputRegistry {
@@ -452,6 +455,7 @@ impl InputRegistry {
         std::sync::Arc::new(InputRegistry {
             names: arc_swap::ArcSwap::from_pointee(names),
             adding: std::sync::Mutex::new(()),
+            followed: Default::default(),
         })
     }
 
@@ -469,6 +473,20 @@ impl InputRegistry {
         let index = next.len() - 1;
         self.names.store(std::sync::Arc::new(next));
         index
+    }
+
+    /// Records that a follower has the file `identity` (device, inode) open.
+    pub fn note_followed(&self, identity: (u64, u64)) {
+        if let Ok(mut set) = self.followed.lock() {
+            set.insert(identity);
+        }
+    }
+
+    /// Whether a follower has had the file `identity` open (it was read under another name).
+    pub fn was_followed(&self, identity: (u64, u64)) -> bool {
+        self.followed
+            .lock()
+            .is_ok_and(|set| set.contains(&identity))
     }
 }
 
