@@ -169,6 +169,31 @@ pub struct DemoRecord {
     pub ingress: bool,
 }
 
+impl DemoRecord {
+    /// A one-packet, 40-byte TCP record, accepted, OK, received by `interface`: the fields
+    /// each incident then changes.
+    fn tcp(
+        interface: usize,
+        src: (Ipv4Addr, u16),
+        dst: (Ipv4Addr, u16),
+        (start, end): (u64, u64),
+    ) -> DemoRecord {
+        DemoRecord {
+            interface,
+            src,
+            dst,
+            protocol: 6,
+            packets: 1,
+            bytes: 40,
+            start,
+            end,
+            accept: true,
+            status: "OK",
+            ingress: true,
+        }
+    }
+}
+
 /// The traffic of the simulated VPCs.
 #[derive(Debug, Clone)]
 pub struct Generator {
@@ -306,17 +331,14 @@ impl Generator {
             for k in 0..n as u16 {
                 let (start, end) = self.window(t);
                 out.push(DemoRecord {
-                    interface: self.interface_of(inc.insider),
-                    src: (inc.outsider, 61_000 + k),
-                    dst: (inc.insider, 1 + (base + k) % 10_000),
-                    protocol: 6,
-                    packets: 1,
                     bytes: 44,
-                    start,
-                    end,
                     accept: false,
-                    status: "OK",
-                    ingress: true,
+                    ..DemoRecord::tcp(
+                        self.interface_of(inc.insider),
+                        (inc.outsider, 61_000 + k),
+                        (inc.insider, 1 + (base + k) % 10_000),
+                        (start, end),
+                    )
                 });
             }
         }
@@ -326,17 +348,15 @@ impl Generator {
                 let (start, end) = self.window(t);
                 let sport = 32_768 + self.rng.below(28_000) as u16;
                 out.push(DemoRecord {
-                    interface: self.interface_of(inc.insider),
-                    src: (inc.outsider, sport),
-                    dst: (inc.insider, 22),
-                    protocol: 6,
                     packets: 2 + self.rng.below(3),
                     bytes: 120 + self.rng.below(60),
-                    start,
-                    end,
                     accept: false,
-                    status: "OK",
-                    ingress: true,
+                    ..DemoRecord::tcp(
+                        self.interface_of(inc.insider),
+                        (inc.outsider, sport),
+                        (inc.insider, 22),
+                        (start, end),
+                    )
                 });
             }
         }
@@ -354,30 +374,16 @@ impl Generator {
                 let eph = 49_152 + self.rng.below(16_000) as u16;
                 let nic = self.interface_of(inc.insider);
                 out.push(DemoRecord {
-                    interface: nic,
-                    src: (client, eph),
-                    dst: (inc.insider, 443),
-                    protocol: 6,
                     packets: 3,
                     bytes: 180,
-                    start,
-                    end,
-                    accept: true,
-                    status: "OK",
-                    ingress: true,
+                    ..DemoRecord::tcp(nic, (client, eph), (inc.insider, 443), (start, end))
                 });
                 out.push(DemoRecord {
-                    interface: nic,
-                    src: (inc.insider, 443),
-                    dst: (client, eph),
-                    protocol: 6,
                     packets: 3,
                     bytes: 164,
-                    start,
-                    end,
                     accept: false,
-                    status: "OK",
                     ingress: false,
+                    ..DemoRecord::tcp(nic, (inc.insider, 443), (client, eph), (start, end))
                 });
             }
         }
@@ -387,17 +393,15 @@ impl Generator {
                 let (start, end) = self.window(t);
                 let packets = 40_000 + self.rng.below(20_000);
                 out.push(DemoRecord {
-                    interface: self.interface_of(inc.insider),
-                    src: (inc.insider, 40_000 + self.rng.below(20_000) as u16),
-                    dst: (inc.outsider, inc.port),
-                    protocol: 6,
                     packets,
                     bytes: packets * 1_400,
-                    start,
-                    end,
-                    accept: true,
-                    status: "OK",
                     ingress: false,
+                    ..DemoRecord::tcp(
+                        self.interface_of(inc.insider),
+                        (inc.insider, 40_000 + self.rng.below(20_000) as u16),
+                        (inc.outsider, inc.port),
+                        (start, end),
+                    )
                 });
             }
         }
@@ -406,21 +410,20 @@ impl Generator {
             for k in 0..scaled(4.0) as usize {
                 let (start, end) = self.window(t);
                 out.push(DemoRecord {
-                    interface: 300 + (k * 5 + t as usize) % 60,
-                    src: (Ipv4Addr::UNSPECIFIED, 0),
-                    dst: (Ipv4Addr::UNSPECIFIED, 0),
                     protocol: 0,
                     packets: 0,
                     bytes: 0,
-                    start,
-                    end,
-                    accept: true,
                     status: if (t as usize + k).is_multiple_of(4) {
                         "SKIPDATA"
                     } else {
                         "NODATA"
                     },
-                    ingress: true,
+                    ..DemoRecord::tcp(
+                        300 + (k * 5 + t as usize) % 60,
+                        (Ipv4Addr::UNSPECIFIED, 0),
+                        (Ipv4Addr::UNSPECIFIED, 0),
+                        (start, end),
+                    )
                 });
             }
         }
@@ -436,17 +439,13 @@ impl Generator {
             let probe = [23, 445, 3389, 8080, 1433, 5900, 2323][self.rng.below(7) as usize];
             let src = self.internet[self.rng.below(self.internet.len() as u64) as usize];
             out.push(DemoRecord {
-                interface: target,
-                src: (src, 1024 + self.rng.below(60_000) as u16),
-                dst: (self.interfaces[target].ip, probe),
-                protocol: 6,
-                packets: 1,
-                bytes: 40,
-                start,
-                end,
                 accept: false,
-                status: "OK",
-                ingress: true,
+                ..DemoRecord::tcp(
+                    target,
+                    (src, 1024 + self.rng.below(60_000) as u16),
+                    (self.interfaces[target].ip, probe),
+                    (start, end),
+                )
             });
             return 1.0;
         }
@@ -479,30 +478,17 @@ impl Generator {
         let packets = (bytes / 1_200).max(1) + self.rng.below(4);
         let server_ip = self.interfaces[server].ip;
         out.push(DemoRecord {
-            interface: server,
-            src: (client_ip, eph),
-            dst: (server_ip, port),
             protocol,
             packets,
             bytes: bytes / 8 + 60,
-            start,
-            end,
-            accept: true,
-            status: "OK",
-            ingress: true,
+            ..DemoRecord::tcp(server, (client_ip, eph), (server_ip, port), (start, end))
         });
         out.push(DemoRecord {
-            interface: server,
-            src: (server_ip, port),
-            dst: (client_ip, eph),
             protocol,
             packets,
             bytes,
-            start,
-            end,
-            accept: true,
-            status: "OK",
             ingress: false,
+            ..DemoRecord::tcp(server, (server_ip, port), (client_ip, eph), (start, end))
         });
         2.0
     }
