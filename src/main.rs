@@ -484,6 +484,16 @@ fn stop_on_signals(signals: &[i32]) -> Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
+/// How headless live runs (`report --follow`, `replay` without the dashboard) publish:
+/// through `filter`, without the dashboard's heatmap.
+fn headless_live(filter: Option<Arc<Filter>>) -> LiveOptions {
+    LiveOptions {
+        filter,
+        heatmap: false,
+        ..LiveOptions::default()
+    }
+}
+
 /// `report --follow`: follows the inputs, prints a report every interval and a last one when
 /// a signal arrives or every input has ended. A signal-initiated stop exits 0.
 fn follow_report(args: ReportArgs) -> Result<i32> {
@@ -506,11 +516,7 @@ fn follow_report(args: ReportArgs) -> Result<i32> {
         args.poll,
     );
     let opts = args.output.summary(filter.as_deref());
-    let options = LiveOptions {
-        filter: filter.clone(),
-        heatmap: false,
-        ..LiveOptions::default()
-    };
+    let options = headless_live(filter.clone());
     let json = args.output.json;
     let mut write_failed: Option<io::Error> = None;
     let board = config.board.clone();
@@ -590,11 +596,7 @@ fn replay(args: ReplayArgs) -> Result<i32> {
     });
     let names = names(&inputs);
     let opts = args.output.summary(filter.as_deref());
-    let options = LiveOptions {
-        filter: filter.clone(),
-        heatmap: false,
-        ..LiveOptions::default()
-    };
+    let options = headless_live(filter.clone());
     let json = args.output.json;
     let mut write_failed: Option<io::Error> = None;
     let mut print = |agg: &Aggregate, one_line: bool| {
