@@ -346,7 +346,7 @@ fn replay_inputs(
     };
     while !cancel.load(Ordering::Relaxed) {
         let now = Instant::now();
-        let Some(start) = merged.peek_start() else {
+        let Some((start, timed)) = merged.peek() else {
             break;
         };
         if replay.to.is_some_and(|to| start > to) {
@@ -354,7 +354,7 @@ fn replay_inputs(
         }
         // A line before its input's first record (a header, a blank line) carries no time
         // of its own: it goes at once and must not start the clock (at 1970).
-        let untimed = start == 0;
+        let untimed = !timed;
         if !untimed && replay.from.is_some_and(|from| start < from) {
             merged.next_line();
             continue;

@@ -142,6 +142,9 @@ impl VirtualClock {
 pub struct ReplayLine {
     /// Its record's `start` (for lines without one, the last `start` of its file).
     pub start: u64,
+    /// Whether `start` is a record time: false for lines before its file's first record
+    /// (a header, a blank line), which carry no time and go at once.
+    pub timed: bool,
     /// Its input.
     pub input: u32,
     /// Its 1-based line number in that input.
@@ -158,6 +161,8 @@ struct Cursor {
     schema: SharedSchema,
     next_line: u64,
     last_start: u64,
+    /// Whether a record has set `last_start`.
+    timed: bool,
     done: bool,
 }
 
@@ -218,6 +223,7 @@ impl MergedLines {
                     schema: Arc::clone(schema),
                     next_line: 1,
                     last_start: 0,
+                    timed: false,
                     done: false,
                 })),
                 Err(e) => {
@@ -280,9 +286,11 @@ impl MergedLines {
             && let Some(s) = r.uint(crate::schema::Field::Start)
         {
             c.last_start = s;
+            c.timed = true;
         }
         let line = ReplayLine {
             start: c.last_start,
+            timed: c.timed,
             input: i as u32,
             line_no,
             header,
@@ -305,6 +313,13 @@ impl MergedLines {
     /// The `start` of the next line, without taking it.
     pub fn peek_start(&self) -> Option<u64> {
         self.heap.peek().map(|Reverse(w)| w.line.start)
+    }
+
+    /// The `start` of the next line and whether it is a record time, without taking it.
+    pub fn peek(&self) -> Option<(u64, bool)> {
+        self.heap
+            .peek()
+            .map(|Reverse(w)| (w.line.start, w.line.timed))
     }
 }
 
