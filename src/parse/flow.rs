@@ -107,147 +107,265 @@ impl crate::filter::FieldSource for Flow<'_> {
     }
 }
 
-/// Reads single-space-separated tokens of one line, failing (`None`) on anything unusual.
-struct Cursor<'a> {
-    text: &'a [u8],
-    pos: usize,
+/// The longest line the fast path takes (bytes, without its newline); longer ones go to
+/// the general parser.
+const MAX_FAST_LINE: usize = 256;
+
+/// Separating spaces in a default-format line: one between each two of its 14 fields.
+const SPACES: usize = 13;
+
+/// Bit masks over 16 bytes (bit `i` for byte `i`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct BlockMasks {
+    /// Bytes equal to `' '`.
+    spaces: u32,
+    /// Bytes equal to `'\n'`.
+    newlines: u32,
+    /// Control bytes: below `0x20` (`'\n'` and `'\r'` included) and `0x7f`.
+    controls: u32,
 }
 
-impl<'a> Cursor<'a> {
-    /// Consumes the separator after a token: one space, or the end of the line.
-    #[inline(always)]
-    fn separator(&mut self) -> Option<()> {
-        match self.text.get(self.pos) {
-            None => Some(()),
-            Some(b' ') if self.text.get(self.pos + 1).is_some_and(|b| *b != b' ') => {
-                self.pos += 1;
-                Some(())
-            }
-            _ => None,
+/// Classifies 16 bytes at once with SSE2 (part of every x86-64 CPU).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn block_masks(block: &[u8; 16]) -> BlockMasks {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    // SAFETY: the unaligned load reads exactly the 16 bytes of `block`, and these intrinsics
+    // need only SSE2, which this build has (see the `cfg`).
+    unsafe {
+        let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+        let mask = |m| _mm_movemask_epi8(m) as u32 & 0xffff;
+        let below_space = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        let delete = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+        BlockMasks {
+            spaces: mask(_mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8))),
+            newlines: mask(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8))),
+            controls: mask(_mm_or_si128(below_space, delete)),
         }
     }
+}
 
-    /// The 8 bytes at the cursor, when the line has that many left.
+/// Classifies 16 bytes, eight at a time (other CPUs).
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+#[inline(always)]
+fn block_masks(block: &[u8; 16]) -> BlockMasks {
+    block_masks_swar(block)
+}
+
+/// Classifies 16 bytes with word arithmetic: the portable twin of the SSE2 version.
+#[cfg_attr(all(target_arch = "x86_64", target_feature = "sse2"), allow(dead_code))]
+#[inline(always)]
+fn block_masks_swar(block: &[u8; 16]) -> BlockMasks {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit of each byte that is zero in `x`, exactly (no borrow between bytes).
+    let zero = |x: u64| !(((x & !HIGH).wrapping_add(!HIGH)) | x | !HIGH) & HIGH;
+    // High bits (one per byte) packed into the low 8 bits.
+    let pack = |m: u64| ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
+    let mut out = BlockMasks {
+        spaces: 0,
+        newlines: 0,
+        controls: 0,
+    };
+    for (half, word) in block.chunks_exact(8).enumerate() {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        let w = u64::from_le_bytes(bytes);
+        // Below 0x20: the top three bits are zero.
+        let below_space = zero(w & (0xe0 * ONES));
+        let controls = below_space | zero(w ^ (0x7f * ONES));
+        let shift = 8 * half as u32;
+        out.spaces |= pack(zero(w ^ (u64::from(b' ') * ONES))) << shift;
+        out.newlines |= pack(zero(w ^ (u64::from(b'\n') * ONES))) << shift;
+        out.controls |= pack(controls) << shift;
+    }
+    out
+}
+
+/// The 16 bytes of `data` at `at`, with `'\n'` standing in for bytes past its end.
+#[inline(always)]
+fn block16(data: &[u8], at: usize) -> [u8; 16] {
+    let rest = data.get(at..).unwrap_or_default();
+    match rest.first_chunk::<16>() {
+        Some(block) => *block,
+        None => {
+            let mut block = [b'\n'; 16];
+            block[..rest.len()].copy_from_slice(rest);
+            block
+        }
+    }
+}
+
+/// The 8 bytes of `data` at `at` as a little-endian word, spaces standing in past its end.
+#[inline(always)]
+fn word8(data: &[u8], at: usize) -> u64 {
+    let rest = data.get(at..).unwrap_or_default();
+    match rest.first_chunk::<8>() {
+        Some(word) => u64::from_le_bytes(*word),
+        None => {
+            let mut word = [b' '; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            u64::from_le_bytes(word)
+        }
+    }
+}
+
+/// Where the fields of one line are.
+#[derive(Debug)]
+struct Layout {
+    /// The offset of each separating space.
+    spaces: [usize; SPACES],
+    /// Where the line's text ends (before `\r\n` or `\n`).
+    end: usize,
+    /// The bytes the line takes, its newline included.
+    used: usize,
+}
+
+impl Layout {
+    /// Finds the line at the start of `data` and its 14 fields: exactly 13 single spaces,
+    /// no empty field, no control character; `None` otherwise.
     #[inline(always)]
-    fn word8(&self) -> Option<u64> {
-        let bytes = self.text.get(self.pos..self.pos + 8)?;
-        Some(u64::from_le_bytes(bytes.try_into().ok()?))
+    fn of(data: &[u8]) -> Option<Layout> {
+        let mut spaces = [0usize; SPACES];
+        let mut found = 0;
+        let mut first_control = usize::MAX;
+        let mut at = 0;
+        let newline = loop {
+            if at >= MAX_FAST_LINE {
+                return None;
+            }
+            let m = block_masks(&block16(data, at));
+            let before_newline = match m.newlines {
+                0 => u32::MAX,
+                nl => (1 << nl.trailing_zeros()) - 1,
+            };
+            let controls = m.controls & before_newline;
+            if controls != 0 && first_control == usize::MAX {
+                first_control = at + controls.trailing_zeros() as usize;
+            }
+            let mut bits = m.spaces & before_newline;
+            while bits != 0 {
+                *spaces.get_mut(found)? = at + bits.trailing_zeros() as usize;
+                found += 1;
+                bits &= bits - 1;
+            }
+            if m.newlines != 0 {
+                break at + m.newlines.trailing_zeros() as usize;
+            }
+            at += 16;
+        };
+        // The newline found may be a stand-in past the end of `data`.
+        let newline = newline.min(data.len());
+        let end = match newline.checked_sub(1) {
+            Some(cr) if data[cr] == b'\r' => cr,
+            _ => newline,
+        };
+        if found != SPACES || first_control < end {
+            return None;
+        }
+        // Single spaces only: every field holds at least one byte.
+        let mut field_start = 0;
+        for &space in &spaces {
+            if space == field_start {
+                return None;
+            }
+            field_start = space + 1;
+        }
+        if end == field_start {
+            return None;
+        }
+        let used = if newline < data.len() {
+            newline + 1
+        } else {
+            newline
+        };
+        Some(Layout { spaces, end, used })
     }
 
-    /// 1 to 19 decimal digits, at most `max`.
+    /// Where field `i` (0 to 13) starts and ends.
     #[inline(always)]
-    fn uint(&mut self, max: u64) -> Option<u64> {
-        let start = self.pos;
-        let mut v: u64 = 0;
-        // Eight bytes at a time while they are all digits (timestamps have ten): the
-        // per-digit multiply chain is what a number costs.
-        while let Some(w) = self.word8() {
-            let run = digit_run(w);
-            if run < 8 {
-                if run > 0 {
-                    v = v
-                        .wrapping_mul(POW10[run])
-                        .wrapping_add(digits_value(w, run));
-                    self.pos += run;
-                }
-                break;
-            }
-            v = v.wrapping_mul(100_000_000).wrapping_add(digits_value(w, 8));
-            self.pos += 8;
+    fn bounds(&self, i: usize) -> (usize, usize) {
+        let start = match i {
+            0 => 0,
+            _ => self.spaces[i - 1] + 1,
+        };
+        let end = self.spaces.get(i).copied().unwrap_or(self.end);
+        (start, end)
+    }
+}
+
+/// 1 to 19 decimal digits at `data[start..end]`, at most `max`.
+#[inline(always)]
+fn uint(data: &[u8], (start, end): (usize, usize), max: u64) -> Option<u64> {
+    let len = end - start;
+    if len == 0 || len > 19 {
+        return None;
+    }
+    // Eight digits at a time: the per-digit multiply chain is what a number costs.
+    let mut v: u64 = 0;
+    let mut at = start;
+    while end - at >= 8 {
+        let w = word8(data, at);
+        if digit_run(w) < 8 {
+            return None;
         }
-        while let Some(&b) = self.text.get(self.pos) {
+        v = v.wrapping_mul(100_000_000).wrapping_add(digits_value(w, 8));
+        at += 8;
+    }
+    let rest = end - at;
+    if rest > 0 {
+        let w = word8(data, at);
+        if digit_run(w) < rest {
+            return None;
+        }
+        v = v
+            .wrapping_mul(POW10[rest])
+            .wrapping_add(digits_value(w, rest));
+    }
+    (v <= max).then_some(v)
+}
+
+/// A dotted-quad IPv4 address filling `token` (std's rules: no leading zeros).
+#[inline(always)]
+fn ipv4(token: &[u8]) -> Option<IpAddr> {
+    if !(7..=15).contains(&token.len()) {
+        return None;
+    }
+    let mut bits: u32 = 0;
+    let mut at = 0;
+    for part in 0..4 {
+        if part > 0 {
+            if token.get(at) != Some(&b'.') {
+                return None;
+            }
+            at += 1;
+        }
+        let start = at;
+        let mut octet: u32 = 0;
+        while let Some(&b) = token.get(at) {
             let d = b.wrapping_sub(b'0');
-            if d > 9 {
+            if d > 9 || at - start == 3 {
                 break;
             }
-            v = v.wrapping_mul(10).wrapping_add(u64::from(d));
-            self.pos += 1;
+            octet = octet * 10 + u32::from(d);
+            at += 1;
         }
-        let len = self.pos - start;
-        if len == 0 || len > 19 || v > max {
+        let len = at - start;
+        if len == 0 || octet > 255 || (len > 1 && token[start] == b'0') {
             return None;
         }
-        self.separator()?;
-        Some(v)
+        bits = (bits << 8) | octet;
     }
+    (at == token.len()).then_some(IpAddr::V4(Ipv4Addr::from_bits(bits)))
+}
 
-    /// A token without control characters that is not `-`.
-    #[inline(always)]
-    fn text(&mut self) -> Option<&'a [u8]> {
-        let start = self.pos;
-        while let Some(&b) = self.text.get(self.pos) {
-            if b == b' ' {
-                break;
-            }
-            if b < 0x20 || b == 0x7f {
-                return None;
-            }
-            self.pos += 1;
-        }
-        let token = &self.text[start..self.pos];
-        if token.is_empty() || token == b"-" {
-            return None;
-        }
-        self.separator()?;
-        Some(token)
-    }
-
-    /// A dotted-quad IPv4 address (std's rules: no leading zeros).
-    #[inline(always)]
-    fn ipv4(&mut self) -> Option<IpAddr> {
-        let mut bits: u32 = 0;
-        for part in 0..4 {
-            if part > 0 {
-                if self.text.get(self.pos) != Some(&b'.') {
-                    return None;
-                }
-                self.pos += 1;
-            }
-            let start = self.pos;
-            let mut octet: u32 = 0;
-            while let Some(&b) = self.text.get(self.pos) {
-                let d = b.wrapping_sub(b'0');
-                if d > 9 || self.pos - start == 3 {
-                    break;
-                }
-                octet = octet * 10 + u32::from(d);
-                self.pos += 1;
-            }
-            let len = self.pos - start;
-            if len == 0 || octet > 255 || (len > 1 && self.text[start] == b'0') {
-                return None;
-            }
-            bits = (bits << 8) | octet;
-        }
-        self.separator()?;
-        Some(IpAddr::V4(Ipv4Addr::from_bits(bits)))
-    }
-
-    /// The last token of a line: up to a space, `\r`, `\n` or the end (not consumed).
-    #[inline(always)]
-    fn last_word(&mut self) -> &'a [u8] {
-        let start = self.pos;
-        while self
-            .text
-            .get(self.pos)
-            .is_some_and(|b| !matches!(b, b' ' | b'\r' | b'\n'))
-        {
-            self.pos += 1;
-        }
-        &self.text[start..self.pos]
-    }
-
-    /// The rest of the current token.
-    #[inline(always)]
-    fn word(&mut self) -> Option<&'a [u8]> {
-        let start = self.pos;
-        while self.text.get(self.pos).is_some_and(|b| *b != b' ') {
-            self.pos += 1;
-        }
-        let token = &self.text[start..self.pos];
-        self.separator()?;
-        Some(token)
-    }
+/// A text field that is not `-` (the layout has ruled out control characters).
+#[inline(always)]
+fn text(token: &[u8]) -> Option<&[u8]> {
+    (token != b"-").then_some(token)
 }
 
 /// 10^0 … 10^8.
@@ -296,24 +414,27 @@ fn digits_value(w: u64, n: usize) -> u64 {
     x
 }
 
-/// The fourteen fields of a default-format record at the cursor, up to (not including) what
-/// ends the line.
+/// The fourteen fields of the default-format line laid out as `at` says.
 #[inline(always)]
-fn fields<'a>(c: &mut Cursor<'a>) -> Option<Flow<'a>> {
-    let version = c.uint(u64::from(u8::MAX))? as u8;
-    let account = c.text()?;
-    let interface = c.text()?;
-    let src = c.ipv4()?;
-    let dst = c.ipv4()?;
-    let srcport = c.uint(u64::from(u16::MAX))? as u16;
-    let dstport = c.uint(u64::from(u16::MAX))? as u16;
-    let protocol = c.uint(u64::from(u8::MAX))? as u8;
-    let packets = c.uint(u64::MAX)?;
-    let bytes = c.uint(u64::MAX)?;
-    let start = c.uint(u64::MAX)?;
-    let end = c.uint(u64::MAX)?;
-    let action = action(c.word()?)?;
-    let status = log_status(c.last_word())?;
+fn fields<'a>(data: &'a [u8], at: &Layout) -> Option<Flow<'a>> {
+    let field = |i: usize| {
+        let (start, end) = at.bounds(i);
+        &data[start..end]
+    };
+    let version = uint(data, at.bounds(0), u64::from(u8::MAX))? as u8;
+    let account = text(field(1))?;
+    let interface = text(field(2))?;
+    let src = ipv4(field(3))?;
+    let dst = ipv4(field(4))?;
+    let srcport = uint(data, at.bounds(5), u64::from(u16::MAX))? as u16;
+    let dstport = uint(data, at.bounds(6), u64::from(u16::MAX))? as u16;
+    let protocol = uint(data, at.bounds(7), u64::from(u8::MAX))? as u8;
+    let packets = uint(data, at.bounds(8), u64::MAX)?;
+    let bytes = uint(data, at.bounds(9), u64::MAX)?;
+    let start = uint(data, at.bounds(10), u64::MAX)?;
+    let end = uint(data, at.bounds(11), u64::MAX)?;
+    let action = action(field(12))?;
+    let status = log_status(field(13))?;
     Some(Flow {
         version: Some(version),
         account: Some(account),
@@ -336,25 +457,24 @@ fn fields<'a>(c: &mut Cursor<'a>) -> Option<Flow<'a>> {
 /// `text` is the line without `\n` and `\r`.
 #[inline]
 pub fn flow_v2(text: &[u8]) -> Option<Flow<'_>> {
-    let mut c = Cursor { text, pos: 0 };
-    let flow = fields(&mut c)?;
-    (c.pos == text.len()).then_some(flow)
+    let layout = Layout::of(text)?;
+    if layout.end != text.len() || layout.used != text.len() {
+        return None;
+    }
+    fields(text, &layout)
 }
 
 /// Decodes the default-format line at the start of `data` (a chunk's remaining lines) and
 /// returns it with the bytes the line takes, its `\n` (or `\r\n`) included; `None` whenever
 /// [`flow_v2`] would decline the line. Saves finding the line's end separately.
+///
+/// The line is laid out first, 16 bytes at a time (spaces, newline and control characters
+/// found by vector compares), then each field is decoded knowing its bounds.
 #[inline]
 pub fn flow_v2_line(data: &[u8]) -> Option<(Flow<'_>, usize)> {
-    let mut c = Cursor { text: data, pos: 0 };
-    let flow = fields(&mut c)?;
-    let used = match &data[c.pos..] {
-        [] => c.pos,
-        [b'\n', ..] | [b'\r'] => c.pos + 1,
-        [b'\r', b'\n', ..] => c.pos + 2,
-        _ => return None,
-    };
-    Some((flow, used))
+    let layout = Layout::of(data)?;
+    let flow = fields(data, &layout)?;
+    Some((flow, layout.used))
 }
 
 #[cfg(test)]
@@ -408,20 +528,36 @@ mod tests {
         assert_eq!(digits_value(w(b"12345678"), 8), 12_345_678);
         assert_eq!(digits_value(w(b"1234 678"), 4), 1234);
         assert_eq!(digits_value(w(b"9       "), 1), 9);
-        let mut c = Cursor {
-            text: b"1418530070 9999999999999999999 0000000000000000042 7",
-            pos: 0,
-        };
-        assert_eq!(c.uint(u64::MAX), Some(1_418_530_070));
-        assert_eq!(c.uint(u64::MAX), Some(9_999_999_999_999_999_999));
-        assert_eq!(c.uint(u64::MAX), Some(42));
-        assert_eq!(c.uint(u64::MAX), Some(7));
+        let text = b"1418530070 9999999999999999999 0000000000000000042 7";
+        let field = |start: usize, len: usize| uint(text, (start, start + len), u64::MAX);
+        assert_eq!(field(0, 10), Some(1_418_530_070));
+        assert_eq!(field(11, 19), Some(9_999_999_999_999_999_999));
+        assert_eq!(field(31, 19), Some(42));
+        assert_eq!(field(51, 1), Some(7));
+        assert_eq!(uint(b"256", (0, 3), 255), None);
+        assert_eq!(uint(b"12a4", (0, 4), u64::MAX), None);
         // Twenty digits and more are the general parser's (it checks overflow).
-        let mut long = Cursor {
-            text: b"18446744073709551615",
-            pos: 0,
-        };
-        assert_eq!(long.uint(u64::MAX), None);
+        assert_eq!(uint(b"18446744073709551615", (0, 20), u64::MAX), None);
+    }
+
+    #[test]
+    fn block_masks_agree_with_the_portable_version() {
+        let blocks: [&[u8; 16]; 4] = [
+            b"2 123 eni-1\n\r\x7f\x00 ",
+            b"\xff\x80\x1f\x20\x21\x7e\x7f\x0a\x0d\t      ",
+            b"ACCEPT OK\r\nnext!",
+            b"0123456789abcdef",
+        ];
+        for block in blocks {
+            let m = block_masks(block);
+            assert_eq!(m, block_masks_swar(block), "{block:?}");
+            for (i, &b) in block.iter().enumerate() {
+                assert_eq!(m.spaces >> i & 1 == 1, b == b' ', "{block:?} at {i}");
+                assert_eq!(m.newlines >> i & 1 == 1, b == b'\n', "{block:?} at {i}");
+                let control = b < 0x20 || b == 0x7f;
+                assert_eq!(m.controls >> i & 1 == 1, control, "{block:?} at {i}");
+            }
+        }
     }
 
     #[test]
@@ -441,9 +577,46 @@ mod tests {
             b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK ",
             b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT",
             b"",
+            // Control characters anywhere, a carriage return inside the line.
+            b"2 1\x01 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
+            b"2 1 eni-1\x7f 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
+            b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2\rACCEPT OK",
+            b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT\tOK",
+            // Fifteen fields; an empty field at the start.
+            b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK x",
+            b" 2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
         ] {
             assert_eq!(flow_v2(line), None, "{}", String::from_utf8_lossy(line));
         }
+    }
+
+    #[test]
+    fn lines_longer_than_the_fast_path_takes_still_parse() {
+        // An account id of 300 characters: valid text, too long for the fast path.
+        let long = format!(
+            "2 {} eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
+            "7".repeat(300)
+        );
+        assert_eq!(flow_v2(long.as_bytes()), None);
+        assert_eq!(flow_v2_line(long.as_bytes()), None);
+        let flow = general(long.as_bytes()).expect("the general parser takes it");
+        assert_eq!(flow.account.map(<[u8]>::len), Some(300));
+        // Just under the limit, the fast path takes it and agrees.
+        let fits = format!(
+            "2 {} eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
+            "7".repeat(MAX_FAST_LINE - 60)
+        );
+        assert!(fits.len() < MAX_FAST_LINE);
+        assert_eq!(flow_v2(fits.as_bytes()), general(fits.as_bytes()));
+        assert!(flow_v2(fits.as_bytes()).is_some());
+    }
+
+    #[test]
+    fn text_fields_keep_bytes_above_ascii_like_the_general_parser() {
+        let line = "2 123 eni-\u{e9}t\u{e9} 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 REJECT OK".as_bytes();
+        let fast = flow_v2(line).expect("fast path");
+        assert_eq!(Some(fast), general(line));
+        assert_eq!(fast.interface, Some("eni-\u{e9}t\u{e9}".as_bytes()));
     }
 
     #[test]
