@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::histograms::FlowHistograms;
 use super::pairs::PairTable;
+use super::ports::PortTable;
 use super::series::TimeSeries;
 use crate::parse::{Action, Flow, LogStatus, Malformed, Record};
 use crate::schema::Schema;
@@ -240,7 +241,7 @@ pub struct Aggregate {
     src_only: AddrTable,
     /// Records with a destination but no source address.
     dst_only: AddrTable,
-    dstport: Vec<Stats>,
+    dstport: PortTable,
     interface: FastMap<Box<[u8]>, Stats>,
     protocol: Vec<Stats>,
 }
@@ -269,7 +270,7 @@ impl Aggregate {
             pair: PairTable::default(),
             src_only: AddrTable::default(),
             dst_only: AddrTable::default(),
-            dstport: vec![Stats::default(); 1 << 16],
+            dstport: PortTable::default(),
             interface: FastMap::default(),
             protocol: vec![Stats::default(); 256],
         }
@@ -323,7 +324,7 @@ impl Aggregate {
             (None, None) => {}
         }
         if let Some(port) = f.dstport {
-            self.dstport[usize::from(port)].add(bytes, packets, action);
+            self.dstport.add(port, bytes, packets, action);
         }
         if let Some(eni) = f.interface {
             match self.interface.get_mut(eni) {
@@ -366,10 +367,11 @@ impl Aggregate {
         self.examples.truncate(MAX_EXAMPLES);
     }
 
-    /// Applies updates still queued for the pair table. Top lists and counts of distinct
+    /// Applies updates still queued for the pair and port tables. Top lists and counts of distinct
     /// keys read the aggregate as of the last call; [`merge`](Self::merge) settles both sides.
     pub fn settle(&mut self) {
         self.pair.settle();
+        self.dstport.settle();
     }
 
     /// Adds everything `other` counted into `self`.
@@ -399,9 +401,7 @@ impl Aggregate {
         self.src_only.merge(other.src_only);
         self.dst_only.merge(other.dst_only);
         merge_map(&mut self.interface, other.interface);
-        for (mine, theirs) in self.dstport.iter_mut().zip(&other.dstport) {
-            mine.merge(theirs);
-        }
+        self.dstport.merge(other.dstport);
         for (mine, theirs) in self.protocol.iter_mut().zip(&other.protocol) {
             mine.merge(theirs);
         }
@@ -415,7 +415,7 @@ impl Aggregate {
             Dimension::Pair => top_n(self.pair.iter(), metric, n, |(s, d), t| {
                 let _ = write!(t, "{s} -> {d}");
             }),
-            Dimension::DstPort => top_n(dense(&self.dstport), metric, n, number_text),
+            Dimension::DstPort => top_n(dense(self.dstport.slots()), metric, n, number_text),
             Dimension::Interface => top_n(self.interface.iter(), metric, n, |k, t| {
                 t.push_str(&String::from_utf8_lossy(k));
             }),
@@ -466,7 +466,7 @@ impl Aggregate {
             Dimension::Src => self.per_address(true).len(),
             Dimension::Dst => self.per_address(false).len(),
             Dimension::Pair => self.pair.len(),
-            Dimension::DstPort => self.dstport.iter().filter(|s| s.flows > 0).count(),
+            Dimension::DstPort => self.dstport.slots().iter().filter(|s| s.flows > 0).count(),
             Dimension::Interface => self.interface.len(),
             Dimension::Protocol => self.protocol.iter().filter(|s| s.flows > 0).count(),
         }

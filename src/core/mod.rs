@@ -9,7 +9,9 @@ pub mod aggregate;
 pub mod histograms;
 pub mod ingest;
 pub mod live;
+pub mod lookahead;
 pub mod pairs;
+pub mod ports;
 pub mod series;
 
 pub use aggregate::{Aggregate, Dimension, Example, LineCounts, Metric, Stats, TopEntry};

@@ -2,19 +2,17 @@
 //!
 //! Hot path: with ~10⁵–10⁶ distinct pairs the table is bigger than the CPU caches, so a lookup
 //! per record is a cache miss. IPv4 pairs (one `u64` key) live in an open-addressing table
-//! whose slot for a record is prefetched when the record arrives and updated
-//! [`LOOKAHEAD`] records later, so the misses of consecutive records overlap instead of
-//! queueing. Pairs with an IPv6 side go to an ordinary map. Call [`PairTable::settle`] before
-//! reading.
+//! whose slot for a record is prefetched when the record arrives and updated a few records
+//! later (see [`lookahead`](super::lookahead)), so the misses of consecutive records overlap
+//! instead of queueing. Pairs with an IPv6 side go to an ordinary map. Call
+//! [`PairTable::settle`] before reading.
 
 use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr};
 
 use super::aggregate::{FastMap, Stats};
+use super::lookahead::{Deferred, prefetch};
 use crate::parse::Action;
-
-/// How many records an update trails its prefetch.
-const LOOKAHEAD: usize = 16;
 
 /// One pending update: the pair, its slot hash and what to add.
 #[derive(Debug, Clone, Copy, Default)]
@@ -39,9 +37,7 @@ pub struct PairTable {
     slots: Vec<Slot>,
     used: usize,
     hasher: foldhash::fast::RandomState,
-    pending: [Pending; LOOKAHEAD],
-    queued: usize,
-    next: usize,
+    pending: Deferred<Pending>,
     other: FastMap<(IpAddr, IpAddr), Stats>,
 }
 
@@ -56,7 +52,7 @@ fn v4_pair(key: u64) -> (IpAddr, IpAddr) {
 }
 
 impl PairTable {
-    /// Counts one record of `src -> dst` (applied now or within [`LOOKAHEAD`] records).
+    /// Counts one record of `src -> dst` (applied now or within a few records).
     #[inline]
     pub fn add(
         &mut self,
@@ -75,33 +71,26 @@ impl PairTable {
         };
         let key = v4_key(s, d);
         let hash = self.hasher.hash_one(key);
-        self.prefetch(hash);
-        let slot = self.next;
-        if self.queued == LOOKAHEAD {
-            let due = self.pending[slot];
-            self.apply(due);
-        } else {
-            self.queued += 1;
+        if !self.slots.is_empty() {
+            prefetch(&self.slots[hash as usize & (self.slots.len() - 1)]);
         }
-        self.pending[slot] = Pending {
+        let update = Pending {
             key,
             hash,
             bytes,
             packets,
             action,
         };
-        self.next = (slot + 1) % LOOKAHEAD;
+        if let Some(due) = self.pending.push(update) {
+            self.apply(due);
+        }
     }
 
     /// Applies every pending update; reads after this see every record added.
     pub fn settle(&mut self) {
-        let first = (self.next + LOOKAHEAD - self.queued) % LOOKAHEAD;
-        for i in 0..self.queued {
-            let due = self.pending[(first + i) % LOOKAHEAD];
+        for due in self.pending.drain() {
             self.apply(due);
         }
-        self.queued = 0;
-        self.next = 0;
     }
 
     /// Adds everything `other` counted.
@@ -122,7 +111,7 @@ impl PairTable {
 
     /// Distinct pairs (after [`settle`](Self::settle)).
     pub fn len(&self) -> usize {
-        debug_assert_eq!(self.queued, 0, "read before settle()");
+        debug_assert!(self.pending.is_empty(), "read before settle()");
         self.used + self.other.len()
     }
 
@@ -133,25 +122,13 @@ impl PairTable {
 
     /// Every pair with its totals (after [`settle`](Self::settle)), in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = ((IpAddr, IpAddr), &Stats)> + Clone {
-        debug_assert_eq!(self.queued, 0, "read before settle()");
+        debug_assert!(self.pending.is_empty(), "read before settle()");
         let v4 = self
             .slots
             .iter()
             .filter(|s| s.stats.flows > 0)
             .map(|s| (v4_pair(s.key), &s.stats));
         v4.chain(self.other.iter().map(|(k, s)| (*k, s)))
-    }
-
-    #[inline]
-    fn prefetch(&self, hash: u64) {
-        #[cfg(target_arch = "x86_64")]
-        if !self.slots.is_empty() {
-            let i = hash as usize & (self.slots.len() - 1);
-            let p = self.slots.as_ptr().wrapping_add(i).cast::<i8>();
-            // SAFETY: prefetching is a hint and never faults, even on a bad address; the
-            // address here is inside the slot array anyway.
-            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p) };
-        }
     }
 
     #[inline]
