@@ -162,7 +162,10 @@ impl PairTable {
     #[cold]
     fn grow(&mut self) {
         let capacity = (self.slots.len() * 2).max(1024);
-        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); capacity]);
+        let mut fresh: Vec<Slot> = Vec::with_capacity(capacity);
+        super::lookahead::advise_huge_pages(&mut fresh);
+        fresh.resize(capacity, Slot::default());
+        let old = std::mem::replace(&mut self.slots, fresh);
         let mask = capacity - 1;
         for slot in old.into_iter().filter(|s| s.stats.flows > 0) {
             let mut i = self.hasher.hash_one(slot.key) as usize & mask;
