@@ -727,8 +727,10 @@ pub fn parse_addr(token: &[u8]) -> Option<IpAddr> {
     if let Some(v4) = parse_ipv4(token) {
         return Some(IpAddr::V4(v4));
     }
+    // Only IPv6 has colons: parse it as that alone (`IpAddr`'s parser tries IPv4 first).
     if token.contains(&b':') {
-        return std::str::from_utf8(token).ok()?.parse().ok();
+        let v6: std::net::Ipv6Addr = std::str::from_utf8(token).ok()?.parse().ok()?;
+        return Some(IpAddr::V6(v6));
     }
     None
 }
