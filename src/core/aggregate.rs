@@ -367,8 +367,9 @@ impl Aggregate {
         self.examples.truncate(MAX_EXAMPLES);
     }
 
-    /// Applies updates still queued for the pair and port tables. Top lists and counts of distinct
-    /// keys read the aggregate as of the last call; [`merge`](Self::merge) settles both sides.
+    /// Applies updates still queued for the pair and port tables. Top lists and counts of
+    /// distinct keys read the aggregate as of the last call; [`merge`](Self::merge) settles
+    /// both sides.
     pub fn settle(&mut self) {
         self.pair.settle();
         self.dstport.settle();

@@ -1,9 +1,10 @@
 //! [`Flow`]: the fields of a record that aggregation reads, and the fast path that decodes a
 //! default-format (v2) line straight into one.
 //!
-//! The fast path takes only the common case: a v2 line with every field present, single
-//! spaces, IPv4 addresses. Anything else (absent fields, IPv6, doubled spaces, errors) returns
-//! `None` and the caller uses [`LineParser`](super::LineParser), which gives the exact reason.
+//! The fast path takes only the common case: a v2 line of at most 255 bytes with every field
+//! present, single spaces, IPv4 addresses and no control characters. Anything else (absent
+//! fields, IPv6, doubled spaces, errors) returns `None` and the caller uses
+//! [`LineParser`](super::LineParser), which gives the exact reason.
 //! For every line it accepts, the fast path gives the same [`Flow`] as the general parser; a
 //! property test holds it to that.
 
