@@ -11,6 +11,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use serde::Serialize;
 
 use super::histograms::FlowHistograms;
+use super::interfaces::InterfaceTable;
 use super::pairs::PairTable;
 use super::ports::PortTable;
 use super::series::TimeSeries;
@@ -242,7 +243,7 @@ pub struct Aggregate {
     /// Records with a destination but no source address.
     dst_only: AddrTable,
     dstport: PortTable,
-    interface: FastMap<Box<[u8]>, Stats>,
+    interface: InterfaceTable,
     protocol: Vec<Stats>,
 }
 
@@ -271,7 +272,7 @@ impl Aggregate {
             src_only: AddrTable::default(),
             dst_only: AddrTable::default(),
             dstport: PortTable::default(),
-            interface: FastMap::default(),
+            interface: InterfaceTable::default(),
             protocol: vec![Stats::default(); 256],
         }
     }
@@ -327,14 +328,7 @@ impl Aggregate {
             self.dstport.add(port, bytes, packets, action);
         }
         if let Some(eni) = f.interface {
-            match self.interface.get_mut(eni) {
-                Some(st) => st.add(bytes, packets, action),
-                None => {
-                    let mut st = Stats::default();
-                    st.add(bytes, packets, action);
-                    self.interface.insert(eni.into(), st);
-                }
-            }
+            self.interface.add(eni, bytes, packets, action);
         }
         if let Some(proto) = f.protocol {
             self.protocol[usize::from(proto)].add(bytes, packets, action);
@@ -401,7 +395,7 @@ impl Aggregate {
         self.histograms.merge(&other.histograms);
         self.src_only.merge(other.src_only);
         self.dst_only.merge(other.dst_only);
-        merge_map(&mut self.interface, other.interface);
+        self.interface.merge(other.interface);
         self.dstport.merge(other.dstport);
         for (mine, theirs) in self.protocol.iter_mut().zip(&other.protocol) {
             mine.merge(theirs);
@@ -417,9 +411,7 @@ impl Aggregate {
                 let _ = write!(t, "{s} -> {d}");
             }),
             Dimension::DstPort => top_n(dense(self.dstport.slots()), metric, n, number_text),
-            Dimension::Interface => top_n(self.interface.iter(), metric, n, |k, t| {
-                t.push_str(&String::from_utf8_lossy(k));
-            }),
+            Dimension::Interface => top_n(self.interface.iter(), metric, n, |k, t| k.write_to(t)),
             Dimension::Protocol => top_n(dense(&self.protocol), metric, n, number_text),
         }
     }

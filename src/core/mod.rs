@@ -8,6 +8,7 @@
 pub mod aggregate;
 pub mod histograms;
 pub mod ingest;
+pub mod interfaces;
 pub mod live;
 pub mod lookahead;
 pub mod pairs;
