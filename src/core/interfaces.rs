@@ -99,14 +99,25 @@ impl InterfaceTable {
     /// Counts one record of interface `id`.
     #[inline]
     pub fn add(&mut self, id: &[u8], bytes: u64, packets: u64, action: Option<Action>) {
-        let stats = match ShortId::of(id) {
-            Some(short) => self.short.entry(short).or_default(),
-            None => match self.long.get_mut(id) {
-                Some(stats) => stats,
-                None => self.long.entry(id.into()).or_default(),
+        // A look-up first: `entry` is an out-of-line call, needed only for a new id.
+        match ShortId::of(id) {
+            Some(short) => match self.short.get_mut(&short) {
+                Some(stats) => stats.add(bytes, packets, action),
+                None => self
+                    .short
+                    .entry(short)
+                    .or_default()
+                    .add(bytes, packets, action),
             },
-        };
-        stats.add(bytes, packets, action);
+            None => match self.long.get_mut(id) {
+                Some(stats) => stats.add(bytes, packets, action),
+                None => self
+                    .long
+                    .entry(id.into())
+                    .or_default()
+                    .add(bytes, packets, action),
+            },
+        }
     }
 
     /// Adds everything `other` counted.
