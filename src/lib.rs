@@ -21,6 +21,7 @@ pub mod parse;
 pub mod report;
 pub mod sanitize;
 pub mod schema;
+pub mod short_bytes;
 pub mod source;
 pub mod store;
 pub mod ui;
