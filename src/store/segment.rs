@@ -13,6 +13,7 @@ use crate::core::aggregate::FastMap;
 use crate::filter::{ColumnTest, FieldSource};
 use crate::parse::{Action, Flow, LogStatus, Record, Value};
 use crate::schema::{Column, Field};
+use crate::short_bytes::ShortBytes;
 
 /// Records per sealed segment.
 pub const SEGMENT_RECORDS: usize = 1 << 16;
@@ -56,21 +57,32 @@ impl Position {
     }
 }
 
-/// Text values of one segment, each stored once.
+/// Text values of one segment, each stored once. The look-up index keys values of 8 to 24
+/// bytes (interface and account ids) as [`ShortBytes`]: hashing and comparing byte strings
+/// was most of what retention added to each record.
 #[derive(Debug, Clone, Default)]
 struct Dict {
     values: Vec<Box<[u8]>>,
+    short: FastMap<ShortBytes, u32>,
     index: FastMap<Box<[u8]>, u32>,
 }
 
 impl Dict {
     fn id(&mut self, v: &[u8]) -> u32 {
-        if let Some(id) = self.index.get(v) {
+        let key = ShortBytes::of(v);
+        let found = match &key {
+            Some(k) => self.short.get(k),
+            None => self.index.get(v),
+        };
+        if let Some(id) = found {
             return *id;
         }
         let id = self.values.len() as u32;
         self.values.push(v.into());
-        self.index.insert(v.into(), id);
+        match key {
+            Some(k) => self.short.insert(k, id),
+            None => self.index.insert(v.into(), id),
+        };
         id
     }
 
@@ -78,12 +90,14 @@ impl Dict {
     /// segment is being built.
     fn bytes(&self) -> usize {
         let values: usize = self.values.iter().map(|v| v.len() + 16).sum();
+        let short = self.short.len() * (std::mem::size_of::<ShortBytes>() + 4 + 1);
         let index: usize = self.index.keys().map(|k| k.len() + 16 + 4 + 1).sum();
-        values + index
+        values + short + index
     }
 
     /// Drops the lookup index: a sealed segment only reads values by id.
     fn seal(&mut self) {
+        self.short = FastMap::default();
         self.index = FastMap::default();
         self.values.shrink_to_fit();
     }
