@@ -518,7 +518,11 @@ fn max_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     }
 }
 
-fn merge_map<K: std::hash::Hash + Eq>(into: &mut FastMap<K, Stats>, mut from: FastMap<K, Stats>) {
+/// Adds the totals of `from` into `into`, walking the smaller of the two maps.
+pub(super) fn merge_map<K: std::hash::Hash + Eq>(
+    into: &mut FastMap<K, Stats>,
+    mut from: FastMap<K, Stats>,
+) {
     if from.len() > into.len() {
         std::mem::swap(into, &mut from);
     }

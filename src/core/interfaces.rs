@@ -2,7 +2,7 @@
 //! are keyed as [`ShortBytes`], hashed and compared as integers (as byte strings the look-up
 //! cost ~5 % of `report`'s time). Other ids go to an ordinary map.
 
-use super::aggregate::{FastMap, Stats};
+use super::aggregate::{FastMap, Stats, merge_map};
 use crate::parse::Action;
 use crate::short_bytes::ShortBytes;
 
@@ -59,12 +59,8 @@ impl InterfaceTable {
 
     /// Adds everything `other` counted.
     pub fn merge(&mut self, other: InterfaceTable) {
-        for (id, stats) in other.short {
-            self.short.entry(id).or_default().merge(&stats);
-        }
-        for (id, stats) in other.long {
-            self.long.entry(id).or_default().merge(&stats);
-        }
+        merge_map(&mut self.short, other.short);
+        merge_map(&mut self.long, other.long);
     }
 
     /// Distinct ids counted.
