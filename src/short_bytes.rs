@@ -62,18 +62,8 @@ impl ShortBytes {
     /// The bytes.
     pub fn bytes(&self) -> Vec<u8> {
         let mut bytes: Vec<u8> = self.words.iter().flat_map(|w| w.to_le_bytes()).collect();
-        bytes.truncate(self.len());
+        bytes.truncate(usize::from(self.len));
         bytes
-    }
-
-    /// How many bytes.
-    pub fn len(&self) -> usize {
-        usize::from(self.len)
-    }
-
-    /// Never: a short string has at least 8 bytes.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 }
 
@@ -93,7 +83,6 @@ mod tests {
                 Some(k) => {
                     assert!((8..=24).contains(&s.len()));
                     assert_eq!(k.bytes(), *s);
-                    assert_eq!(k.len(), s.len());
                     keys.push(k);
                 }
                 None => assert!(s.len() < 8 || s.len() > 24, "{s:?}"),
