@@ -9,7 +9,6 @@ use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use vpctop::demo::samples::samples;
 use vpctop::demo::{DemoFormat, Generator, INCIDENTS};
 use vpctop::diagnose::{Cause, Finding, Observation, diagnose};
@@ -215,8 +214,7 @@ fn demo_write_delivers_whole_objects_until_interrupted() {
     assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
     assert!(names.iter().any(|n| n.ends_with(".log.gz")), "{names:?}");
     let run = common::vpctop(&["report", "--json", &out.display().to_string()]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let doc = common::json_of_success(&run);
     assert_eq!(doc["malformed"], 0);
     assert_eq!(
         doc["headers"].as_u64(),

@@ -7,7 +7,9 @@ use std::io::Write;
 use std::path::Path;
 
 use common::flows::{Rec, Rng, generate};
-use common::{assert_balanced, records, report_json, vpctop, vpctop_with_stdin};
+use common::{
+    assert_balanced, json_of, json_of_success, records, report_json, vpctop, vpctop_with_stdin,
+};
 use serde_json::{Value, json};
 
 #[derive(Default, Clone, Copy)]
@@ -97,8 +99,7 @@ fn report_numbers_match_an_independent_reference() {
             &plain.display().to_string(),
             &gz.display().to_string(),
         ]);
-        assert_eq!(run.code, 0, "{}", run.stderr);
-        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        let doc = json_of_success(&run);
         assert_balanced(&doc);
         assert_eq!(doc["records"], recs.len() as u64);
         assert_eq!(doc["headers"], 1);
@@ -216,7 +217,7 @@ fn an_unreadable_path_is_reported_and_the_others_still_count() {
     ]);
     assert_eq!(run.code, 1);
     assert!(run.stderr.contains("missing.log"), "{}", run.stderr);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let doc = json_of(&run);
     assert_eq!(doc["records"], 1);
 }
 
@@ -273,8 +274,7 @@ fn a_truncated_gzip_keeps_the_records_before_the_damage_and_fails_the_run() {
 fn stdin_is_read_with_a_dash() {
     let input = numbered_lines(10);
     let run = vpctop_with_stdin(&["report", "--json", "-"], input.as_bytes());
-    assert_eq!(run.code, 0);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let doc = json_of_success(&run);
     assert_eq!(doc["records"], 10);
     let gz = gzip(input.as_bytes());
     let run = vpctop_with_stdin(&["records", "-"], &gz);
@@ -569,8 +569,7 @@ fn drill_down_shows_a_hosts_conversations_and_raw_records() {
         "100000",
         &p,
     ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let doc = json_of_success(&run);
     let d = &doc["drill"];
     assert_eq!(d["key"], "host=10.0.0.3");
     assert_eq!(d["evicted"], 0);
@@ -675,8 +674,7 @@ fn aws_logs_tail_output_on_stdin_is_read_as_records() {
         .map(|(i, l)| format!("2026-11-23T10:00:0{i}.000000+00:00 eni-0a1b2c3d-all {l}\n"))
         .collect();
     let run = vpctop_with_stdin(&["report", "--json", "-"], input.as_bytes());
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let doc = json_of_success(&run);
     assert_eq!(
         (doc["records"].as_u64(), doc["malformed"].as_u64()),
         (Some(5), Some(0))
@@ -773,8 +771,7 @@ fn drill_down_diagnoses_what_blocks_a_host() {
         "action=REJECT",
         &p,
     ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let doc = json_of_success(&run);
     let diagnosis = doc["drill"]["diagnosis"].as_array().unwrap();
     assert_eq!(diagnosis.len(), 2, "{diagnosis:?}");
     assert_eq!(diagnosis[0]["cause"], "network_acl_denies_return_traffic");

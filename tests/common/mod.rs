@@ -60,16 +60,26 @@ fn run_on(command: &[&str], paths: &[&Path], format: Option<&str>, extra: &[&str
     vpctop(&argv)
 }
 
-/// `report --json` on `paths` (with an optional format): the parsed document.
-pub fn report_json(paths: &[&Path], format: Option<&str>) -> (Value, Run) {
-    let run = run_on(&["report", "--json"], paths, format, &[]);
-    let doc = serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
+/// The JSON document a run printed (panics with the run's output when it is not one).
+pub fn json_of(run: &Run) -> Value {
+    serde_json::from_str(&run.stdout).unwrap_or_else(|e| {
         panic!(
             "report JSON: {e}\nstdout: {}\nstderr: {}",
             run.stdout, run.stderr
         )
-    });
-    (doc, run)
+    })
+}
+
+/// The JSON document a successful run printed: exit code 0 (else panics with stderr).
+pub fn json_of_success(run: &Run) -> Value {
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    json_of(run)
+}
+
+/// `report --json` on `paths` (with an optional format): the parsed document.
+pub fn report_json(paths: &[&Path], format: Option<&str>) -> (Value, Run) {
+    let run = run_on(&["report", "--json"], paths, format, &[]);
+    (json_of(&run), run)
 }
 
 /// `records` on `paths` (with an optional format and extra flags): one value per line.
