@@ -1,6 +1,7 @@
-//! Deferred updates for tables bigger than the CPU caches: an update's slot is prefetched when
-//! the record arrives and written [`LOOKAHEAD`] records later, so the cache misses of
-//! consecutive records overlap instead of queueing one after another.
+//! Tables bigger than the CPU caches, made cheaper to update: an update's slot is prefetched
+//! when the record arrives and written [`LOOKAHEAD`] records later, so the cache misses of
+//! consecutive records overlap instead of queueing one after another; and such a table can
+//! ask for 2 MB pages ([`advise_huge_pages`]), so its look-ups miss the TLB less often.
 
 /// How many records an update trails its prefetch.
 pub const LOOKAHEAD: usize = 16;
