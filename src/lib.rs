@@ -9,7 +9,7 @@
 //!         schema (formats, headers) ──┘
 //! ```
 //!
-//! Each module owns one step; see `ARCHITECTURE.md` in the shared folder for the whole design.
+//! Each module owns one step; see `docs/ARCHITECTURE.md` for the whole design.
 
 pub mod cli;
 pub mod core;

@@ -1,4 +1,4 @@
-//! The public fixtures in `../shared/corpus` (see its SOURCES.md), run through the binary and
+//! The public fixtures vendored in `tests/corpus` (see its SOURCES.md), run through the binary and
 //! compared with the expected outputs their projects ship.
 
 mod common;
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use common::{assert_balanced, corpus, count_lines, records, report_json};
+use common::{assert_balanced, corpus, count_lines, read_input, records, report_json};
 use serde_json::Value;
 
 const V5_TABLE_ORDER: &str = "version account-id interface-id srcaddr dstaddr srcport dstport \
@@ -51,7 +51,9 @@ fn format_for(path: &Path) -> Option<String> {
 /// Every input fixture: `.log`, `.log.gz` and the CloudWatch `.json` payloads.
 fn input_fixtures() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).expect("corpus dir") {
+        for entry in
+            std::fs::read_dir(dir).unwrap_or_else(|e| panic!("test input {}: {e}", dir.display()))
+        {
             let p = entry.expect("entry").path();
             if p.is_dir() {
                 walk(&p, out);
@@ -71,8 +73,14 @@ fn input_fixtures() -> Vec<PathBuf> {
     out
 }
 
+/// A fixture as text, or a one-line panic naming it and why it could not be read.
+fn read_text(path: &Path) -> String {
+    String::from_utf8(read_input(path))
+        .unwrap_or_else(|e| panic!("test input {}: not UTF-8: {e}", path.display()))
+}
+
 fn read_decoded(path: &Path) -> Vec<u8> {
-    let raw = std::fs::read(path).unwrap();
+    let raw = read_input(path);
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(&raw[..])
@@ -274,7 +282,7 @@ fn elastic_expected_documents_match_record_by_record() {
         let (recs, run) = records(&[&path], format.as_deref(), &["--include-malformed"]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         assert_eq!(recs.len(), docs.len(), "{}", path.display());
-        let data = std::fs::read(&path).unwrap();
+        let data = read_input(&path);
         let offsets = line_offsets(&data);
         let lines: Vec<&str> = std::str::from_utf8(&data).unwrap().lines().collect();
         for (doc, rec) in docs.iter().zip(&recs) {
@@ -317,14 +325,13 @@ fn beats_case(yml: &str, case: &str) -> (String, String) {
 #[test]
 fn beats_processor_goldens_match_field_by_field() {
     let dir = corpus().join("elastic-beats/processor-aws_vpcflow-testdata");
-    let yml = std::fs::read_to_string(dir.join("aws-vpc-flow-logs.yml")).unwrap();
+    let yml = read_text(&dir.join("aws-vpc-flow-logs.yml"));
     let tmp = tempfile::tempdir().unwrap();
     for v in [5, 6, 7] {
         let (format, sample) = beats_case(&yml, &format!("v{v}-fields-original"));
-        let golden: Value = serde_json::from_str(
-            &std::fs::read_to_string(dir.join(format!("v{v}-fields-original.golden.json")))
-                .unwrap(),
-        )
+        let golden: Value = serde_json::from_str(&read_text(
+            &dir.join(format!("v{v}-fields-original.golden.json")),
+        ))
         .unwrap();
         let golden = &golden[0];
         assert_eq!(golden["message"], Value::String(sample.clone()));
@@ -369,9 +376,9 @@ fn vrl_call_strings(source: &str) -> Vec<String> {
 
 #[test]
 fn vrl_examples_match_exactly() {
-    let doc: Value = serde_json::from_str(
-        &std::fs::read_to_string(corpus().join("vrl/parse_aws_vpc_flow_log.json")).unwrap(),
-    )
+    let doc: Value = serde_json::from_str(&read_text(
+        &corpus().join("vrl/parse_aws_vpc_flow_log.json"),
+    ))
     .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let examples = doc["examples"].as_array().unwrap();
@@ -394,10 +401,9 @@ fn vrl_examples_match_exactly() {
 
 #[test]
 fn vrl_test_vectors_all_parse() {
-    let doc: Value = serde_json::from_str(
-        &std::fs::read_to_string(corpus().join("vrl/parse_aws_vpc_flow_log.test-vectors.json"))
-            .unwrap(),
-    )
+    let doc: Value = serde_json::from_str(&read_text(
+        &corpus().join("vrl/parse_aws_vpc_flow_log.test-vectors.json"),
+    ))
     .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let mut total = 0;

@@ -8,6 +8,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 pub mod flows;
+pub mod pty;
 
 /// What one run of the binary produced.
 pub struct Run {
@@ -93,9 +94,14 @@ pub fn records(paths: &[&Path], format: Option<&str>, extra: &[&str]) -> (Vec<Va
     (values, run)
 }
 
-/// The shared public corpus beside the project.
+/// The public fixtures vendored into `tests/corpus` (see its SOURCES.md).
 pub fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// Reads a test input, or panics with one line naming the file and why it could not be read.
+pub fn read_input(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("test input {}: {e}", path.display()))
 }
 
 /// Asserts the line identity of a report document and returns (lines, records, malformed).
