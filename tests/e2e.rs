@@ -1,0 +1,193 @@
+//! End to end: the real binary in an 80×24 pseudo-terminal (see `common::pty`). It must show
+//! the known top talker, take a filter, drill down to the diagnosis, quit, and leave the
+//! terminal as it found it (main screen, cursor visible, no mouse reporting, echo on); a second
+//! run is stopped with SIGTERM and must restore the terminal just the same.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::pty::{Term, WAIT, signal};
+
+const BIG: &str = "10.9.9.9";
+const BRUTE: &str = "198.51.100.9";
+const SERVER: &str = "10.0.0.3";
+
+fn write_flows(path: &Path) {
+    let mut text = String::new();
+    let t = 1_700_000_000u64;
+    for i in 0..300u64 {
+        let (s, e) = (t + i * 10, t + i * 10 + 9);
+        text.push_str(&format!(
+            "2 123456789012 eni-0big {BIG} 10.0.0.7 443 {} 6 900 9000000 {s} {e} ACCEPT OK\n",
+            50_000 + i % 100
+        ));
+        text.push_str(&format!(
+            "2 123456789012 eni-0ssh {BRUTE} {SERVER} {} 22 6 3 180 {s} {e} REJECT OK\n",
+            40_000 + i
+        ));
+        text.push_str(&format!(
+            "2 123456789012 eni-0web 10.0.1.{} 10.0.0.8 {} 80 6 10 4000 {s} {e} ACCEPT OK\n",
+            i % 50,
+            30_000 + i
+        ));
+    }
+    std::fs::write(path, text).expect("write flows");
+}
+
+/// The dashboard on `flows`, read once, at 80×24.
+fn dashboard(flows: &Path) -> Term {
+    let dir = flows.parent().expect("flows in a directory");
+    let path = flows.display().to_string();
+    Term::start(&["--no-follow", &path], 80, 24, dir, &[])
+}
+
+/// After vpctop exits with `code`: the terminal is as it was.
+fn assert_exit_restored(term: &mut Term, code: u32) {
+    let status = term.wait_exit();
+    assert_eq!(status.exit_code(), code, "exit status {status:?}");
+    term.assert_restored();
+}
+
+#[test]
+fn filter_drill_quit_and_the_terminal_is_restored() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let flows = dir.path().join("e2e-flows.log");
+    write_flows(&flows);
+    let mut term = dashboard(&flows);
+    let screen = term.wait_for("the top talker", |s| s.contains(BIG));
+    assert!(screen.contains("Top source by bytes"), "{screen}");
+    assert!(
+        term.vt().alternate_screen(),
+        "the dashboard uses the alternate screen"
+    );
+    assert_eq!(
+        term.echo_and_icanon(),
+        (false, false),
+        "raw mode while running"
+    );
+
+    term.keys("/action=REJECT\r");
+    let screen = term.wait_for("the filtered view", |s| {
+        s.contains("filter action=REJECT")
+            && s.lines().any(|l| l.contains("1   ") && l.contains(BRUTE))
+    });
+    assert!(!screen.contains(BIG), "only REJECT flows remain:\n{screen}");
+
+    term.keys("\r");
+    let screen = term.wait_for("the inspector", |s| {
+        s.contains("Diagnosis:") && s.contains(":22/TCP")
+    });
+    assert!(
+        screen.contains(&format!("Inspector: src {BRUTE}")),
+        "{screen}"
+    );
+    assert!(screen.contains("security group or"), "{screen}");
+
+    term.keys("\r");
+    term.wait_for("the raw records", |s| {
+        s.contains("e2e-flows.log:") && s.contains("REJECT OK")
+    });
+
+    term.keys("q");
+    assert_exit_restored(&mut term, 0);
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let flows = dir.path().join("e2e-term-flows.log");
+    write_flows(&flows);
+    let mut term = dashboard(&flows);
+    term.wait_for("the top talker", |s| s.contains(BIG));
+    signal(term.pid(), libc::SIGTERM);
+    assert_exit_restored(&mut term, 143);
+}
+
+/// The talker rows of a screen: lines of the top-talkers table that start with a rank.
+fn talker_rows(screen: &str) -> Vec<&str> {
+    screen
+        .lines()
+        .filter(|l| {
+            l.strip_prefix('┃')
+                .and_then(|r| r.split_whitespace().next())
+                .is_some_and(|rank| rank.parse::<u32>().is_ok())
+        })
+        .collect()
+}
+
+#[test]
+fn the_demo_shows_the_scan_and_a_reject_filter_leaves_only_rejects() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let args = ["demo", "--seed", "3", "--rate", "400"];
+    let mut term = Term::start(&args, 80, 24, dir.path(), &[]);
+    term.wait_for("the dashboard", |s| s.contains("Top source"));
+    // By flows, the port scan (100 probes a second) leads within seconds.
+    term.keys("ss");
+    let scanner = vpctop::demo::INCIDENTS[0].outsider.to_string();
+    term.wait_for("the scanner among the top talkers", |s| {
+        s.contains("Top source by flows") && talker_rows(s).iter().any(|r| r.contains(&scanner))
+    });
+
+    term.keys("/action=REJECT\r");
+    // The filtered view is answered from the record store, which seals what ingest holds
+    // about every second: wait for it to catch up with the scanner.
+    let screen = term.wait_for("only REJECT flows, the scanner first", |s| {
+        s.contains("filter action=REJECT")
+            && s.contains("all 100.0%")
+            && talker_rows(s).first().is_some_and(|r| r.contains(&scanner))
+    });
+    for row in talker_rows(&screen) {
+        assert!(
+            row.trim_end_matches('┃').trim_end().ends_with("100.0%"),
+            "{row}\n{screen}"
+        );
+    }
+
+    term.keys("\r");
+    let screen = term.wait_for("the scan diagnosis", |s| s.contains("port scan"));
+    assert!(
+        screen.contains(&format!("Inspector: src {scanner}")),
+        "{screen}"
+    );
+    term.keys("q");
+    assert_exit_restored(&mut term, 0);
+}
+
+#[test]
+fn a_hangup_ends_the_demo_and_removes_its_files() {
+    // Regression: when the terminal went away, a panic on the dead stderr skipped the
+    // demo's clean-up and left its directory behind.
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let mut term = Term::start(&["demo"], 80, 24, cwd.path(), &[]);
+    term.wait_for("the dashboard", |s| s.contains("Top source"));
+    let pid = term.pid();
+    let dir = std::env::temp_dir().join(format!("vpctop-demo-{pid}"));
+    assert!(dir.is_dir(), "the demo writes into {}", dir.display());
+    term.hang_up();
+    let deadline = Instant::now() + WAIT;
+    while dir.exists() || Path::new(&format!("/proc/{pid}/status")).exists() && !is_zombie(pid) {
+        assert!(
+            Instant::now() < deadline,
+            "the demo outlived its terminal or left {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let status = term.wait_exit();
+    assert!(
+        !status.success(),
+        "a hang-up is not a clean quit: {status:?}"
+    );
+}
+
+/// Whether `pid` has exited and waits only to be reaped by us.
+fn is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("State:") && l.contains('Z'))
+        })
+        .unwrap_or(true)
+}
