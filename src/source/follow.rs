@@ -76,6 +76,10 @@ pub struct Follower {
     /// The last bytes read (up to [`TAIL_CHECK`]): if they are no longer where they were, the
     /// file was truncated and written again past the old size between two polls.
     tail: Vec<u8>,
+    /// How long a file whose name now points elsewhere is still read while it ends mid-line.
+    rotation_grace: Duration,
+    /// When the name was first seen pointing at a new file while the old one ended mid-line.
+    rotation_seen: Option<Instant>,
 }
 
 /// How many of the last bytes read are checked for a truncate-and-rewrite.
@@ -109,7 +113,21 @@ impl Follower {
             opened_once: false,
             missing_reported: false,
             tail: Vec::new(),
+            rotation_grace: FollowTiming::default().settle,
+            rotation_seen: None,
         }
+    }
+
+    /// Sets how long a rotated-away file that ends mid-line is still read for the rest of
+    /// that line (a writer that has not reopened yet may still be writing it).
+    pub fn with_rotation_grace(mut self, grace: Duration) -> Self {
+        self.rotation_grace = grace;
+        self
+    }
+
+    /// Whether the last byte read from the current file ends a line (or nothing was read).
+    fn at_line_end(&self) -> bool {
+        self.tail.last().is_none_or(|b| *b == b'\n')
     }
 
     /// Whether the bytes before the read position are still the ones read there: a file cut
@@ -201,7 +219,17 @@ impl Follower {
                         _ => true,
                     };
                     if !same {
-                        // The old file was read to its end above; switch to the new one.
+                        // The old file was read to its end above. If that end is mid-line,
+                        // its writer may not have reopened yet: keep reading the old file
+                        // until the line ends or the grace time passes, so a line is never
+                        // cut in two by where the rotation happened to fall.
+                        if !self.at_line_end() {
+                            let seen = *self.rotation_seen.get_or_insert_with(Instant::now);
+                            if seen.elapsed() < self.rotation_grace {
+                                return poll;
+                            }
+                        }
+                        self.rotation_seen = None;
                         poll.push(FollowEvent::Rotated);
                         self.file = None;
                         if !self.open(&mut poll) {
@@ -288,10 +316,10 @@ impl Follower {
 pub struct FollowTiming {
     /// How long to wait between polls when nothing new is there.
     pub poll: Duration,
-    /// How long an unterminated last line must stay unchanged before it counts as complete.
-    /// Long enough that a writer pausing mid-line (a loaded machine, a slow disk) does not
-    /// have its line cut in two; short enough that a file without a final newline shows its
-    /// last record soon.
+    /// How long a file renamed away by rotation is still read when it ends mid-line, for the
+    /// rest of that line. An unterminated last line is otherwise never completed by time: it
+    /// waits for its newline, a rotation or truncation, or the end of following, however
+    /// long a writer pauses mid-line.
     pub settle: Duration,
 }
 
@@ -307,9 +335,11 @@ impl Default for FollowTiming {
 /// A followed file as a blocking [`Read`]: each read returns what is there now, waiting (in
 /// poll-interval steps) until something is, and ends only when `stop` is set.
 ///
-/// Where one file ends and the next begins (rotation, truncation), and when a last line stays
-/// unterminated for the settle time, a `\n` is added if the bytes so far did not end with one:
-/// a file that stopped growing mid-line ends that line, rather than gluing it to the next.
+/// Where one file ends and the next begins (rotation, truncation), a `\n` is added if the bytes
+/// so far did not end with one: the old file's last line ends there, rather than gluing it to
+/// the next file's first. A line still unterminated is never ended by a timer (a writer may
+/// pause mid-line for any time, a buffered one until its next flush); it is complete when its
+/// newline arrives, or when following stops and the stream ends.
 pub struct FollowReader<'s> {
     follower: Follower,
     timing: FollowTiming,
@@ -317,7 +347,6 @@ pub struct FollowReader<'s> {
     pending: Vec<u8>,
     pos: usize,
     last_byte: Option<u8>,
-    last_data: Instant,
     board: Option<(Arc<SourceBoard>, usize)>,
     wake: Option<Receiver<()>>,
     registry: Option<Arc<super::InputRegistry>>,
@@ -365,13 +394,12 @@ impl<'s> FollowReader<'s> {
     /// Reads `follower` until `stop` is set.
     pub fn new(follower: Follower, timing: FollowTiming, stop: &'s AtomicBool) -> Self {
         FollowReader {
-            follower,
+            follower: follower.with_rotation_grace(timing.settle),
             timing,
             stop,
             pending: Vec::new(),
             pos: 0,
             last_byte: None,
-            last_data: Instant::now(),
             board: None,
             wake: None,
             registry: None,
@@ -396,10 +424,6 @@ impl<'s> FollowReader<'s> {
         }
     }
 
-    fn unterminated(&self) -> bool {
-        self.last_byte.is_some_and(|b| b != b'\n')
-    }
-
     /// Polls once into `pending`, ending a line wherever one file gave way to the next.
     fn refill(&mut self) {
         let mut raw = Vec::new();
@@ -422,9 +446,6 @@ impl<'s> FollowReader<'s> {
             }
         }
         self.pending.extend_from_slice(&raw[from..]);
-        if !poll.events.is_empty() || !raw.is_empty() {
-            self.last_data = Instant::now();
-        }
         if let Some(registry) = &self.registry
             && poll.events.contains(&FollowEvent::Opened)
             && let Some(id) = self.follower.identity
@@ -454,12 +475,6 @@ impl Read for FollowReader<'_> {
             self.refill();
             if self.pos < self.pending.len() {
                 continue;
-            }
-            if self.unterminated() && self.last_data.elapsed() >= self.timing.settle {
-                // The file stopped growing mid-line: that line is complete.
-                buf[0] = b'\n';
-                self.last_byte = Some(b'\n');
-                return Ok(1);
             }
             self.wait();
         }
@@ -613,7 +628,8 @@ mod tests {
         // rename rotations, and polls at random points. Everything written is read once.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("flows.log");
-        let mut f = Follower::new(&path, StartAt::Beginning);
+        // Rotations fall mid-line here: switch at once, as this checks bytes, not lines.
+        let mut f = Follower::new(&path, StartAt::Beginning).with_rotation_grace(Duration::ZERO);
         let mut x: u64 = 0x1234_5678;
         let mut next = |n: u64| {
             x ^= x << 13;
@@ -670,9 +686,10 @@ mod tests {
         let path = dir.path().join("flows.log");
         append(&path, b"a1\na2-unterminated");
         let stop = AtomicBool::new(false);
+        // No grace: the rotated-away file is left at once, mid-line.
         let timing = FollowTiming {
             poll: Duration::from_millis(1),
-            settle: Duration::from_secs(3600),
+            settle: Duration::ZERO,
         };
         let mut r = FollowReader::new(Follower::new(&path, StartAt::Beginning), timing, &stop);
         let mut buf = [0u8; 64];
@@ -686,26 +703,90 @@ mod tests {
         assert_eq!(r.read(&mut buf).unwrap(), 0, "stop ends the stream");
     }
 
+    /// Reads `r` on a thread of its own until it has handed out `want` bytes.
+    fn read_in_background(
+        mut r: FollowReader<'static>,
+        want: usize,
+    ) -> (
+        std::thread::JoinHandle<Vec<u8>>,
+        Arc<std::sync::Mutex<Vec<u8>>>,
+    ) {
+        let got = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let shared = Arc::clone(&got);
+        let handle = std::thread::spawn(move || {
+            let mut buf = [0u8; 64];
+            loop {
+                let n = r.read(&mut buf).unwrap();
+                let mut g = shared.lock().unwrap();
+                g.extend_from_slice(&buf[..n]);
+                if g.len() >= want || n == 0 {
+                    return g.clone();
+                }
+            }
+        });
+        (handle, got)
+    }
+
     #[test]
-    fn an_unterminated_line_is_complete_after_the_settle_time() {
+    fn a_writer_pausing_mid_line_far_past_the_settle_time_does_not_split_the_line() {
+        // Regression: an unterminated line used to be ended by a timer, so a writer paused
+        // mid-line (a loaded machine, a buffered writer between flushes) had its line cut in
+        // two and the rest counted as a malformed line of its own.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("flows.log");
-        append(&path, b"last line without newline");
-        let stop = AtomicBool::new(false);
+        append(&path, b"one\nthe first half of a line ");
+        static STOP: AtomicBool = AtomicBool::new(false);
         let timing = FollowTiming {
             poll: Duration::from_millis(1),
-            settle: Duration::from_millis(20),
+            settle: Duration::from_millis(5),
         };
-        let mut r = FollowReader::new(Follower::new(&path, StartAt::Beginning), timing, &stop);
-        let mut got = Vec::new();
-        let mut buf = [0u8; 64];
-        // Bounded: the settle time is 20 ms; give up after 5 s.
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !got.ends_with(b"\n") {
-            assert!(Instant::now() < deadline, "no settle newline");
-            let n = r.read(&mut buf).unwrap();
-            got.extend_from_slice(&buf[..n]);
+        let r = FollowReader::new(Follower::new(&path, StartAt::Beginning), timing, &STOP);
+        let whole = b"one\nthe first half of a line and its end\n";
+        let (reader, got) = read_in_background(r, whole.len());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while got.lock().unwrap().len() < 28 {
+            assert!(Instant::now() < deadline, "the first half was not read");
+            std::thread::sleep(Duration::from_millis(1));
         }
-        assert_eq!(got, b"last line without newline\n");
+        // The writer pauses for 20 settle times; the reader polls every millisecond.
+        std::thread::sleep(timing.settle * 20);
+        append(&path, b"and its end\n");
+        assert_eq!(reader.join().unwrap(), whole);
+    }
+
+    #[test]
+    fn a_file_rotated_away_mid_line_is_read_to_the_end_of_that_line_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flows.log");
+        let old = dir.path().join("flows.log.1");
+        append(&path, b"a1\na2 half");
+        let mut f = Follower::new(&path, StartAt::Beginning).with_rotation_grace(Duration::MAX);
+        assert_eq!(poll(&mut f).0, b"a1\na2 half");
+        // Rotated while the writer, not yet reopened, is still in the middle of a line.
+        std::fs::rename(&path, &old).unwrap();
+        append(&path, b"b1\n");
+        assert_eq!(
+            poll(&mut f),
+            (Vec::new(), vec![]),
+            "waits for the line's end"
+        );
+        append(&old, b" and the rest\n");
+        let (data, events) = poll(&mut f);
+        assert_eq!(data, b" and the rest\nb1\n");
+        assert_eq!(events, vec![FollowEvent::Rotated, FollowEvent::Opened]);
+    }
+
+    #[test]
+    fn a_file_rotated_away_mid_line_is_left_after_the_grace_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flows.log");
+        append(&path, b"a1\na2 never ended");
+        let mut f = Follower::new(&path, StartAt::Beginning).with_rotation_grace(Duration::ZERO);
+        assert_eq!(poll(&mut f).0, b"a1\na2 never ended");
+        std::fs::rename(&path, dir.path().join("flows.log.1")).unwrap();
+        append(&path, b"b1\n");
+        let (data, events) = poll(&mut f);
+        assert_eq!(data, b"b1\n");
+        assert_eq!(events, vec![FollowEvent::Rotated, FollowEvent::Opened]);
     }
 }
