@@ -16,6 +16,9 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_INPUT_ERROR: i32 = 1;
 /// Exit code for a usage error (bad flag or value).
 pub const EXIT_USAGE: i32 = 2;
+/// Exit code when every input was read but not one line was a flow-log record while some
+/// were malformed (prose, a wrong `--format`): nothing was understood.
+pub const EXIT_NOTHING_UNDERSTOOD: i32 = 3;
 
 /// vpctop: htop for a VPC. Reads AWS VPC Flow Logs and shows who talks to whom.
 ///
@@ -203,6 +206,12 @@ pub struct InputArgs {
     #[arg(long, value_name = "FMT")]
     pub format: Option<String>,
 
+    /// Accept names in --format that are not known flow-log fields (kept as text). Without
+    /// it, an unknown name is an error that suggests the nearest field (a typo like `srcadr`
+    /// would otherwise leave that column empty everywhere).
+    #[arg(long)]
+    pub allow_unknown_fields: bool,
+
     /// Keep only records matching EXPR, e.g. 'action=REJECT dstport=22 src=10.0.0.0/8'
     /// (see README "Filter language").
     #[arg(long, value_name = "EXPR")]
@@ -219,10 +228,17 @@ pub struct InputArgs {
 }
 
 impl InputArgs {
-    /// The starting format: `--format` or the default v2.
+    /// The starting format: `--format` or the default v2. Unknown names in `--format` are an
+    /// error unless `--allow-unknown-fields` is given.
     pub fn schema(&self) -> Result<Schema, FormatError> {
         match &self.format {
-            Some(f) => Schema::parse_format(f),
+            Some(f) => {
+                let schema = Schema::parse_format(f)?;
+                if !self.allow_unknown_fields {
+                    schema.require_known()?;
+                }
+                Ok(schema)
+            }
             None => Ok(Schema::default_v2()),
         }
     }

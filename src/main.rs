@@ -13,7 +13,7 @@ use vpctop::core::ingest::{FollowConfig, ReplayConfig};
 use vpctop::core::live::{LiveOptions, SnapshotCell, run_live_reporting};
 use vpctop::core::{Aggregate, IngestConfig, aggregate_and_retain, ingest};
 use vpctop::filter::Filter;
-use vpctop::report::{SummaryOptions, drill, json::ReportDoc, records, text};
+use vpctop::report::{SummaryOptions, drill, json::ReportDoc, records, text, verdict};
 use vpctop::source::InputRegistry;
 use vpctop::source::follow::{FollowTiming, StartAt};
 use vpctop::source::status::{Mechanism, SourceBoard};
@@ -131,6 +131,7 @@ fn demo(args: cli::DemoArgs) -> Result<i32> {
     let input = InputArgs {
         paths: vec![path],
         format: None,
+        allow_unknown_fields: false,
         filter: None,
         glob: None,
         threads: None,
@@ -392,6 +393,21 @@ fn exit_code(failed: bool) -> i32 {
     }
 }
 
+/// The exit code of a run that read `agg` from `names`, after saying on stderr when most or
+/// all of its lines were malformed: an input error first, then "nothing understood".
+fn judged_exit_code(failed: bool, agg: &Aggregate, names: &[String]) -> i32 {
+    if let Some(w) = verdict::warning(agg, names) {
+        let _ = writeln!(io::stderr(), "{w}");
+    }
+    if failed {
+        cli::EXIT_INPUT_ERROR
+    } else if verdict::judge(&agg.counts) == verdict::Understanding::NothingUnderstood {
+        cli::EXIT_NOTHING_UNDERSTOOD
+    } else {
+        cli::EXIT_OK
+    }
+}
+
 fn report(args: ReportArgs) -> Result<i32> {
     if args.follow {
         return follow_report(args);
@@ -444,7 +460,7 @@ fn report(args: ReportArgs) -> Result<i32> {
         }
         out.flush()?;
     }
-    Ok(exit_code(failed))
+    Ok(judged_exit_code(failed, &agg, &names))
 }
 
 /// Writes one report: pretty JSON, one compact JSON line (`--follow --json`), or text.
@@ -627,7 +643,7 @@ fn replay(args: ReplayArgs) -> Result<i32> {
     if let Some(e) = write_failed {
         return Err(e).context("writing the report");
     }
-    Ok(exit_code(failed))
+    Ok(judged_exit_code(failed, &outcome.total, &names))
 }
 
 fn now_secs() -> u64 {
@@ -677,20 +693,30 @@ fn records(args: RecordsArgs) -> Result<i32> {
     for t in outcome.outputs {
         tally.merge(t);
     }
-    if tally.counts.malformed > 0 && !args.include_malformed {
+    let judged = verdict::judge(&tally.counts);
+    if tally.counts.malformed > 0
+        && !args.include_malformed
+        && judged == verdict::Understanding::Understood
+    {
         let first = tally.examples.first().map(|e| {
             format!(
                 " (first: {}:{}: {})",
-                names.get(e.input as usize).map_or("?", String::as_str),
+                vpctop::sanitize::escape(
+                    names
+                        .get(e.input as usize)
+                        .map_or("?", String::as_str)
+                        .as_bytes()
+                ),
                 e.line,
                 e.reason
             )
         });
         eprintln!(
-            "vpctop: {} malformed line(s) not printed{}; --include-malformed prints them",
+            "vpctop: {} malformed {} not printed{}; --include-malformed prints them",
             tally.counts.malformed,
+            verdict::plural(tally.counts.malformed, "line", "lines"),
             first.unwrap_or_default()
         );
     }
-    Ok(exit_code(failed))
+    Ok(judged_exit_code(failed, &tally, &names))
 }

@@ -226,6 +226,17 @@ pub enum FormatError {
         /// The repeated field's canonical name.
         name: String,
     },
+    /// A name that is not a flow-log field (most often a typo).
+    #[error(
+        "`{name}` is not a flow-log field{}; --allow-unknown-fields keeps unknown names as text",
+        suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default()
+    )]
+    Unknown {
+        /// The name as written.
+        name: String,
+        /// The nearest known field name, when one is close.
+        suggestion: Option<String>,
+    },
 }
 
 /// The ordered columns of a record format, with the column of each known field precomputed.
@@ -302,16 +313,35 @@ impl Schema {
         Schema::new(columns)
     }
 
+    /// Fails on the first column that is not a known field, suggesting the nearest known name.
+    /// For `--format`, where an unknown name is far more often a typo than a field newer than
+    /// vpctop (header lines in the data are not checked: AWS may add fields).
+    pub fn require_known(&self) -> Result<(), FormatError> {
+        match self.columns.iter().find_map(|c| match c {
+            Column::Unknown(name) => Some(name),
+            Column::Known(_) => None,
+        }) {
+            None => Ok(()),
+            Some(name) => Err(FormatError::Unknown {
+                name: name.clone(),
+                suggestion: nearest_field(name).map(|f| f.name().to_string()),
+            }),
+        }
+    }
+
     /// Reads a line as an S3 header: every token is a field name (known, or shaped like
-    /// one: `^[a-z][a-z0-9]*(-[a-z0-9]+)*$`) and at least one is known (FORMAT.md §9.1).
-    /// Returns `None` for anything else, including a header naming a field twice.
+    /// one: `^[a-z][a-z0-9]*(-[a-z0-9]+)*$`, FORMAT.md §9.1), at least three are known, and
+    /// unknown names are at most a third as many as known ones. A header from a newer AWS with
+    /// a few fields vpctop does not know yet passes; prose such as `end of the notes` (one known
+    /// word among unknown ones) or a lone `end` does not. Returns `None` for anything else,
+    /// including a header naming a field twice.
     pub fn from_header_line(line: &[u8]) -> Option<Schema> {
         let first = *line.iter().find(|b| **b != b' ')?;
         if !first.is_ascii_lowercase() {
             return None;
         }
         let mut columns = Vec::new();
-        let mut any_known = false;
+        let mut known = 0usize;
         for token in line.split(|b| *b == b' ').filter(|t| !t.is_empty()) {
             if !is_field_name_like(token, false) {
                 return None;
@@ -320,13 +350,14 @@ impl Schema {
             let name = std::str::from_utf8(token).ok()?;
             match Field::lookup(name) {
                 Some(f) => {
-                    any_known = true;
+                    known += 1;
                     columns.push(Column::Known(f));
                 }
                 None => columns.push(Column::Unknown(name.to_string())),
             }
         }
-        if !any_known {
+        let unknown = columns.len() - known;
+        if known < MIN_KNOWN_IN_HEADER || unknown * 3 > known {
             return None;
         }
         Schema::new(columns).ok()
@@ -373,6 +404,21 @@ impl Schema {
             .join(" ")
     }
 }
+
+/// The known field nearest to `name` in edit distance, when it is close enough to be a typo
+/// (at most a third of the name's length, and at least one edit).
+pub fn nearest_field(name: &str) -> Option<Field> {
+    let budget = (name.len() / 3).max(1);
+    Field::ALL
+        .iter()
+        .map(|f| (strsim::damerau_levenshtein(name, f.name()), *f))
+        .filter(|(d, _)| *d <= budget)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, f)| f)
+}
+
+/// The fewest known field names a header line must hold (see [`Schema::from_header_line`]).
+const MIN_KNOWN_IN_HEADER: usize = 3;
 
 /// A shared, immutable schema: one per distinct format seen.
 pub type SharedSchema = Arc<Schema>;
@@ -451,13 +497,66 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_name_suggests_the_nearest_field() {
+        let err = |f: &str| {
+            Schema::parse_format(f)
+                .unwrap()
+                .require_known()
+                .unwrap_err()
+        };
+        assert_eq!(
+            err("version srcadr dstaddr"),
+            FormatError::Unknown {
+                name: "srcadr".into(),
+                suggestion: Some("srcaddr".into())
+            }
+        );
+        let msg = err("version dstprot").to_string();
+        assert!(msg.contains("did you mean `dstport`?"), "{msg}");
+        assert!(msg.contains("--allow-unknown-fields"), "{msg}");
+        // Nothing close: no suggestion.
+        assert_eq!(
+            err("version zzzzzzzzzz"),
+            FormatError::Unknown {
+                name: "zzzzzzzzzz".into(),
+                suggestion: None
+            }
+        );
+        // Underscore spelling of a known field is known.
+        assert!(
+            Schema::parse_format("version pkt_srcaddr")
+                .unwrap()
+                .require_known()
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn header_detection_follows_the_format_md_rule() {
         assert!(Schema::from_header_line(b"version account-id srcaddr").is_some());
         // Need not start with version.
         let nat = b"instance-id interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr";
         assert_eq!(Schema::from_header_line(nat).unwrap().len(), 6);
-        // Unknown but well-shaped names are fine next to a known one.
-        assert!(Schema::from_header_line(b"version brand-new-field").is_some());
+        // Unknown but well-shaped names are fine next to as many known ones.
+        assert!(Schema::from_header_line(b"version srcaddr dstaddr brand-new-field").is_some());
+        let v2_and_two_new = "version account-id interface-id srcaddr dstaddr srcport dstport \
+            protocol packets bytes start end action log-status new-one new-two";
+        assert!(Schema::from_header_line(v2_and_two_new.as_bytes()).is_some());
+        // Prose and code with a field name in them are not headers.
+        for text in [
+            "end",
+            "end of the notes",
+            "version brand-new-field",
+            "the start and end of a flow",
+            "if action then",
+            "return bytes",
+            "protocol version three",
+        ] {
+            assert!(
+                Schema::from_header_line(text.as_bytes()).is_none(),
+                "{text}"
+            );
+        }
         // A record whose ids look like names is not a header: no known name.
         assert!(Schema::from_header_line(b"i-0123abc eni-1111aaaa").is_none());
         // A record with numbers or addresses is not a header.

@@ -835,3 +835,141 @@ fn replay_of_a_file_with_a_header_line_starts_at_its_first_record_not_at_1970() 
         (Some(20), Some(1))
     );
 }
+
+#[test]
+fn text_that_is_not_a_flow_log_yields_no_header_and_no_record() {
+    // Regression: prose with one field name in it (`end of the notes`, a lone `end` in
+    // PostScript) was taken for an S3 header, and the lines after it for records.
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for (name, from) in [
+        ("lib.rs", "src/lib.rs"),
+        ("schema.rs", "src/schema.rs"),
+        ("main.rs", "src/main.rs"),
+        ("Cargo.toml", "Cargo.toml"),
+    ] {
+        let text = common::read_input(&root.join(from));
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("notes.ps"),
+        "%!PS-Adobe-3.0\n/box { newpath 0 0 moveto } def\nend\n0 0 1 setrgbcolor\nshowpage\nend\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("NEWS"),
+        "end of the notes\nversion 13 of the debugger\n\nstart end\n1 2\nprotocol version three\n\
+         6 7 8\nThe start and end of a flow\n5 6 7 8\n",
+    )
+    .unwrap();
+    let d = dir.path().display().to_string();
+    let run = vpctop(&["report", "--json", &d]);
+    let doc = json_of(&run);
+    let (lines, records, malformed) = assert_balanced(&doc);
+    assert_eq!(records, 0, "{doc}");
+    assert_eq!(doc["headers"], 0, "{doc}");
+    assert_eq!(malformed + doc["blank"].as_u64().unwrap(), lines);
+    assert_eq!(run.code, 3, "nothing understood: {}", run.stderr);
+}
+
+#[test]
+fn a_run_that_understood_nothing_says_so_and_exits_3() {
+    // The seed document's example line: 12 fields, not 14.
+    let line =
+        "2 123456789010 eni-abc123de 178.31.16.21 20642 22 6 20 1418530010 141850070 ACCEPT OK\n";
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.log");
+    std::fs::write(&bad, line.repeat(3)).unwrap();
+    let b = bad.display().to_string();
+    for args in [
+        vec!["report", b.as_str()],
+        vec!["report", "--json", b.as_str()],
+        vec!["records", b.as_str()],
+        vec!["replay", "--speed", "max", "--no-ui", b.as_str()],
+    ] {
+        let run = vpctop(&args);
+        assert_eq!(run.code, 3, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("no line was a flow-log record: 3 malformed lines")
+                && run
+                    .stderr
+                    .contains("bad.log:1: expected 14 fields, found 12")
+                && run.stderr.contains("Is --format right"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    // Real data read with a wrong --format: nothing understood either.
+    let good = dir.path().join("good.log");
+    let recs = generate(&mut Rng(5), 50);
+    let text: String = recs.iter().map(|r| r.line() + "\n").collect();
+    std::fs::write(&good, &text).unwrap();
+    let g = good.display().to_string();
+    let run = vpctop(&["report", "--format", "version srcaddr dstaddr", &g]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    // Mostly malformed but some records: a warning, and exit 0.
+    std::fs::write(
+        &good,
+        format!(
+            "{}{}",
+            &text[..text.find('\n').unwrap() + 1],
+            line.repeat(3)
+        ),
+    )
+    .unwrap();
+    let run = vpctop(&["report", &g]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("3 of 4 lines were malformed"),
+        "{}",
+        run.stderr
+    );
+    // An empty input is not an error.
+    let empty = dir.path().join("empty.log");
+    std::fs::write(&empty, "").unwrap();
+    let run = vpctop(&["report", &empty.display().to_string()]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
+}
+
+#[test]
+fn a_misspelled_format_field_is_an_error_that_suggests_the_right_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("f.log");
+    std::fs::write(&f, "2 10.0.0.1 10.0.0.2\n").unwrap();
+    let p = f.display().to_string();
+    let run = vpctop(&["report", "--format", "version srcadr dstaddr", &p]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("`srcadr` is not a flow-log field (did you mean `srcaddr`?)"),
+        "{}",
+        run.stderr
+    );
+    // Opting in keeps the unknown name as a text column.
+    let run = vpctop(&[
+        "records",
+        "--allow-unknown-fields",
+        "--format",
+        "version srcadr dstaddr",
+        &p,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("\"srcadr\":\"10.0.0.1\""),
+        "{}",
+        run.stdout
+    );
+    // A header line in the data with an unknown (future) name stays accepted.
+    std::fs::write(
+        &f,
+        "version srcaddr dstaddr next-field\n2 10.0.0.1 10.0.0.2 x\n",
+    )
+    .unwrap();
+    let run = vpctop(&["report", "--json", &p]);
+    let doc = json_of_success(&run);
+    assert_eq!(
+        (doc["headers"].clone(), doc["records"].clone()),
+        (json!(1), json!(1))
+    );
+}

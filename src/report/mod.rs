@@ -7,6 +7,7 @@ pub mod drill;
 pub mod json;
 pub mod records;
 pub mod text;
+pub mod verdict;
 
 /// Options shared by the text and JSON summaries.
 #[derive(Debug, Clone, Copy)]

@@ -374,7 +374,7 @@ mod tests {
 
     #[test]
     fn chunk_offsets_point_at_their_first_line() {
-        let data = b"a 1\nversion srcaddr\nb 2\nc 3\n";
+        let data = b"a 1\nversion srcaddr dstaddr\nb 2\nc 3\n";
         for size in [1, 4, 64] {
             for c in frame(data, size) {
                 if let ChunkBody::Lines(d) = &c.body
@@ -389,7 +389,9 @@ mod tests {
 
     #[test]
     fn headers_switch_the_format_and_are_counted_not_passed_on() {
-        let data = b"version srcaddr\n3 10.0.0.1\n\nversion dstaddr\n3 10.0.0.2\nversion dstaddr\n";
+        let data =
+            b"version srcaddr srcport\n3 10.0.0.1 1\n\nversion dstaddr dstport\n3 10.0.0.2 2\n\
+            version dstaddr dstport\n";
         let chunks = frame(data, 1 << 10);
         let headers: u64 = chunks.iter().map(|c| c.headers_before).sum();
         assert_eq!(headers, 3);
@@ -397,9 +399,9 @@ mod tests {
         assert_eq!(
             lines,
             vec![
-                (2, "3 10.0.0.1".into()),
+                (2, "3 10.0.0.1 1".into()),
                 (3, String::new()),
-                (5, "3 10.0.0.2".into())
+                (5, "3 10.0.0.2 2".into())
             ]
         );
         let with_dst: Vec<_> = chunks
