@@ -84,19 +84,23 @@ impl Finding {
             Cause::PortScan => {
                 return format!(
                     "{} -> {}: port scan: {} ports probed from port {} up, all rejected by a \
-                     security group or network ACL ({} rejected records)",
-                    self.client, self.server, self.ports, self.port, self.rejected
+                     security group or network ACL ({})",
+                    self.client,
+                    self.server,
+                    self.ports,
+                    self.port,
+                    rejected_records(self.rejected)
                 );
             }
         };
         format!(
-            "{} -> {}:{}/{}: {what} ({} rejected records)",
+            "{} -> {}:{}/{}: {what} ({})",
             self.client,
             self.server,
             self.port,
             crate::names::protocol(self.protocol)
                 .map_or_else(|| self.protocol.to_string(), str::to_string),
-            self.rejected
+            rejected_records(self.rejected)
         )
     }
 }
@@ -199,6 +203,11 @@ pub fn diagnose(observations: impl IntoIterator<Item = Observation>, limit: usiz
     });
     out.truncate(limit);
     out
+}
+
+/// `1 rejected record`, `2 rejected records`.
+fn rejected_records(n: u64) -> String {
+    format!("{n} rejected {}", if n == 1 { "record" } else { "records" })
 }
 
 #[cfg(test)]
@@ -327,5 +336,11 @@ mod tests {
                 .iter()
                 .all(|f| f.cause == Cause::SecurityGroupOrNetworkAcl)
         );
+    }
+
+    #[test]
+    fn one_rejected_record_is_singular() {
+        assert_eq!(rejected_records(1), "1 rejected record");
+        assert_eq!(rejected_records(2), "2 rejected records");
     }
 }

@@ -169,6 +169,21 @@ fn wants_dashboard(args: &ReplayArgs) -> bool {
     !args.no_ui && !args.output.json && args.interval.is_none() && io::stdout().is_terminal()
 }
 
+/// Refuses `-` when standard input is the terminal itself: the dashboard reads its keys from
+/// the terminal, so the two would fight over every keystroke (`q` would go to the log reader).
+fn refuse_stdin_terminal(inputs: &[InputSpec]) -> Result<()> {
+    use std::io::IsTerminal;
+    if !inputs.contains(&InputSpec::Stdin) || !io::stdin().is_terminal() {
+        return Ok(());
+    }
+    eprintln!(
+        "vpctop: `-` reads flow logs from standard input, but standard input is this terminal, \
+         where the dashboard reads its keys. Pipe the logs in (`aws logs tail GROUP --follow | \
+         vpctop -`) or name files; `vpctop report -` reads typed lines."
+    );
+    Err(Explained.into())
+}
+
 /// Fails early, with a hint, when there is no terminal to draw on.
 fn need_terminal() -> Result<()> {
     use std::io::IsTerminal;
@@ -276,6 +291,7 @@ fn dashboard_exit(exit: vpctop::ui::Exit, failed: bool) -> i32 {
 fn dashboard(args: cli::DashboardArgs) -> Result<i32> {
     let mut prepared = prepare(&args.input, false)?;
     need_terminal()?;
+    refuse_stdin_terminal(&prepared.inputs)?;
     let inputs = prepared.inputs.clone();
     let registry = if args.no_follow {
         board_setup(&mut prepared.config, &inputs)
@@ -297,6 +313,7 @@ fn dashboard(args: cli::DashboardArgs) -> Result<i32> {
 /// `vpctop replay` in the dashboard: the replay clock takes pause, speed and step keys.
 fn replay_dashboard(args: ReplayArgs) -> Result<i32> {
     let mut prepared = prepare(&args.input, false)?;
+    refuse_stdin_terminal(&prepared.inputs)?;
     let inputs = prepared.inputs.clone();
     let registry = board_setup(&mut prepared.config, &inputs);
     let (tx, rx) = std::sync::mpsc::channel();

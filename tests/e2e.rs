@@ -191,3 +191,19 @@ fn is_zombie(pid: u32) -> bool {
         })
         .unwrap_or(true)
 }
+
+#[test]
+fn a_dash_on_a_terminal_is_refused_with_a_reason_instead_of_stealing_keys() {
+    // Regression: `vpctop -` with the terminal as stdin read the user's keys as log lines
+    // (`q` was ignored twice).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut term = Term::start(&["-"], 80, 24, dir.path(), &[]);
+    let status = term.wait_exit();
+    assert_eq!(status.exit_code(), 2, "{status:?}");
+    let screen = term.screen();
+    assert!(
+        screen.contains("standard input is this terminal"),
+        "{screen}"
+    );
+    term.assert_restored();
+}

@@ -596,6 +596,8 @@ fn drill_down_shows_a_hosts_conversations_and_raw_records() {
         let line = text[offset..].lines().next().unwrap();
         assert_eq!(r["raw"], line, "raw line read back at its offset");
         assert_eq!(r["file"], p.as_str());
+        let number = text[..offset].matches('\n').count() as u64 + 1;
+        assert_eq!(r["line"], number, "the line number of that offset");
     }
     let ends: Vec<u64> = records.iter().map(|r| r["end"].as_u64().unwrap()).collect();
     assert!(ends.windows(2).all(|w| w[0] >= w[1]), "newest first");
@@ -789,6 +791,9 @@ fn drill_down_diagnoses_what_blocks_a_host() {
         "{}",
         text.stdout
     );
+    // Records are placed as file:line, as the dashboard places them, never file@offset.
+    assert!(text.stdout.contains(&format!("{p}:")), "{}", text.stdout);
+    assert!(!text.stdout.contains(&format!("{p}@")), "{}", text.stdout);
 }
 
 #[test]

@@ -12,7 +12,8 @@ use crate::diagnose::{Finding, Observation, diagnose};
 use crate::filter::Filter;
 use crate::names;
 use crate::sanitize::escape_limited;
-use crate::source::{InputSpec, read_line_at};
+use crate::source::InputSpec;
+use crate::source::input::{LineAt, read_lines_at};
 use crate::store::StoreState;
 use crate::store::query::{Conversation, StoredRecord, conversations, records};
 use crate::units::{bytes, count, thousands, utc};
@@ -81,6 +82,8 @@ pub struct ConversationDoc {
 pub struct RecordDoc {
     /// The input it came from.
     pub file: String,
+    /// 1-based line number in that input (`null` when it cannot be read back, e.g. stdin).
+    pub line: Option<u64>,
     /// Byte offset of its line in the (decoded) input.
     pub offset: u64,
     /// `end`, Unix seconds.
@@ -151,7 +154,7 @@ pub fn drill(
         evicted: state.evicted_records,
         coverage: state.coverage().map(|(from, to)| CoverageDoc { from, to }),
         conversations: conv.iter().take(limit).map(conversation_doc).collect(),
-        records: recs.iter().map(|r| record_doc(r, inputs, names)).collect(),
+        records: record_docs(&recs, inputs, names),
         diagnosis,
     }
 }
@@ -165,18 +168,35 @@ fn conversation_doc(c: &Conversation) -> ConversationDoc {
     }
 }
 
-fn record_doc(r: &StoredRecord, inputs: &[InputSpec], names: &[String]) -> RecordDoc {
-    let i = r.position.input as usize;
-    let raw = inputs
-        .get(i)
-        .and_then(|spec| read_line_at(spec, r.position.offset, 64 * 1024).ok())
-        .map(|line| escape_limited(crate::parse::strip_cr(&line), RAW_CHARS));
-    RecordDoc {
-        file: names.get(i).cloned().unwrap_or_default(),
-        offset: r.position.offset,
-        end: r.end,
-        raw,
+/// The records with their raw lines and line numbers, read back with one pass per input.
+fn record_docs(recs: &[StoredRecord], inputs: &[InputSpec], names: &[String]) -> Vec<RecordDoc> {
+    let mut offsets: std::collections::BTreeMap<usize, Vec<u64>> = Default::default();
+    for r in recs {
+        offsets
+            .entry(r.position.input as usize)
+            .or_default()
+            .push(r.position.offset);
     }
+    let mut lines: std::collections::HashMap<(usize, u64), LineAt> = Default::default();
+    for (i, wanted) in offsets {
+        let Some(spec) = inputs.get(i) else { continue };
+        for l in read_lines_at(spec, &wanted, 64 * 1024).unwrap_or_default() {
+            lines.insert((i, l.offset), l);
+        }
+    }
+    recs.iter()
+        .map(|r| {
+            let i = r.position.input as usize;
+            let at = lines.get(&(i, r.position.offset));
+            RecordDoc {
+                file: names.get(i).cloned().unwrap_or_default(),
+                line: at.map(|l| l.line),
+                offset: r.position.offset,
+                end: r.end,
+                raw: at.map(|l| escape_limited(crate::parse::strip_cr(&l.bytes), RAW_CHARS)),
+            }
+        })
+        .collect()
 }
 
 /// The drill-down as text.
@@ -239,11 +259,17 @@ pub fn render(d: &DrillDoc) -> String {
         let _ = writeln!(out, "  newest records:");
         for r in &d.records {
             let when = r.end.map_or_else(|| "-".to_string(), utc);
+            let place = match r.line {
+                Some(n) => format!("{}:{n}", escape_limited(r.file.as_bytes(), 200)),
+                None => format!(
+                    "{} (byte {})",
+                    escape_limited(r.file.as_bytes(), 200),
+                    r.offset
+                ),
+            };
             let _ = writeln!(
                 out,
-                "    {}@{}  end {when}\n      {}",
-                escape_limited(r.file.as_bytes(), 200),
-                r.offset,
+                "    {place}  end {when}\n      {}",
                 r.raw.as_deref().unwrap_or("(raw line not readable)")
             );
         }
