@@ -154,7 +154,7 @@ pub fn drill(
         evicted: state.evicted_records,
         coverage: state.coverage().map(|(from, to)| CoverageDoc { from, to }),
         conversations: conv.iter().take(limit).map(conversation_doc).collect(),
-        records: record_docs(&recs, inputs, names),
+        records: record_docs(recs, inputs, names),
         diagnosis,
     }
 }
