@@ -207,3 +207,25 @@ fn a_dash_on_a_terminal_is_refused_with_a_reason_instead_of_stealing_keys() {
     );
     term.assert_restored();
 }
+
+#[test]
+fn a_finished_replay_says_its_sources_are_done() {
+    // Regression: after `replay done` the status bar still read `2 sources: 2 pending`.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.log");
+    let b = dir.path().join("b.log");
+    write_flows(&a);
+    write_flows(&b);
+    let (a, b) = (a.display().to_string(), b.display().to_string());
+    let mut term = Term::start(
+        &["replay", "--speed", "max", &a, &b],
+        80,
+        24,
+        dir.path(),
+        &[],
+    );
+    let screen = term.wait_for("the replay to finish", |s| s.contains("2 sources: 2 done"));
+    assert!(!screen.contains("pending"), "{screen}");
+    term.keys("q");
+    assert_exit_restored(&mut term, 0);
+}

@@ -323,6 +323,12 @@ fn replay_inputs(
     tx: &ChunkSender,
     cancel: &AtomicBool,
 ) -> (Vec<(usize, SourceError)>, u64) {
+    let board = config.board.as_deref();
+    if let Some(b) = board {
+        for i in 0..inputs.len() {
+            b.set(i, SourceState::Reading);
+        }
+    }
     let mut merged = MergedLines::new(inputs, &config.schema);
     let mut clock: Option<VirtualClock> = None;
     let mut batch: Option<Batch> = None;
@@ -466,6 +472,15 @@ fn replay_inputs(
         }
     }
     flush(&mut batch, &mut seq, &mut send);
+    // Every input is now read as far as the replay goes: say so, or say why not.
+    if let Some(b) = board {
+        for i in 0..inputs.len() {
+            b.set(i, SourceState::Done);
+        }
+        for (i, e) in &merged.errors {
+            b.error(*i, e.to_string());
+        }
+    }
     (merged.errors, bytes)
 }
 
