@@ -16,7 +16,7 @@ use vpctop::filter::Filter;
 use vpctop::report::{SummaryOptions, drill, json::ReportDoc, records, text, verdict};
 use vpctop::source::InputRegistry;
 use vpctop::source::follow::{FollowTiming, StartAt};
-use vpctop::source::status::{Mechanism, SourceBoard};
+use vpctop::source::status::{Mechanism, SourceBoard, SourceState};
 use vpctop::source::{InputSpec, SourceError, expand_paths};
 use vpctop::store::Store;
 
@@ -280,6 +280,37 @@ fn dashboard_for(
     }
 }
 
+/// After the dashboard (the terminal is restored): names on stderr every input that failed,
+/// with its reason, and every followed file that never appeared. True when one failed.
+fn say_source_problems(board: Option<&SourceBoard>, names: &[String]) -> bool {
+    let Some(board) = board else {
+        return false;
+    };
+    let mut failed = false;
+    for (i, name) in names.iter().enumerate() {
+        let name = vpctop::sanitize::escape(name.as_bytes());
+        match board.get(i) {
+            (_, _, Some(reason)) => {
+                failed = true;
+                let reason = vpctop::sanitize::escape(reason.as_bytes());
+                if reason.contains(&name) {
+                    let _ = writeln!(io::stderr(), "vpctop: {reason}");
+                } else {
+                    let _ = writeln!(io::stderr(), "vpctop: {name}: {reason}");
+                }
+            }
+            (SourceState::Waiting, _, None) => {
+                let _ = writeln!(
+                    io::stderr(),
+                    "vpctop: {name}: never appeared (still waited for at exit)"
+                );
+            }
+            _ => {}
+        }
+    }
+    failed
+}
+
 fn dashboard_exit(exit: vpctop::ui::Exit, failed: bool) -> i32 {
     match exit {
         vpctop::ui::Exit::Quit => exit_code(failed),
@@ -305,9 +336,16 @@ fn dashboard(args: cli::DashboardArgs) -> Result<i32> {
         )
     };
     let failed = prepared.failed;
-    let d = dashboard_for(prepared, registry, &args.ui, args.input.filter.clone());
+    let board = prepared.config.board.clone();
+    let d = dashboard_for(
+        prepared,
+        Arc::clone(&registry),
+        &args.ui,
+        args.input.filter.clone(),
+    );
     let exit = vpctop::ui::run(d).context("running the dashboard")?;
-    Ok(dashboard_exit(exit, failed))
+    let troubled = say_source_problems(board.as_deref(), &registry.names());
+    Ok(dashboard_exit(exit, failed || troubled))
 }
 
 /// `vpctop replay` in the dashboard: the replay clock takes pause, speed and step keys.
@@ -324,11 +362,18 @@ fn replay_dashboard(args: ReplayArgs) -> Result<i32> {
         control: Some(Arc::new(std::sync::Mutex::new(rx))),
     });
     let failed = prepared.failed;
-    let mut d = dashboard_for(prepared, registry, &args.ui, args.input.filter.clone());
+    let board = prepared.config.board.clone();
+    let mut d = dashboard_for(
+        prepared,
+        Arc::clone(&registry),
+        &args.ui,
+        args.input.filter.clone(),
+    );
     d.replay = Some(args.speed);
     d.replay_control = Some(tx);
     let exit = vpctop::ui::run(d).context("running the dashboard")?;
-    Ok(dashboard_exit(exit, failed))
+    let troubled = say_source_problems(board.as_deref(), &registry.names());
+    Ok(dashboard_exit(exit, failed || troubled))
 }
 
 /// Everything a reading command needs, validated.

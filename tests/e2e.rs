@@ -229,3 +229,37 @@ fn a_finished_replay_says_its_sources_are_done() {
     term.keys("q");
     assert_exit_restored(&mut term, 0);
 }
+
+#[test]
+fn an_input_that_cannot_be_read_is_named_with_its_reason_on_screen_and_at_exit() {
+    // Regression: `--no-follow /missing` showed `1 error` with no reason anywhere, and
+    // following it showed `reading` forever.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("no-such-dir").join("flows.log");
+    let m = missing.display().to_string();
+    let mut term = Term::start(&["--no-follow", &m], 80, 24, dir.path(), &[]);
+    let screen = term.wait_for("the reason in the status bar", |s| {
+        s.lines().next().is_some_and(|l| l.contains("No such file"))
+    });
+    assert!(screen.contains("flows.log"), "{screen}");
+    term.keys("q");
+    let status = term.wait_exit();
+    assert_eq!(status.exit_code(), 1, "an input failed: {status:?}");
+    let screen = term.screen();
+    assert!(
+        screen.contains(&format!("vpctop: {m}")) && screen.contains("No such file"),
+        "the reason is printed after the dashboard:\n{screen}"
+    );
+    term.assert_restored();
+
+    let mut term = Term::start(&[&m], 80, 24, dir.path(), &[]);
+    term.wait_for("the follower waiting for the file", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|l| l.contains("flows.log: waiting for it to exist"))
+    });
+    term.keys("q");
+    assert_eq!(term.wait_exit().exit_code(), 0);
+    let screen = term.screen();
+    assert!(screen.contains("never appeared"), "{screen}");
+}

@@ -432,6 +432,9 @@ pub fn run_live_reporting(
     })
 }
 
+/// How often a quiet merger looks at the sources' states for a change to publish.
+const BOARD_CHECK: Duration = Duration::from_millis(250);
+
 /// The merger: folds partials into the total and publishes at the cadence.
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
@@ -485,14 +488,28 @@ fn merge_and_publish(
     // Whether the total changed since the last publication: a quiet moment after a change
     // still publishes it within the interval.
     let mut dirty = false;
+    // The sources' states as last published: a source that fails or starts waiting, with no
+    // record arriving, is still published (within BOARD_CHECK).
+    let board_view = || {
+        options.sources.as_ref().map(|(board, names)| {
+            (0..names.len())
+                .map(|i| {
+                    let (state, _, error) = board.get(i);
+                    (state, error)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let mut published_board = board_view();
     loop {
         let report_wait = match &reporter {
             Some((every, _)) => every.saturating_sub(last_report.elapsed()),
             None => Duration::from_secs(3600),
         };
-        let publish_wait = match dirty {
-            true => interval.saturating_sub(last.elapsed()),
-            false => Duration::from_secs(3600),
+        let publish_wait = match (dirty, options.sources.is_some()) {
+            (true, _) => interval.saturating_sub(last.elapsed()),
+            (false, true) => BOARD_CHECK,
+            (false, false) => Duration::from_secs(3600),
         };
         match partials.recv_timeout(report_wait.min(publish_wait).max(Duration::from_millis(1))) {
             Ok(partial) => {
@@ -502,8 +519,12 @@ fn merge_and_publish(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
+        if !dirty && options.sources.is_some() && board_view() != published_board {
+            dirty = true;
+        }
         if dirty && last.elapsed() >= interval {
             dirty = false;
+            published_board = board_view();
             let build = publish(&total, false, &mut last);
             interval = options.cadence.max(build * 5);
             hand_over_every.store(micros(interval / 2), Ordering::Relaxed);

@@ -70,6 +70,25 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
         format!("{} records", count(live.counts.records)),
         s,
     )]);
+    // An input that cannot be read is named with its reason before anything else can crowd
+    // it out (the rest are on the sources line and printed when the dashboard ends).
+    if let Some(failed) = live.sources.iter().find(|x| x.error.is_some()) {
+        let name = std::path::Path::new(&failed.name)
+            .file_name()
+            .map_or(failed.name.as_str(), |n| n.to_str().unwrap_or("?"));
+        let reason = failed.error.as_deref().unwrap_or_default();
+        // Most reasons name the input already.
+        let text = if reason.contains(failed.name.as_str()) {
+            crate::sanitize::escape(reason.as_bytes())
+        } else {
+            format!(
+                "{}: {}",
+                crate::sanitize::escape(name.as_bytes()),
+                crate::sanitize::escape(reason.as_bytes())
+            )
+        };
+        out.push(vec![span(super::fit(&text, 60), theme.alert())]);
+    }
     if live.counts.malformed > 0 {
         out.push(vec![span(
             format!("{} malformed", count(live.counts.malformed)),
@@ -172,10 +191,16 @@ fn sources<'a>(view: &View<'a>, theme: &Theme) -> Vec<Span<'a>> {
             let name = std::path::Path::new(&all[0].name)
                 .file_name()
                 .map_or(all[0].name.as_str(), |n| n.to_str().unwrap_or("?"));
+            let state = match all[0].state {
+                SourceState::Waiting => "waiting for it to exist".to_string(),
+                _ => states
+                    .iter()
+                    .find(|(st, _)| *st == all[0].state)
+                    .map_or_else(|| parts.join(", "), |(_, word)| word.to_string()),
+            };
             format!(
-                "{}: {}",
+                "{}: {state}",
                 super::fit(&crate::sanitize::escape(name.as_bytes()), 24),
-                parts.join(", ")
             )
         }
         n => format!("{n} sources: {}", parts.join(", ")),
