@@ -469,7 +469,15 @@ impl Generator {
         let client_ip = if outside && self.rng.below(3) == 0 {
             self.internet[self.rng.heavy(self.internet.len())]
         } else {
-            self.interfaces[self.rng.heavy(self.interfaces.len())].ip
+            // A host never talks to itself in a flow log (and accounts reuse private
+            // addresses): take the next interface with another address instead.
+            let n = self.interfaces.len();
+            let first = self.rng.heavy(n);
+            let server_ip = self.interfaces[server].ip;
+            (0..n)
+                .map(|k| self.interfaces[(first + k) % n].ip)
+                .find(|ip| *ip != server_ip)
+                .unwrap_or(server_ip)
         };
         let eph = 32_768 + self.rng.below(28_000) as u16;
         // Heavy-tailed sizes: most requests small, a few very large.
@@ -592,5 +600,21 @@ mod tests {
         // Outside every incident's busiest stretch: background only is ~500/s.
         g.records_until(1_700_000_001, &mut recs);
         assert!((400..700).contains(&recs.len()), "{}", recs.len());
+    }
+
+    #[test]
+    fn no_host_talks_to_itself() {
+        // Regression: an internal client could be drawn equal to its server (588 flows of
+        // 10.0.0.10 -> 10.0.0.10 in the demo); real flow logs never show that.
+        for seed in [1, 7, 42] {
+            let mut g = Generator::new(seed, DemoFormat::V2, 1_700_000_000, 400.0);
+            let mut recs = Vec::new();
+            g.records_until(1_700_000_120, &mut recs);
+            let own = recs
+                .iter()
+                .filter(|r| r.status == "OK" && r.src.0 == r.dst.0)
+                .count();
+            assert_eq!(own, 0, "seed {seed}: {own} of {} records", recs.len());
+        }
     }
 }
