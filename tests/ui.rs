@@ -11,7 +11,7 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
 use common::flows::{Rng, generate};
-use vpctop::core::live::{Rates, Snapshot, SourceStatus};
+use vpctop::core::live::{Rates, Retention, Snapshot, SourceStatus};
 use vpctop::core::{IngestConfig, aggregate_and_retain};
 use vpctop::filter::Filter;
 use vpctop::schema::Schema;
@@ -23,6 +23,7 @@ use vpctop::ui::keymap::{Action, EditKey};
 use vpctop::ui::panes::{self, View};
 use vpctop::ui::queries::{self, InspectRequest, InspectorData, QueryContext};
 use vpctop::ui::theme::{ColorMode, Theme};
+use vpctop::units::utc;
 
 /// The scanner, the ACL victim and the brute-forcer of the fixture.
 const CLIENT: &str = "203.0.113.7";
@@ -67,17 +68,23 @@ fn fixture_lines() -> String {
 }
 
 fn fixture() -> Fixture {
+    fixture_of(&fixture_lines(), 1 << 30)
+}
+
+/// `text` read into a store of `memory` bytes.
+fn fixture_of(text: &str, memory: usize) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("flows.log");
-    std::fs::write(&path, fixture_lines()).expect("write fixture");
+    std::fs::write(&path, text).expect("write fixture");
     let inputs = vec![InputSpec::File(path)];
     let schema = Arc::new(Schema::default_v2());
     let mut config = IngestConfig::new(Arc::clone(&schema));
     config.workers = 2;
-    let store = Store::new(1 << 30);
+    let store = Store::new(memory);
     let (agg, errors) = aggregate_and_retain(&inputs, &config, None, Some(Arc::clone(&store)));
     assert!(errors.is_empty(), "{errors:?}");
     let mut live = Snapshot::of(&agg, 7, Rates::default(), true);
+    live.retention = Some(Retention::of(&store));
     live.sources = vec![SourceStatus {
         name: "flows.log".into(),
         state: SourceState::Done,
@@ -417,4 +424,40 @@ fn while_following_the_status_bar_shows_rates_and_lag() {
         assert!(status.contains("lag 2m 5s"), "{look}: {status}");
         check(&format!("following_{look}"), &buf, color);
     });
+}
+
+#[test]
+fn eviction_is_said_plainly_at_80_columns() {
+    // Regression: with a small --memory the inspector counted fewer flows than the talker list
+    // and the only notice ("… evicted, complete from nothing") showed at 200 columns.
+    // Three store segments' worth of older traffic, then the fixture; room for about one.
+    let older: String = generate(&mut Rng(11), 150_000)
+        .iter()
+        .map(|r| r.line() + "\n")
+        .collect();
+    let f = fixture_of(&(older + &fixture_lines()), 6 << 20);
+    let r = f.live.retention.expect("retention");
+    assert!(r.evicted > 0, "the budget must evict: {r:?}");
+    let state = drilled_into(CLIENT);
+    let data = inspect(&f, &state);
+    let since = match r.coverage {
+        Some((from, _)) => format!("covers records since {}", &utc(from)[11..16]),
+        None => "covers no retained records".to_string(),
+    };
+    let evicted = format!("{} older records evicted", vpctop::units::count(r.evicted));
+    for color in [false, true] {
+        let buf = frame(80, 24, &state, &view(&f, Some(&data)), color);
+        let t = text(&buf);
+        let status = t.lines().next().unwrap_or_default();
+        let short = format!("{} evicted: views from", vpctop::units::count(r.evicted));
+        assert!(status.contains(&short), "status bar: {status}");
+        assert!(
+            t.contains(&format!("{since}; {evicted}, raise --memory")),
+            "inspector:\n{t}"
+        );
+    }
+    // Without a store-backed view the live totals are whole: the notice yields to the rest.
+    let buf = frame(80, 24, &UiState::new(None), &view(&f, None), false);
+    let status = text(&buf).lines().next().unwrap_or_default().to_string();
+    assert!(status.contains("records"), "{status}");
 }

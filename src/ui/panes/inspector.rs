@@ -17,6 +17,26 @@ use crate::ui::queries::{InspectorData, RecordRow, port_proto};
 use crate::ui::theme::Theme;
 use crate::units::{bytes, count, duration, utc};
 
+/// What the inspector's numbers cover when the store evicted records to keep its budget:
+/// `covers records since 14:02; 137.6k older records evicted, raise --memory`.
+fn coverage<'a>(data: &InspectorData, theme: &Theme) -> Option<Vec<Span<'a>>> {
+    let r = data.retention;
+    if r.evicted == 0 {
+        return None;
+    }
+    let since = r.coverage.map_or_else(
+        || "covers no retained records".to_string(),
+        |(from, _)| format!("covers records since {}", super::status::short_time(from)),
+    );
+    Some(vec![span(
+        format!(
+            "{since}; {} older records evicted, raise --memory",
+            crate::units::count(r.evicted)
+        ),
+        theme.alert(),
+    )])
+}
+
 /// Draws the inspector in `area`; returns where its list rows are.
 pub fn render(
     buf: &mut Buffer,
@@ -43,6 +63,10 @@ pub fn render(
     let mut y = 0;
     put_line(buf, inner, y, totals(data, theme));
     y += 1;
+    if let Some(line) = coverage(data, theme) {
+        put_line(buf, inner, y, line);
+        y += 1;
+    }
     put_line(buf, inner, y, percentiles(&data.histograms, theme));
     y += 1;
     y += diagnosis(buf, inner, y, data, theme);

@@ -89,6 +89,15 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
         };
         out.push(vec![span(super::fit(&text, 60), theme.alert())]);
     }
+    // A filtered view, a time window and the inspector are answered from the retained
+    // records: when some were evicted, that view covers less than the totals, and says so
+    // before anything else can crowd it out.
+    let store_backed = state.filter.is_some()
+        || state.window != crate::ui::app::Window::All
+        || !state.drill.is_empty();
+    if store_backed && let Some(notice) = eviction_notice(live.retention, theme) {
+        out.push(notice);
+    }
     if live.counts.malformed > 0 {
         out.push(vec![span(
             format!("{} malformed", count(live.counts.malformed)),
@@ -137,18 +146,38 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
             s,
         )]);
     }
-    if let Some(r) = live.retention
-        && r.evicted > 0
+    if let Some(notice) = eviction_notice(live.retention, theme)
+        && !store_backed
     {
-        let from = r
-            .coverage
-            .map_or("nothing".to_string(), |(from, _)| short_utc(from));
-        out.push(vec![span(
-            format!("{} evicted, complete from {from}", count(r.evicted)),
-            theme.alert(),
-        )]);
+        out.push(notice);
     }
     out
+}
+
+/// `137.6k evicted: views from 14:02 (raise --memory)`, when the store had to evict its
+/// oldest records to stay within its budget (short enough for 80 columns).
+fn eviction_notice<'a>(
+    retention: Option<crate::core::live::Retention>,
+    theme: &Theme,
+) -> Option<Vec<Span<'a>>> {
+    let r = retention.filter(|r| r.evicted > 0)?;
+    let text = match r.coverage {
+        Some((from, _)) => format!(
+            "{} evicted: views from {} (raise --memory)",
+            count(r.evicted),
+            short_time(from)
+        ),
+        None => format!(
+            "{} evicted: nothing retained (raise --memory)",
+            count(r.evicted)
+        ),
+    };
+    Some(vec![span(text, theme.alert())])
+}
+
+/// `14:02` (UTC): enough to place a coverage start within a day's view.
+pub(crate) fn short_time(secs: u64) -> String {
+    utc(secs).chars().skip(11).take(5).collect()
 }
 
 /// `2023-11-14 22:13` (UTC, minutes).
