@@ -153,13 +153,15 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "N|max", default_value = "60", value_parser = parse_speed)]
     pub speed: crate::source::replay::Speed,
 
-    /// Skip records that start before this Unix time (seconds).
-    #[arg(long, value_name = "TIME")]
-    pub from: Option<u64>,
+    /// Skip records that start before TIME: RFC 3339 (2026-11-23T10:00Z; no zone is UTC), a
+    /// date, Unix seconds, or relative to now (-2h, now-1d).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub from: Option<String>,
 
-    /// Stop at the first record that starts after this Unix time (seconds).
-    #[arg(long, value_name = "TIME")]
-    pub to: Option<u64>,
+    /// Stop at the first record that starts after TIME (as --from; a time of day such as
+    /// 11:30 is on the day of --from).
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub to: Option<String>,
 
     /// Print a report every DURATION of wall time while replaying (one JSON object per line
     /// with --json), and always a last one at the end.
@@ -178,6 +180,42 @@ pub struct ReplayArgs {
     /// Dashboard look.
     #[command(flatten)]
     pub ui: UiArgs,
+}
+
+/// Checks a `--from`/`--to` value now, so a typo is a usage error before anything is read.
+fn parse_time_arg(text: &str) -> Result<String, String> {
+    let now = now_secs();
+    crate::filter::parse_time(text, now, now)
+        .map(|_| text.to_string())
+        .ok_or_else(|| {
+            format!(
+                "`{text}` is not a time (expected e.g. 2026-11-23T10:00Z, 2026-11-23, \
+                 1700000000, -2h or 11:30)"
+            )
+        })
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl ReplayArgs {
+    /// `--from` and `--to` in Unix seconds; a time of day in `--to` is on `--from`'s day (or
+    /// today, UTC, without `--from`).
+    pub fn window(&self) -> (Option<u64>, Option<u64>) {
+        let now = now_secs();
+        let from = self
+            .from
+            .as_deref()
+            .and_then(|t| crate::filter::parse_time(t, now, now));
+        let to = self
+            .to
+            .as_deref()
+            .and_then(|t| crate::filter::parse_time(t, now, from.unwrap_or(now)));
+        (from, to)
+    }
 }
 
 /// `--speed` values: a positive number, or `max`.

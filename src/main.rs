@@ -355,10 +355,11 @@ fn replay_dashboard(args: ReplayArgs) -> Result<i32> {
     let inputs = prepared.inputs.clone();
     let registry = board_setup(&mut prepared.config, &inputs);
     let (tx, rx) = std::sync::mpsc::channel();
+    let (from, to) = args.window();
     prepared.config.replay = Some(ReplayConfig {
         speed: args.speed,
-        from: args.from,
-        to: args.to,
+        from,
+        to,
         control: Some(Arc::new(std::sync::Mutex::new(rx))),
     });
     let failed = prepared.failed;
@@ -666,10 +667,11 @@ fn replay(args: ReplayArgs) -> Result<i32> {
         mut failed,
     } = prepare(&args.input, false)?;
     let stop = stop_on_signals(&[signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;
+    let (from, to) = args.window();
     config.replay = Some(ReplayConfig {
         speed: args.speed,
-        from: args.from,
-        to: args.to,
+        from,
+        to,
         control: None,
     });
     let names = names(&inputs);

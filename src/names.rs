@@ -67,13 +67,38 @@ pub fn service(port: u16) -> Option<&'static str> {
     })
 }
 
+/// The ports behind a service name as [`service`] names them (`ssh` → 22, `ftp` → 20–21),
+/// in any case, as inclusive ranges; empty for a name it does not know.
+pub fn service_ports(name: &str) -> Vec<(u16, u16)> {
+    let mut ranges: Vec<(u16, u16)> = Vec::new();
+    for port in 0..=u16::MAX {
+        if service(port).is_some_and(|s| s.eq_ignore_ascii_case(name)) {
+            match ranges.last_mut() {
+                Some((_, hi)) if *hi + 1 == port => *hi = port,
+                _ => ranges.push((port, port)),
+            }
+        }
+    }
+    ranges
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
     #[test]
     fn knows_the_common_ones() {
         assert_eq!(super::protocol(6), Some("TCP"));
         assert_eq!(super::protocol(200), None);
         assert_eq!(super::service(22), Some("ssh"));
         assert_eq!(super::service(40000), None);
+    }
+
+    #[test]
+    fn service_names_give_their_ports() {
+        assert_eq!(service_ports("ssh"), vec![(22, 22)]);
+        assert_eq!(service_ports("HTTPS"), vec![(443, 443)]);
+        assert_eq!(service_ports("ftp"), vec![(20, 21)]);
+        assert_eq!(service_ports("smtps"), vec![(465, 465), (587, 587)]);
+        assert!(service_ports("gopher").is_empty());
     }
 }

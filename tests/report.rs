@@ -733,6 +733,27 @@ fn replay_reports_every_record_and_keeps_to_its_window_and_speed() {
     ]);
     let doc: Value = serde_json::from_str(&window.stdout).unwrap();
     assert_eq!(doc["records"], 7, "starts 1020, 1025, …, 1050");
+    // The same window as people write it: RFC 3339, and a time of day on --from's day.
+    let written = vpctop(&[
+        "replay",
+        "--speed",
+        "max",
+        "--json",
+        "--from",
+        "1970-01-01T00:17:00Z",
+        "--to",
+        "00:17:30",
+        &d,
+    ]);
+    let doc = json_of_success(&written);
+    assert_eq!(doc["records"], 7, "the same window: {}", written.stderr);
+    let typo = vpctop(&["replay", "--from", "yesterday", &d]);
+    assert_eq!(typo.code, 2);
+    assert!(
+        typo.stderr.contains("`yesterday` is not a time"),
+        "{}",
+        typo.stderr
+    );
 
     // 95 s of record time at 100x is about 0.95 s of wall time: measured, with tolerance.
     let started = std::time::Instant::now();

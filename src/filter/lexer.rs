@@ -59,6 +59,7 @@ pub struct Token {
 
 /// Splits a filter into tokens. Words run until whitespace, a parenthesis, a comma or an
 /// operator character, so `dstport=22`, `dstport = 22` and `2001:db8::/32` all lex as meant.
+/// A value may be quoted with `'…'` or `"…"` (as pasted from SQL); `==` is the same as `=`.
 pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
@@ -108,6 +109,23 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
         }
         if c.is_control() {
             return Err(FilterError::new(column, "unexpected control character"));
+        }
+        if c == '\'' || c == '"' {
+            // A quoted value, as pasted from SQL (`action='REJECT'`): the quotes go, what is
+            // between them is one word, spaces and operator characters included.
+            let close = chars[i + 1..].iter().position(|x| *x == c).ok_or_else(|| {
+                FilterError::new(column, format!("unclosed {c}: add the closing {c}"))
+            })?;
+            let word: String = chars[i + 1..i + 1 + close].iter().collect();
+            if word.chars().any(char::is_control) {
+                return Err(FilterError::new(column, "unexpected control character"));
+            }
+            out.push(Token {
+                tok: Tok::Word(word),
+                column,
+            });
+            i += close + 2;
+            continue;
         }
         let start = i;
         while i < chars.len() && !is_boundary(chars[i]) {
@@ -166,6 +184,25 @@ mod tests {
         );
         assert_eq!(words("bytes>=10k")[1], (">=".into(), 6));
         assert_eq!(words("a == b")[1], ("=".into(), 3));
+    }
+
+    #[test]
+    fn quoted_values_are_one_word_without_their_quotes() {
+        assert_eq!(
+            words("action='REJECT' interface=\"eni-0a1b\""),
+            vec![
+                ("action".into(), 1),
+                ("=".into(), 7),
+                ("REJECT".into(), 8),
+                ("interface".into(), 17),
+                ("=".into(), 26),
+                ("eni-0a1b".into(), 27),
+            ]
+        );
+        assert_eq!(words("x='a b=c'")[2], ("a b=c".into(), 3));
+        let e = lex("action='REJECT").unwrap_err();
+        assert_eq!(e.column, 8);
+        assert!(e.message.contains("unclosed '"), "{e}");
     }
 
     #[test]

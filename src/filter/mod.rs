@@ -13,8 +13,8 @@
 //! OP       := = | != | < | <= | > | >=
 //! ```
 //!
-//! A bare VALUE matches the field it fits: an address or CIDR → `host`, a port or range →
-//! `port`, ACCEPT/REJECT → `action`, OK/NODATA/SKIPDATA → `status`, a protocol name →
+//! A bare VALUE matches the field it fits: an address or CIDR → `host`, a port, range or
+//! service name (`ssh`, `https`: the names the panes show) → `port`, ACCEPT/REJECT → `action`, OK/NODATA/SKIPDATA → `status`, a protocol name →
 //! `proto`, `eni-…` → `interface`, `i-…` → `instance`, `vpc-…` → `vpc`, `subnet-…` → `subnet`.
 //! A test on a field the record lacks (or holds `-`) is false; `!=` is `not =`.
 //!
@@ -34,6 +34,13 @@ pub use values::{Cidr, Range};
 /// durations, for flags like `--interval`); `None` when it is not one.
 pub fn parse_duration(text: &str) -> Option<u64> {
     values::duration(text)
+}
+
+/// A time such as `2023-11-14T22:15:00Z`, `2023-11-14`, `1700000000`, `now`, `-2h` or a time
+/// of day (`11:30`, on the day of `day_of`) in Unix seconds (for `--from`/`--to` and the
+/// filter's `start` and `end`); `None` when it is not one.
+pub fn parse_time(text: &str, now: u64, day_of: u64) -> Option<u64> {
+    values::time(text, now, day_of)
 }
 
 /// A size such as `512M`, `1G`, `64Ki` or `1.5GiB` in bytes (the filter language's sizes,
@@ -360,6 +367,7 @@ enum ValueKind {
     Count,
     Duration,
     Number,
+    Time,
     Flags,
     Text,
 }
@@ -368,7 +376,7 @@ impl ValueKind {
     fn expected(self) -> &'static str {
         match self {
             ValueKind::Addr => "an IP address or CIDR block",
-            ValueKind::Port => "a port or port range",
+            ValueKind::Port => "a port, port range or service name (ssh, https, postgres, …)",
             ValueKind::Protocol => "a protocol name or number",
             ValueKind::Action => "ACCEPT or REJECT",
             ValueKind::Status => "OK, NODATA or SKIPDATA",
@@ -376,6 +384,9 @@ impl ValueKind {
             ValueKind::Count => "a count such as 100 or 10k",
             ValueKind::Duration => "a duration such as 30s, 5m or 1h",
             ValueKind::Number => "a number",
+            ValueKind::Time => {
+                "a time such as 1700000000, 2023-11-14T22:15:00Z, 2023-11-14, 22:15 or -2h"
+            }
             ValueKind::Flags => "TCP flags as a number or syn, fin, rst, synack",
             ValueKind::Text => "a value",
         }
@@ -390,6 +401,7 @@ impl ValueKind {
                 | ValueKind::Count
                 | ValueKind::Duration
                 | ValueKind::Number
+                | ValueKind::Time
         )
     }
 }
@@ -422,6 +434,7 @@ fn resolve_field(name: &str) -> Option<(Target, ValueKind)> {
                 (F::Packets | F::PacketsLostNoRoute | F::PacketsLostBlackhole, _)
                 | (F::PacketsLostMtuExceeded | F::PacketsLostTtlExpired, _) => ValueKind::Count,
                 (F::TcpFlags, _) => ValueKind::Flags,
+                (F::Start | F::End, _) => ValueKind::Time,
                 (_, FieldKind::Addr) => ValueKind::Addr,
                 (_, FieldKind::Action) => ValueKind::Action,
                 (_, FieldKind::LogStatus) => ValueKind::Status,
@@ -637,13 +650,24 @@ fn typed_test(
     };
     let test = match kind {
         ValueKind::Addr => Test::Addr(target, Cidr::parse(text).ok_or_else(err)?),
-        ValueKind::Port => {
-            let range = values::port_range(text).ok_or_else(err)?;
-            if op != CmpOp::Eq && range.lo != range.hi {
-                return Err(FilterError::new(column, "a port range needs = or !="));
+        ValueKind::Port => match values::port_range(text) {
+            Some(range) => {
+                if op != CmpOp::Eq && range.lo != range.hi {
+                    return Err(FilterError::new(column, "a port range needs = or !="));
+                }
+                Test::Port(target, op, range)
             }
-            Test::Port(target, op, range)
-        }
+            None => {
+                let ranges = crate::names::service_ports(text);
+                if ranges.is_empty() {
+                    return Err(err());
+                }
+                if op != CmpOp::Eq {
+                    return Err(FilterError::new(column, "a service name needs = or !="));
+                }
+                return Ok(service_node(target, &ranges));
+            }
+        },
         ValueKind::Protocol => Test::Uint(
             target,
             op,
@@ -665,6 +689,12 @@ fn typed_test(
         }
         ValueKind::Duration => Test::Uint(target, op, values::duration(text).ok_or_else(err)?),
         ValueKind::Number => Test::Uint(target, op, text.parse().map_err(|_| err())?),
+        ValueKind::Time => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            Test::Uint(target, op, values::time(text, now, now).ok_or_else(err)?)
+        }
         ValueKind::Flags => match text.parse::<u8>() {
             Ok(n) => Test::Uint(target, op, u64::from(n)),
             Err(_) => Test::FlagBits(match text.to_ascii_lowercase().as_str() {
@@ -680,6 +710,25 @@ fn typed_test(
     Ok(Node::Test(test))
 }
 
+/// The ports of a service (`ssh`, `ftp` = 20–21) as one test or an `or` of them.
+fn service_node(target: Target, ranges: &[(u16, u16)]) -> Node {
+    let mut tests: Vec<Node> = ranges
+        .iter()
+        .map(|&(lo, hi)| {
+            let range = Range {
+                lo: u64::from(lo),
+                hi: u64::from(hi),
+            };
+            Node::Test(Test::Port(target, CmpOp::Eq, range))
+        })
+        .collect();
+    if tests.len() == 1 {
+        tests.remove(0)
+    } else {
+        Node::Or(tests)
+    }
+}
+
 /// A value on its own: the field it fits (see the module documentation).
 fn bare(text: &str, column: usize) -> Result<Node, FilterError> {
     use Field as F;
@@ -688,6 +737,13 @@ fn bare(text: &str, column: usize) -> Result<Node, FilterError> {
         Test::Addr(Target::Either(F::SrcAddr, F::DstAddr), cidr)
     } else if let Some(range) = values::port_range(text) {
         Test::Port(Target::Either(F::SrcPort, F::DstPort), CmpOp::Eq, range)
+    } else if let ranges = crate::names::service_ports(text)
+        && !ranges.is_empty()
+    {
+        return Ok(service_node(
+            Target::Either(F::SrcPort, F::DstPort),
+            &ranges,
+        ));
     } else if lower == "accept" || lower == "reject" {
         Test::Action(if lower == "accept" {
             Action::Accept
@@ -715,8 +771,8 @@ fn bare(text: &str, column: usize) -> Result<Node, FilterError> {
         return Err(FilterError::new(
             column,
             format!(
-                "`{text}` is not an address, port, action, status, protocol or resource id; \
-                 write FIELD=VALUE"
+                "`{text}` is not an address, port, service, action, status, protocol or \
+                 resource id; write FIELD=VALUE"
             ),
         ));
     };

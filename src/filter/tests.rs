@@ -130,6 +130,50 @@ fn bare_values_match_the_field_they_fit() {
     assert!(passes("vpc-01", SSH_REJECT));
     assert!(passes("subnet-07", SSH_REJECT));
     assert!(!passes("443", SSH_REJECT));
+    // Service names, as the panes show them.
+    assert!(passes("ssh", SSH_REJECT));
+    assert!(!passes("https", SSH_REJECT));
+    assert!(passes("SSH reject", SSH_REJECT));
+}
+
+#[test]
+fn port_fields_take_service_names() {
+    assert!(passes("port=ssh", SSH_REJECT));
+    assert!(passes("dstport=ssh", SSH_REJECT));
+    assert!(!passes("srcport=ssh", SSH_REJECT));
+    assert!(passes("dstport in (https, ssh)", SSH_REJECT));
+    assert!(passes("dstport in (https, postgres)", HTTPS_ACCEPT));
+    assert!(!passes("dstport in (https, postgres)", SSH_REJECT));
+    assert!(passes("dstport!=https", SSH_REJECT));
+    assert!(passes("port=dns", V6));
+}
+
+#[test]
+fn quoted_values_are_read_as_sql_writes_them() {
+    assert!(passes("action='REJECT'", SSH_REJECT));
+    assert!(passes(
+        "action = \"REJECT\" and interface='eni-0a1b'",
+        SSH_REJECT
+    ));
+    assert!(!passes("action='ACCEPT'", SSH_REJECT));
+    assert!(passes("port==22", SSH_REJECT), "== is the same as =");
+}
+
+#[test]
+fn times_are_written_as_people_write_them() {
+    // SSH_REJECT runs from 100 to 160 (1970-01-01 00:01:40 to 00:02:40 UTC).
+    assert!(passes("start>=1970-01-01T00:01:40Z", SSH_REJECT));
+    assert!(!passes("start>1970-01-01T00:01:40Z", SSH_REJECT));
+    assert!(passes("end<1970-01-01T00:03Z", SSH_REJECT));
+    assert!(passes("end<=1970-01-01T01:02:40+01:00", SSH_REJECT));
+    assert!(
+        passes("start>=100 end<=160", SSH_REJECT),
+        "Unix seconds still work"
+    );
+    // Relative to now: a record from 1970 is older than two hours ago.
+    assert!(passes("end<-2h", SSH_REJECT));
+    assert!(!passes("end>=-2h", SSH_REJECT));
+    assert!(passes("end < now", SSH_REJECT));
 }
 
 fn error(filter: &str) -> String {
@@ -139,9 +183,19 @@ fn error(filter: &str) -> String {
 #[test]
 fn every_error_names_its_column_and_what_was_expected() {
     let cases: &[(&str, &str)] = &[
-        ("dstport=abc", "expected a port or port range at column 9"),
-        ("dstport=", "expected a port or port range at column 9"),
-        ("dstport=70000", "expected a port or port range at column 9"),
+        (
+            "dstport=abc",
+            "expected a port, port range or service name (ssh, https, postgres, …) at column 9",
+        ),
+        (
+            "dstport=",
+            "expected a port, port range or service name (ssh, https, postgres, …) at column 9",
+        ),
+        (
+            "dstport=70000",
+            "expected a port, port range or service name (ssh, https, postgres, …) at column 9",
+        ),
+        ("dstport>ssh", "a service name needs = or != at column 9"),
         (
             "src=10.0.0.0/33",
             "expected an IP address or CIDR block at column 5",
@@ -164,7 +218,15 @@ fn every_error_names_its_column_and_what_was_expected() {
             "duration<5y",
             "expected a duration such as 30s, 5m or 1h at column 10",
         ),
-        ("start=yesterday", "expected a number at column 7"),
+        (
+            "start=yesterday",
+            "expected a time such as 1700000000, 2023-11-14T22:15:00Z, 2023-11-14, 22:15 or -2h \
+             at column 7",
+        ),
+        (
+            "action='REJECT",
+            "unclosed ': add the closing ' at column 8",
+        ),
         (
             "flags=ece",
             "expected TCP flags as a number or syn, fin, rst, synack at column 7",
@@ -191,7 +253,7 @@ fn every_error_names_its_column_and_what_was_expected() {
         ("not", "expected a test such as dstport=22 at column 4"),
         (
             "hello",
-            "`hello` is not an address, port, action, status, protocol or resource id",
+            "`hello` is not an address, port, service, action, status, protocol or resource id",
         ),
         (
             "action ! REJECT",

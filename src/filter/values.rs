@@ -173,6 +173,93 @@ fn scaled(number: &str, scale: u64) -> Option<u64> {
     }
 }
 
+/// A point in time, in Unix seconds: Unix seconds (`1700000000`); RFC 3339 or close to it
+/// (`2023-11-14T22:15:00Z`, `2023-11-14 22:15`, `2023-11-14T22:15:00.5+01:00`; no zone means
+/// UTC); a date (`2023-11-14`, midnight UTC); `now`; a time before now (`-2h`, `now-90m`,
+/// `-1d`); or a time of day (`11:30`, `11:30:15`, UTC) on the day of `day_of`.
+pub fn time(text: &str, now: u64, day_of: u64) -> Option<u64> {
+    let t = text.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return t.parse().ok();
+    }
+    let lower = t.to_ascii_lowercase();
+    if lower == "now" {
+        return Some(now);
+    }
+    if let Some(ago) = lower
+        .strip_prefix("now-")
+        .or_else(|| lower.strip_prefix('-'))
+    {
+        return now.checked_sub(duration(ago)?);
+    }
+    if let Some(secs) = time_of_day(t) {
+        return Some(day_of - day_of % 86_400 + secs);
+    }
+    let (date, rest) = t.split_at(t.len().min(10));
+    let days = date_days(date)?;
+    let rest = rest.strip_prefix(['T', 't', ' ']).unwrap_or(rest);
+    if rest.is_empty() {
+        return u64::try_from(days * 86_400).ok();
+    }
+    // The clock, then an optional zone.
+    let zone_at = rest.find(['Z', 'z', '+', '-']).unwrap_or(rest.len());
+    let (clock, zone) = rest.split_at(zone_at);
+    let clock = clock.split_once('.').map_or(clock, |(whole, frac)| {
+        if frac.bytes().all(|b| b.is_ascii_digit()) {
+            whole
+        } else {
+            "?"
+        }
+    });
+    let secs = time_of_day(clock)?;
+    let offset: i64 = match zone {
+        "" | "Z" | "z" => 0,
+        z => {
+            let sign = if z.starts_with('-') { -1 } else { 1 };
+            let hm = &z[1..];
+            let (h, m) = hm.split_once(':').unwrap_or((hm.get(..2)?, hm.get(2..)?));
+            let (h, m): (i64, i64) = (small(h, 23)?.into(), small(m, 59)?.into());
+            sign * (h * 3600 + m * 60)
+        }
+    };
+    u64::try_from(days * 86_400 + i64::try_from(secs).ok()? - offset).ok()
+}
+
+/// `HH:MM` or `HH:MM:SS` → seconds after midnight.
+fn time_of_day(text: &str) -> Option<u64> {
+    let mut parts = text.split(':');
+    let h = small(parts.next()?, 23)?;
+    let m = small(parts.next()?, 59)?;
+    let s = match parts.next() {
+        Some(s) => small(s, 60)?,
+        None => 0,
+    };
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(u64::from(h) * 3600 + u64::from(m) * 60 + u64::from(s))
+}
+
+/// `YYYY-MM-DD` → days since 1970-01-01.
+fn date_days(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let y: i64 = text[..4].parse().ok()?;
+    let m = small(&text[5..7], 12).filter(|m| *m >= 1)?;
+    let d = small(&text[8..10], 31).filter(|d| *d >= 1)?;
+    Some(crate::units::days_from_civil(y, m, d))
+}
+
+/// Two ASCII digits (or one) no greater than `max`.
+fn small(text: &str, max: u32) -> Option<u32> {
+    (!text.is_empty() && text.len() <= 2 && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse().ok())
+        .flatten()
+        .filter(|n| *n <= max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,5 +322,34 @@ mod tests {
         assert_eq!(duration("90"), Some(90));
         assert_eq!(duration("5x"), None);
         assert_eq!(duration("m"), None);
+    }
+
+    #[test]
+    fn times_in_every_spelling() {
+        let now = 1_700_000_000; // 2023-11-14 22:13:20 UTC
+        let t = |s: &str| time(s, now, now);
+        assert_eq!(t("1700000000"), Some(now));
+        assert_eq!(t("2023-11-14T22:13:20Z"), Some(now));
+        assert_eq!(t("2023-11-14T22:13:20.75Z"), Some(now));
+        assert_eq!(t("2023-11-14 22:13:20"), Some(now));
+        assert_eq!(t("2023-11-14T22:13Z"), Some(now - 20));
+        assert_eq!(t("2023-11-14T23:13:20+01:00"), Some(now));
+        assert_eq!(t("2023-11-14T21:13:20-0100"), Some(now));
+        assert_eq!(t("2023-11-14"), Some(now - now % 86_400));
+        assert_eq!(t("now"), Some(now));
+        assert_eq!(t("-2h"), Some(now - 7200));
+        assert_eq!(t("now-1d"), Some(now - 86_400));
+        assert_eq!(t("22:13:20"), Some(now));
+        assert_eq!(t("00:00"), Some(now - now % 86_400));
+        for bad in [
+            "",
+            "2023-13-01",
+            "2023-11-14T25:00Z",
+            "yesterday",
+            "-2x",
+            "11:30:15:1",
+        ] {
+            assert_eq!(t(bad), None, "{bad}");
+        }
     }
 }
