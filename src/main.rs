@@ -458,8 +458,16 @@ fn exit_code(failed: bool) -> i32 {
 
 /// The exit code of a run that read `agg` from `names`, after saying on stderr when most or
 /// all of its lines were malformed: an input error first, then "nothing understood".
-fn judged_exit_code(failed: bool, agg: &Aggregate, names: &[String]) -> i32 {
+fn judged_exit_code(
+    failed: bool,
+    agg: &Aggregate,
+    names: &[String],
+    filter: Option<&Filter>,
+) -> i32 {
     if let Some(w) = verdict::warning(agg, names) {
+        let _ = writeln!(io::stderr(), "{w}");
+    }
+    if let Some(w) = verdict::filter_warning(agg, filter) {
         let _ = writeln!(io::stderr(), "{w}");
     }
     if failed {
@@ -523,7 +531,7 @@ fn report(args: ReportArgs) -> Result<i32> {
         }
         out.flush()?;
     }
-    Ok(judged_exit_code(failed, &agg, &names))
+    Ok(judged_exit_code(failed, &agg, &names, filter.as_deref()))
 }
 
 /// Writes one report: pretty JSON, one compact JSON line (`--follow --json`), or text.
@@ -707,7 +715,12 @@ fn replay(args: ReplayArgs) -> Result<i32> {
     if let Some(e) = write_failed {
         return Err(e).context("writing the report");
     }
-    Ok(judged_exit_code(failed, &outcome.total, &names))
+    Ok(judged_exit_code(
+        failed,
+        &outcome.total,
+        &names,
+        filter.as_deref(),
+    ))
 }
 
 fn now_secs() -> u64 {
@@ -782,5 +795,5 @@ fn records(args: RecordsArgs) -> Result<i32> {
             first.unwrap_or_default()
         );
     }
-    Ok(judged_exit_code(failed, &tally, &names))
+    Ok(judged_exit_code(failed, &tally, &names, filter.as_deref()))
 }

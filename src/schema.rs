@@ -420,6 +420,40 @@ pub fn nearest_field(name: &str) -> Option<Field> {
 /// The fewest known field names a header line must hold (see [`Schema::from_header_line`]).
 const MIN_KNOWN_IN_HEADER: usize = 3;
 
+/// A set of known fields (the catalogue has fewer than 128).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FieldSet(u128);
+
+const _: () = assert!(Field::ALL.len() <= 128, "FieldSet holds at most 128 fields");
+
+impl FieldSet {
+    /// The known fields of `schema`.
+    pub fn of(schema: &Schema) -> FieldSet {
+        let mut bits = 0u128;
+        for c in schema.columns() {
+            if let Column::Known(f) = c {
+                bits |= 1 << (*f as u32);
+            }
+        }
+        FieldSet(bits)
+    }
+
+    /// Whether `field` is in the set.
+    pub fn contains(self, field: Field) -> bool {
+        self.0 & (1 << (field as u32)) != 0
+    }
+
+    /// Adds every field of `other`.
+    pub fn add(&mut self, other: FieldSet) {
+        self.0 |= other.0;
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
 /// A shared, immutable schema: one per distinct format seen.
 pub type SharedSchema = Arc<Schema>;
 

@@ -466,8 +466,9 @@ fn a_bad_filter_is_a_usage_error_pointing_at_the_column() {
     let run = vpctop(&["report", "--filter", "dstport=abc", "-"]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr
-            .contains("expected a port or port range at column 9"),
+        run.stderr.contains(
+            "expected a port, port range or service name (ssh, https, postgres, …) at column 9"
+        ),
         "{}",
         run.stderr
     );
@@ -998,4 +999,41 @@ fn a_misspelled_format_field_is_an_error_that_suggests_the_right_one() {
         (doc["headers"].clone(), doc["records"].clone()),
         (json!(1), json!(1))
     );
+}
+
+#[test]
+fn a_filter_on_a_field_no_input_has_says_why_it_matched_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let v2 = dir.path().join("v2.log");
+    let recs = generate(&mut Rng(9), 30);
+    std::fs::write(
+        &v2,
+        recs.iter().map(|r| r.line() + "\n").collect::<String>(),
+    )
+    .unwrap();
+    let p = v2.display().to_string();
+    for command in ["report", "records"] {
+        let run = vpctop(&[command, "--filter", "tcp-flags=syn", &p]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            run.stderr
+                .contains("matched none of 30 records: tcp-flags is in no format"),
+            "{command}: {}",
+            run.stderr
+        );
+    }
+    // With a header that names the field, no record matching is just no match.
+    let v3 = dir.path().join("v3.log");
+    std::fs::write(
+        &v3,
+        "version srcaddr dstaddr tcp-flags\n3 10.0.0.1 10.0.0.2 2\n",
+    )
+    .unwrap();
+    let run = vpctop(&[
+        "report",
+        "--filter",
+        "tcp-flags=fin",
+        &v3.display().to_string(),
+    ]);
+    assert_eq!((run.code, run.stderr.as_str()), (0, ""));
 }

@@ -461,3 +461,21 @@ fn eviction_is_said_plainly_at_80_columns() {
     let status = text(&buf).lines().next().unwrap_or_default().to_string();
     assert!(status.contains("records"), "{status}");
 }
+
+#[test]
+fn a_filter_on_a_field_the_data_lacks_is_flagged() {
+    // Regression: `tcp-flags=syn` on v2 data silently matched nothing.
+    let f = fixture();
+    let mut state = UiState::new(None);
+    state.filter = Some(Arc::new(Filter::parse("tcp-flags=syn").unwrap()));
+    let buf = frame(80, 24, &state, &view(&f, None), false);
+    let status = text(&buf).lines().next().unwrap_or_default().to_string();
+    assert!(
+        status.contains("tcp-flags not in the data: filter matches nothing"),
+        "{status}"
+    );
+    // A field the data has is not flagged.
+    state.filter = Some(Arc::new(Filter::parse("dstport=22").unwrap()));
+    let buf = frame(80, 24, &state, &view(&f, None), false);
+    assert!(!text(&buf).contains("not in the data"));
+}

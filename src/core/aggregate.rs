@@ -235,6 +235,9 @@ pub struct Aggregate {
     pub series: TimeSeries,
     /// Distributions of flow size and duration (OK records).
     pub histograms: FlowHistograms,
+    /// Every known field of every format lines were read in (the starting format and the
+    /// S3 headers met), so a filter on a field no input has can be told apart.
+    pub fields_seen: crate::schema::FieldSet,
     /// Records with both addresses; per-address totals are derived from it (one hash lookup
     /// per record instead of three).
     pair: PairTable,
@@ -268,6 +271,7 @@ impl Aggregate {
             examples: Vec::new(),
             series: TimeSeries::default(),
             histograms: FlowHistograms::default(),
+            fields_seen: crate::schema::FieldSet::default(),
             pair: PairTable::default(),
             src_only: AddrTable::default(),
             dst_only: AddrTable::default(),
@@ -372,6 +376,7 @@ impl Aggregate {
     /// Adds everything `other` counted into `self`.
     pub fn merge(&mut self, other: Aggregate) {
         self.counts.merge(&other.counts);
+        self.fields_seen.add(other.fields_seen);
         if self.per_input.len() < other.per_input.len() {
             self.per_input
                 .resize(other.per_input.len(), LineCounts::default());

@@ -795,6 +795,7 @@ impl ChunkHandler for AggregateHandler {
         };
         let schema = &*chunk.schema;
         let agg = &mut self.agg;
+        agg.fields_seen.add(crate::schema::FieldSet::of(schema));
         // Default-format chunks try the fast path first; it declines anything unusual.
         let v2 = schema.is_default_v2();
         let filter = self.filter.as_deref();

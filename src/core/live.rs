@@ -103,6 +103,8 @@ pub struct Snapshot {
     pub retention: Option<Retention>,
     /// Every input: what it is doing and what it gave (when the run tracks sources).
     pub sources: Vec<SourceStatus>,
+    /// Every known field of every format met so far (see [`Aggregate::fields_seen`]).
+    pub fields_seen: crate::schema::FieldSet,
 }
 
 /// One input as the status bar shows it.
@@ -229,6 +231,7 @@ impl Snapshot {
             complete,
             retention: None,
             sources: Vec::new(),
+            fields_seen: agg.fields_seen,
         }
     }
 }

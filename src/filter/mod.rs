@@ -298,6 +298,55 @@ impl Filter {
         }
     }
 
+    /// Every flow-log field the filter reads, in order of first use, without repeats.
+    pub fn fields(&self) -> Vec<Field> {
+        fn walk(n: &Node, out: &mut Vec<Field>) {
+            let mut add = |f: Field| {
+                if !out.contains(&f) {
+                    out.push(f);
+                }
+            };
+            match n {
+                Node::All => {}
+                Node::And(items) | Node::Or(items) => items.iter().for_each(|i| walk(i, out)),
+                Node::Not(inner) => walk(inner, out),
+                Node::Test(t) => {
+                    let target = match t {
+                        Test::Addr(t, _) | Test::Port(t, _, _) | Test::Uint(t, _, _) => Some(*t),
+                        Test::Action(_) => Some(Target::One(Field::Action)),
+                        Test::Status(_) => Some(Target::One(Field::LogStatus)),
+                        Test::Text(f, _) => Some(Target::One(*f)),
+                        Test::FlagBits(_) => Some(Target::One(Field::TcpFlags)),
+                    };
+                    match target {
+                        Some(Target::One(f)) => add(f),
+                        Some(Target::Either(a, b)) => {
+                            add(a);
+                            add(b);
+                        }
+                        Some(Target::Duration) => {
+                            add(Field::Start);
+                            add(Field::End);
+                        }
+                        None => {}
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.root, &mut out);
+        out
+    }
+
+    /// The fields the filter reads that none of the formats in `seen` has: a test on one of
+    /// them is false for every record (`tcp-flags=syn` on v2 data matches nothing).
+    pub fn fields_missing_from(&self, seen: crate::schema::FieldSet) -> Vec<Field> {
+        self.fields()
+            .into_iter()
+            .filter(|f| !seen.contains(*f))
+            .collect()
+    }
+
     /// Simple tests every passing record must meet (the top-level `and` terms a column scan
     /// can check cheaply). A record failing one of them fails the filter; one passing them
     /// all must still be checked with [`matches`](Self::matches).

@@ -374,3 +374,24 @@ fn single_host_and_sizes_for_flags() {
     assert_eq!(parse_size("1Gi"), Some(1 << 30));
     assert_eq!(parse_size("lots"), None);
 }
+
+#[test]
+fn a_filter_names_the_fields_it_reads_and_those_a_format_lacks() {
+    let f = Filter::parse("tcp-flags=syn and (host=10.0.0.0/8 or duration>5s) not REJECT").unwrap();
+    assert_eq!(
+        f.fields(),
+        vec![
+            Field::TcpFlags,
+            Field::SrcAddr,
+            Field::DstAddr,
+            Field::Start,
+            Field::End,
+            Field::Action
+        ]
+    );
+    use crate::schema::FieldSet;
+    let mut seen = FieldSet::of(&Schema::default_v2());
+    assert_eq!(f.fields_missing_from(seen), vec![Field::TcpFlags]);
+    seen.add(FieldSet::of(&Schema::parse_format(FORMAT).unwrap()));
+    assert!(f.fields_missing_from(seen).is_empty());
+}

@@ -61,6 +61,9 @@ impl ChunkHandler for RecordsHandler {
             ..LineCounts::default()
         };
         let schema = &*chunk.schema;
+        self.tally
+            .fields_seen
+            .add(crate::schema::FieldSet::of(schema));
         let file = self
             .input_names
             .get(chunk.input as usize)

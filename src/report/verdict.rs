@@ -66,6 +66,32 @@ pub fn warning(agg: &Aggregate, names: &[String]) -> Option<String> {
     ))
 }
 
+/// The warning for stderr when a filter matched none of the records read and reads fields
+/// that no format met in the input has (`tcp-flags=syn` over v2 data): a test on a field a
+/// record does not have is false, so such a filter silently matches nothing. `None`
+/// otherwise.
+pub fn filter_warning(agg: &Aggregate, filter: Option<&crate::filter::Filter>) -> Option<String> {
+    let filter = filter?;
+    let c = &agg.counts;
+    if c.records == 0 || c.matched > 0 {
+        return None;
+    }
+    let missing = filter.fields_missing_from(agg.fields_seen);
+    if missing.is_empty() {
+        return None;
+    }
+    let names: Vec<&str> = missing.iter().map(|f| f.name()).collect();
+    Some(format!(
+        "vpctop: the filter matched none of {} records: {} {} in no format the input was read \
+         in, and a test on a field a record lacks is false. Give --format, or read files whose \
+         header names {}.",
+        c.records,
+        names.join(", "),
+        if names.len() == 1 { "is" } else { "are" },
+        if names.len() == 1 { "it" } else { "them" },
+    ))
+}
+
 /// `one` or `many` by `n`.
 pub fn plural<'a>(n: u64, one: &'a str, many: &'a str) -> &'a str {
     if n == 1 { one } else { many }

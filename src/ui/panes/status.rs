@@ -70,6 +70,23 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
         format!("{} records", count(live.counts.records)),
         s,
     )]);
+    // A test on a field no input has is false for every record: say so before the view
+    // silently shows nothing.
+    if let Some(filter) = &state.filter
+        && !live.fields_seen.is_empty()
+    {
+        let missing = filter.fields_missing_from(live.fields_seen);
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|f| f.name()).collect();
+            out.push(vec![span(
+                format!(
+                    "{} not in the data: filter matches nothing",
+                    names.join(", ")
+                ),
+                theme.alert(),
+            )]);
+        }
+    }
     // An input that cannot be read is named with its reason before anything else can crowd
     // it out (the rest are on the sources line and printed when the dashboard ends).
     if let Some(failed) = live.sources.iter().find(|x| x.error.is_some()) {
@@ -120,6 +137,7 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
             s,
         )]);
     }
+
     if let Some(base) = view.base_filter {
         out.push(vec![span(format!("--filter {}", super::fit(base, 30)), s)]);
     }
