@@ -29,6 +29,7 @@ pub const EXIT_NOTHING_UNDERSTOOD: i32 = 3;
     version,
     about,
     long_about = None,
+    after_long_help = crate::manual::long_help(),
     arg_required_else_help = true,
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true
@@ -251,7 +252,7 @@ pub struct InputArgs {
     pub allow_unknown_fields: bool,
 
     /// Keep only records matching EXPR, e.g. 'action=REJECT dstport=22 src=10.0.0.0/8'
-    /// (see README "Filter language").
+    /// (the language is in `vpctop --help` and `vpctop man`).
     #[arg(long, value_name = "EXPR")]
     pub filter: Option<String>,
 

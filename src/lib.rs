@@ -16,6 +16,7 @@ pub mod core;
 pub mod demo;
 pub mod diagnose;
 pub mod filter;
+pub mod manual;
 pub mod names;
 pub mod parse;
 pub mod report;

@@ -64,7 +64,7 @@ fn run(cli: Cli) -> Result<i32> {
         }
         Some(Command::Man) => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(&mut io::stdout())?;
+            vpctop::manual::render(cmd, &mut io::stdout())?;
             Ok(cli::EXIT_OK)
         }
     }

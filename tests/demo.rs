@@ -242,7 +242,41 @@ fn completions_and_the_man_page_name_every_subcommand() {
         "roff"
     );
     for s in subcommands {
-        assert!(man.stdout.contains(s), "man page lacks {s}");
+        assert!(
+            man.stdout
+                .contains(&format!(".SH \"VPCTOP {}\"", s.to_uppercase())),
+            "man page lacks a section for {s}"
+        );
+    }
+    // One page with everything an installed user needs, and no pages that do not exist.
+    for section in ["FILTER LANGUAGE", "KEYS", "EXIT STATUS"] {
+        assert!(man.stdout.contains(section), "man page lacks {section}");
+    }
+    assert!(
+        !man.stdout.contains("vpctop\\-report(1)"),
+        "names a page nothing installs"
+    );
+    for b in vpctop::ui::keymap::BINDINGS {
+        assert!(
+            man.stdout.contains(&b.help.replace('-', "\\-")),
+            "man page lacks key {}",
+            b.label
+        );
+    }
+    // --help carries the language and the exit codes, and sends nobody to the README.
+    let help = common::vpctop(&["--help"]);
+    assert_eq!(help.code, 0);
+    assert!(help.stdout.contains("Filter language:") && help.stdout.contains("Exit status:"));
+    for sub in ["", "report", "records", "replay", "demo"] {
+        let args: Vec<&str> = [sub, "--help"]
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect();
+        let run = common::vpctop(&args);
+        assert!(
+            !run.stdout.contains("README"),
+            "{args:?} --help points at the README"
+        );
     }
 }
 
