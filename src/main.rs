@@ -249,10 +249,16 @@ fn dashboard_for(
 ) -> vpctop::ui::Dashboard {
     let Prepared {
         inputs,
-        config,
+        mut config,
         filter,
         ..
     } = prepared;
+    // Inputs read once (not followed) say how far reading has come in the status bar.
+    let progress = config
+        .follow
+        .is_none()
+        .then(|| vpctop::source::progress::Progress::for_inputs(&inputs));
+    config.progress = progress.clone();
     let store = Store::new(usize::try_from(ui.memory).unwrap_or(usize::MAX));
     let names: Arc<[String]> = names(&inputs).into();
     let live = LiveOptions {
@@ -260,6 +266,7 @@ fn dashboard_for(
         heatmap: true,
         store: Some(Arc::clone(&store)),
         sources: config.board.clone().map(|b| (b, names)),
+        progress,
         ..LiveOptions::default()
     };
     let no_color = std::env::var("NO_COLOR").ok();
@@ -448,6 +455,24 @@ fn report_errors(errors: &[(usize, SourceError)]) {
     }
 }
 
+/// Counts the reading of `config`'s inputs and draws a progress line on stderr while the
+/// returned guard lives: only when stderr is a terminal, and, for a command that prints
+/// while it reads, only when stdout is not one (a line redrawn between records would garble
+/// them).
+fn progress_line(
+    config: &mut IngestConfig,
+    inputs: &[InputSpec],
+    prints_while_reading: bool,
+) -> Option<vpctop::report::progress::ProgressLine> {
+    use std::io::IsTerminal;
+    if prints_while_reading && io::stdout().is_terminal() {
+        return None;
+    }
+    let progress = vpctop::source::progress::Progress::for_inputs(inputs);
+    config.progress = Some(Arc::clone(&progress));
+    vpctop::report::progress::ProgressLine::start(progress)
+}
+
 fn exit_code(failed: bool) -> i32 {
     if failed {
         cli::EXIT_INPUT_ERROR
@@ -485,10 +510,11 @@ fn report(args: ReportArgs) -> Result<i32> {
     }
     let Prepared {
         inputs,
-        config,
+        mut config,
         filter,
         mut failed,
     } = prepare(&args.input, false)?;
+    let line = progress_line(&mut config, &inputs, false);
     let drill_key = match args.drill.as_deref() {
         Some(text) => Some(parse_filter_flag("--drill", text)?),
         None => None,
@@ -498,6 +524,7 @@ fn report(args: ReportArgs) -> Result<i32> {
         .as_ref()
         .map(|_| Store::new(usize::try_from(args.memory).unwrap_or(usize::MAX)));
     let (agg, errors) = aggregate_and_retain(&inputs, &config, filter.clone(), store.clone());
+    drop(line);
     report_errors(&errors);
     failed |= !errors.is_empty();
     let names = names(&inputs);
@@ -682,6 +709,7 @@ fn replay(args: ReplayArgs) -> Result<i32> {
         to,
         control: None,
     });
+    let line = progress_line(&mut config, &inputs, args.interval.is_some());
     let names = names(&inputs);
     let opts = args.output.summary(filter.as_deref());
     let options = headless_live(filter.clone());
@@ -709,6 +737,7 @@ fn replay(args: ReplayArgs) -> Result<i32> {
         &stop,
         reporter,
     );
+    drop(line);
     report_errors(&outcome.errors);
     failed |= !outcome.errors.is_empty();
     print(&outcome.total, args.interval.is_some());
@@ -732,10 +761,11 @@ fn now_secs() -> u64 {
 fn records(args: RecordsArgs) -> Result<i32> {
     let Prepared {
         inputs,
-        config,
+        mut config,
         filter,
         mut failed,
     } = prepare(&args.input, true)?;
+    let line = progress_line(&mut config, &inputs, true);
     let names: Arc<[String]> = names(&inputs).into();
     let cancel = AtomicBool::new(false);
     let (tx, rx) = sync_channel(config.workers * 4);
@@ -758,6 +788,7 @@ fn records(args: RecordsArgs) -> Result<i32> {
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         (outcome, written)
     });
+    drop(line);
     if let Err(e) = written {
         if e.kind() == io::ErrorKind::BrokenPipe {
             return Ok(cli::EXIT_OK);

@@ -263,3 +263,28 @@ fn an_input_that_cannot_be_read_is_named_with_its_reason_on_screen_and_at_exit()
     let screen = term.screen();
     assert!(screen.contains("never appeared"), "{screen}");
 }
+
+#[test]
+fn a_long_report_shows_progress_on_a_terminal_and_erases_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let flows = dir.path().join("flows.log");
+    write_flows(&flows);
+    let f = flows.display().to_string();
+    let mut term = Term::start(&["report", &f, &f], 80, 24, dir.path(), &[]);
+    assert_eq!(term.wait_exit().exit_code(), 0);
+    let raw = term.raw();
+    assert!(
+        raw.contains("of 2 inputs"),
+        "a progress line was drawn: {raw:?}"
+    );
+    let report_at = raw.find("lines 1,800").expect("the report");
+    let erased_at = raw.rfind("\x1b[2K").or_else(|| raw.rfind("\r\x1b[K"));
+    assert!(
+        erased_at.is_some_and(|e| e < report_at),
+        "the line is erased before the report starts: {raw:?}"
+    );
+    assert!(!term.screen().contains("inputs"), "{}", term.screen());
+    // Into a pipe, never.
+    let piped = common::vpctop(&["report", &f]);
+    assert!(!piped.stderr.contains("inputs"), "{}", piped.stderr);
+}

@@ -479,3 +479,19 @@ fn a_filter_on_a_field_the_data_lacks_is_flagged() {
     let buf = frame(80, 24, &state, &view(&f, None), false);
     assert!(!text(&buf).contains("not in the data"));
 }
+
+#[test]
+fn while_reading_the_status_bar_shows_the_share_read() {
+    let mut f = fixture();
+    f.live.complete = false;
+    f.live.read_share = Some(0.45);
+    let buf = frame(80, 24, &UiState::new(None), &view(&f, None), false);
+    let status = text(&buf).lines().next().unwrap_or_default().to_string();
+    assert!(status.contains("read 45%"), "{status}");
+    f.live.complete = true;
+    let buf = frame(80, 24, &UiState::new(None), &view(&f, None), false);
+    assert!(
+        !text(&buf).contains("read 45%"),
+        "gone once everything is read"
+    );
+}

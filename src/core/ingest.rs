@@ -57,6 +57,9 @@ pub struct IngestConfig {
     pub replay: Option<ReplayConfig>,
     /// Poll followed files and watched directories instead of using file events (`--poll`).
     pub force_polling: bool,
+    /// Where reading counts its bytes and finished inputs (for a progress line or the
+    /// status bar), when someone shows progress.
+    pub progress: Option<Arc<source::progress::Progress>>,
 }
 
 /// How a replay runs.
@@ -97,6 +100,7 @@ impl IngestConfig {
             select: source::FileSelector::default(),
             replay: None,
             force_polling: false,
+            progress: None,
         }
     }
 }
@@ -230,7 +234,11 @@ where
                         }
                         let woken = wake.lock().ok().and_then(|mut m| m.remove(&i));
                         let input = (i, &inputs[i], woken);
-                        match read_input(input, config, pool, &mut seq, &tx, cancel) {
+                        let read = read_input(input, config, pool, &mut seq, &tx, cancel);
+                        if let Some(p) = &config.progress {
+                            p.input_done();
+                        }
+                        match read {
                             Ok(n) => {
                                 bytes += n;
                                 if let Some(b) = board {
@@ -329,7 +337,7 @@ fn replay_inputs(
             b.set(i, SourceState::Reading);
         }
     }
-    let mut merged = MergedLines::new(inputs, &config.schema);
+    let mut merged = MergedLines::new(inputs, &config.schema, config.progress.as_ref());
     let mut clock: Option<VirtualClock> = None;
     let mut batch: Option<Batch> = None;
     let mut seq = 0u64;
@@ -608,7 +616,7 @@ fn read_input(
     if let Some(follow) = config.follow {
         return follow_input((index, spec, woken), config, follow, pool, seq, tx, cancel);
     }
-    let mut opened = source::open(spec).map_err(|e| (0, e))?;
+    let mut opened = source::open_counted(spec, config.progress.as_ref()).map_err(|e| (0, e))?;
     let framer = Framer::new(
         index as u32,
         Arc::clone(&config.schema),

@@ -105,6 +105,8 @@ pub struct Snapshot {
     pub sources: Vec<SourceStatus>,
     /// Every known field of every format met so far (see [`Aggregate::fields_seen`]).
     pub fields_seen: crate::schema::FieldSet,
+    /// The share of the inputs' bytes read (0.0 to 1.0), when reading is measured.
+    pub read_share: Option<f64>,
 }
 
 /// One input as the status bar shows it.
@@ -232,6 +234,7 @@ impl Snapshot {
             retention: None,
             sources: Vec::new(),
             fields_seen: agg.fields_seen,
+            read_share: None,
         }
     }
 }
@@ -342,6 +345,8 @@ pub struct LiveOptions {
     pub sources: Option<(Arc<SourceBoard>, Arc<[String]>)>,
     /// Called after every publication (the dashboard wakes up on it instead of polling).
     pub on_publish: Option<PublishHook>,
+    /// How far reading has come, shown in every snapshot as the share of the inputs read.
+    pub progress: Option<Arc<crate::source::progress::Progress>>,
 }
 
 /// A callback run after each snapshot is published; must be quick and never block.
@@ -363,6 +368,7 @@ impl Default for LiveOptions {
             store: None,
             sources: None,
             on_publish: None,
+            progress: None,
         }
     }
 }
@@ -472,6 +478,7 @@ fn merge_and_publish(
         if let Some((board, names)) = &options.sources {
             snapshot.sources = source_statuses(board, names, total);
         }
+        snapshot.read_share = options.progress.as_ref().map(|p| p.fraction());
         let built = Instant::now();
         builds.push(built - started);
         cell.publish(snapshot);

@@ -5,6 +5,7 @@
 
 pub mod drill;
 pub mod json;
+pub mod progress;
 pub mod records;
 pub mod text;
 pub mod verdict;

@@ -143,6 +143,14 @@ pub struct OpenInput {
 /// Opens an input for reading; gzip is recognised by its magic bytes, not by its name, and
 /// concatenated (multi-member) gzip is read to the end.
 pub fn open(spec: &InputSpec) -> Result<OpenInput, SourceError> {
+    open_counted(spec, None)
+}
+
+/// Like [`open`], counting the bytes read from disk (before decompression) into `progress`.
+pub fn open_counted(
+    spec: &InputSpec,
+    progress: Option<&std::sync::Arc<super::progress::Progress>>,
+) -> Result<OpenInput, SourceError> {
     let name = spec.display_name();
     let raw: Box<dyn Read + Send> = match spec {
         InputSpec::Stdin => Box::new(io::stdin()),
@@ -158,6 +166,10 @@ pub fn open(spec: &InputSpec) -> Result<OpenInput, SourceError> {
                 source,
             })?)
         }
+    };
+    let raw: Box<dyn Read + Send> = match progress {
+        Some(p) => Box::new(super::progress::Counted::new(raw, std::sync::Arc::clone(p))),
+        None => raw,
     };
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
     let head = buffered.fill_buf().map_err(|source| SourceError::Read {

@@ -11,6 +11,7 @@
 pub mod follow;
 pub mod framer;
 pub mod input;
+pub mod progress;
 pub mod replay;
 pub mod status;
 pub mod watch;
@@ -20,7 +21,7 @@ use thiserror::Error;
 pub use framer::{BufferPool, Chunk, ChunkBody, Framer};
 pub use input::{
     FileSelector, InputRegistry, InputSpec, StdinStream, expand_paths, is_log_candidate, list_dir,
-    open, read_line_at,
+    open, open_counted, read_line_at,
 };
 
 /// Why an input could not be read (to the end).

@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{InputSpec, SourceError, open};
+use super::{InputSpec, SourceError, open_counted};
 use crate::parse::{Line, LineParser, strip_cr};
 use crate::schema::{Schema, SharedSchema};
 
@@ -202,22 +202,29 @@ impl Ord for Waiting {
 pub struct MergedLines {
     cursors: Vec<Option<Cursor>>,
     heap: BinaryHeap<Reverse<Waiting>>,
+    progress: Option<Arc<super::progress::Progress>>,
     parser: LineParser,
     /// Inputs that could not be opened or read to their end.
     pub errors: Vec<(usize, SourceError)>,
 }
 
 impl MergedLines {
-    /// Opens every input; `schema` is the format before a file's first header.
-    pub fn new(inputs: &[InputSpec], schema: &SharedSchema) -> MergedLines {
+    /// Opens every input; `schema` is the format before a file's first header. Bytes read and
+    /// inputs finished are counted into `progress` when given.
+    pub fn new(
+        inputs: &[InputSpec],
+        schema: &SharedSchema,
+        progress: Option<&Arc<super::progress::Progress>>,
+    ) -> MergedLines {
         let mut m = MergedLines {
             cursors: Vec::new(),
             heap: BinaryHeap::new(),
+            progress: progress.cloned(),
             parser: LineParser::new(),
             errors: Vec::new(),
         };
         for (i, spec) in inputs.iter().enumerate() {
-            match open(spec) {
+            match open_counted(spec, progress) {
                 Ok(o) => m.cursors.push(Some(Cursor {
                     reader: BufReader::with_capacity(1 << 16, o.reader),
                     schema: Arc::clone(schema),
@@ -229,6 +236,9 @@ impl MergedLines {
                 Err(e) => {
                     m.errors.push((i, e));
                     m.cursors.push(None);
+                    if let Some(p) = progress {
+                        p.input_done();
+                    }
                 }
             }
         }
@@ -251,11 +261,17 @@ impl MergedLines {
         match c.reader.read_until(b'\n', &mut text) {
             Ok(0) => {
                 c.done = true;
+                if let Some(p) = &self.progress {
+                    p.input_done();
+                }
                 return false;
             }
             Ok(_) => {}
             Err(e) => {
                 c.done = true;
+                if let Some(p) = &self.progress {
+                    p.input_done();
+                }
                 self.errors.push((
                     i,
                     SourceError::Read {
@@ -366,7 +382,7 @@ mod tests {
         let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
         std::fs::write(&b, [header.to_string(), line(15), line(40)].concat()).unwrap();
         let inputs = vec![InputSpec::File(a), InputSpec::File(b)];
-        let mut m = MergedLines::new(&inputs, &Arc::new(Schema::default_v2()));
+        let mut m = MergedLines::new(&inputs, &Arc::new(Schema::default_v2()), None);
         let mut order = Vec::new();
         while let Some((l, _)) = m.next_line() {
             order.push((l.start, l.input, l.header));

@@ -24,6 +24,7 @@ pub struct Term {
     writer: Option<Box<dyn Write + Send>>,
     child: Box<dyn Child + Send + Sync>,
     parser: vt100::Parser,
+    raw: Vec<u8>,
     exit: Option<ExitStatus>,
 }
 
@@ -61,6 +62,7 @@ impl Term {
             writer: Some(writer),
             child,
             parser: vt100::Parser::new(nonzero(rows), nonzero(cols), 0),
+            raw: Vec::new(),
             exit: None,
         }
     }
@@ -79,7 +81,10 @@ impl Term {
         loop {
             match reader.read(&mut buf) {
                 Ok(0) => return,
-                Ok(n) => self.parser.process(&buf[..n]),
+                Ok(n) => {
+                    self.parser.process(&buf[..n]);
+                    self.raw.extend_from_slice(&buf[..n]);
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 // WouldBlock: nothing more for now; EIO: the program closed the terminal.
                 Err(_) => return,
@@ -91,6 +96,13 @@ impl Term {
     pub fn screen(&mut self) -> String {
         self.pump();
         self.parser.screen().contents()
+    }
+
+    /// Every byte the program wrote so far, escape sequences included (what was drawn and
+    /// later erased is still here).
+    pub fn raw(&mut self) -> String {
+        self.pump();
+        String::from_utf8_lossy(&self.raw).into_owned()
     }
 
     /// The emulator's view of the terminal (modes, cursor, cells).

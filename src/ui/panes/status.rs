@@ -121,6 +121,12 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
             theme.alert(),
         )]);
     }
+    if !live.complete
+        && let Some(share) = live.read_share
+        && share < 1.0
+    {
+        out.push(vec![span(format!("read {:.0}%", share * 100.0), s)]);
+    }
     if !live.complete {
         out.push(vec![span(
             format!(
