@@ -389,9 +389,15 @@ fn help_lists_every_binding() {
     each_look(|w, h, color, look| {
         let buf = frame(w, h, &state, &view(&f, None), color);
         let t = text(&buf);
+        // Every key is on screen (pairs such as ↑ k / ↓ j share a row), and so are the last
+        // rows, which no longer fall off at 80×24.
         for b in vpctop::ui::keymap::BINDINGS {
-            assert!(t.contains(b.help), "{look}: help lacks {:?}", b.help);
+            assert!(t.contains(b.label), "{look}: help lacks {:?}", b.label);
         }
+        assert!(
+            t.contains("click selects a row"),
+            "{look}: the mouse row\n{t}"
+        );
         check(&format!("help_{look}"), &buf, color);
     });
 }
@@ -494,4 +500,41 @@ fn while_reading_the_status_bar_shows_the_share_read() {
         !text(&buf).contains("read 45%"),
         "gone once everything is read"
     );
+}
+
+#[test]
+fn the_inputs_overlay_lists_sources_and_malformed_lines_escaped() {
+    let mut f = fixture();
+    f.live.sources.push(SourceStatus {
+        name: "/gone/flows-\u{1b}[31m.log".into(),
+        state: SourceState::Error,
+        mechanism: Mechanism::Polling,
+        error: Some("/gone/flows.log: No such file or directory (os error 2)".into()),
+        bytes: 0,
+        lines: 0,
+        records: 0,
+        malformed: 0,
+    });
+    let mut state = UiState::new(None);
+    state.apply(Action::ToggleInputs, &vpctop::ui::app::Rows::default());
+    assert!(state.inputs);
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let t = text(&buf);
+        assert!(t.contains("2 sources"), "{look}\n{t}");
+        assert!(t.contains("No such file or directory"), "{look}\n{t}");
+        assert!(
+            t.contains("flows-\\x1b[31m.log"),
+            "{look}: escaped name\n{t}"
+        );
+        assert!(
+            t.contains("malformed lines: the first 1 of 1"),
+            "{look}\n{t}"
+        );
+        assert!(t.contains("flows.log:"), "{look}: file:line\n{t}");
+        assert!(!t.contains('\u{1b}'), "{look}: no raw escape");
+    });
+    // Any key closes it.
+    state.apply(Action::CloseOverlay, &vpctop::ui::app::Rows::default());
+    assert!(!state.inputs);
 }

@@ -510,7 +510,9 @@ fn merge_and_publish(
                 .collect::<Vec<_>>()
         })
     };
-    let mut published_board = board_view();
+    // Nothing is published yet: the first look at the board (even one already changed before
+    // the merger started) is a change.
+    let mut published_board = options.sources.as_ref().map(|_| Vec::new());
     loop {
         let report_wait = match &reporter {
             Some((every, _)) => every.saturating_sub(last_report.elapsed()),

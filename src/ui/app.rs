@@ -264,6 +264,8 @@ pub struct UiState {
     pub filter_bar: FilterBar,
     /// Help overlay open.
     pub help: bool,
+    /// Inputs overlay open (sources and malformed lines).
+    pub inputs: bool,
     /// The inspector's levels; empty when closed.
     pub drill: Vec<DrillLevel>,
     /// Replay controls (`None` when following live).
@@ -290,6 +292,7 @@ impl UiState {
             filter: None,
             filter_bar: FilterBar::default(),
             help: false,
+            inputs: false,
             drill: Vec::new(),
             replay: replay.map(|speed| ReplayControl {
                 speed,
@@ -302,7 +305,7 @@ impl UiState {
 
     /// What keys mean now.
     pub fn input_mode(&self) -> InputMode {
-        if self.help {
+        if self.help || self.inputs {
             InputMode::Help
         } else if self.filter_bar.editing {
             InputMode::Editing
@@ -322,7 +325,18 @@ impl UiState {
         match action {
             Action::Quit => return vec![Effect::Quit],
             Action::Redraw => {}
-            Action::ToggleHelp => self.help = !self.help,
+            Action::ToggleHelp => {
+                self.help = !self.help;
+                self.inputs = false;
+            }
+            Action::ToggleInputs => {
+                self.inputs = !self.inputs;
+                self.help = false;
+            }
+            Action::CloseOverlay => {
+                self.help = false;
+                self.inputs = false;
+            }
             Action::Edit(key) => return self.edit(key),
             Action::OpenFilter => {
                 self.filter_bar.editing = true;

@@ -50,6 +50,10 @@ pub enum Action {
     ClearFilter,
     /// Show or hide the help overlay.
     ToggleHelp,
+    /// Show or hide the inputs overlay (every source with its state, the malformed lines).
+    ToggleInputs,
+    /// Close whichever overlay is open.
+    CloseOverlay,
     /// A key typed into the filter bar.
     Edit(EditKey),
     /// A mouse click at a screen cell.
@@ -256,6 +260,12 @@ pub const BINDINGS: &[Binding] = &[
         ".",
         "replay: next record while paused",
     ),
+    bind(
+        &[KeyCode::Char('i')],
+        Action::ToggleInputs,
+        "i",
+        "inputs: every source with its state, and the malformed lines",
+    ),
 ];
 
 /// The action `event` means in `mode`, if any.
@@ -277,7 +287,7 @@ fn key_action(key: &KeyEvent, mode: InputMode) -> Option<Action> {
         InputMode::Editing => edit_action(key, ctrl).map(Action::Edit),
         InputMode::Help => match key.code {
             KeyCode::Char('q') => Some(Action::Quit),
-            _ => Some(Action::ToggleHelp),
+            _ => Some(Action::CloseOverlay),
         },
         InputMode::Normal => {
             if ctrl || key.modifiers.contains(KeyModifiers::ALT) {
@@ -419,10 +429,13 @@ mod tests {
     #[test]
     fn any_key_closes_help_and_q_still_quits() {
         let h = InputMode::Help;
-        assert_eq!(action_for(&key(KeyCode::Esc), h), Some(Action::ToggleHelp));
+        assert_eq!(
+            action_for(&key(KeyCode::Esc), h),
+            Some(Action::CloseOverlay)
+        );
         assert_eq!(
             action_for(&key(KeyCode::Char('x')), h),
-            Some(Action::ToggleHelp)
+            Some(Action::CloseOverlay)
         );
         assert_eq!(action_for(&key(KeyCode::Char('q')), h), Some(Action::Quit));
     }

@@ -78,6 +78,7 @@ pub fn render(
             ("s", " sort "),
             ("t", " window "),
             ("Tab", " focus "),
+            ("i", " inputs "),
         ] {
             spans.extend(hint(k, w));
         }

@@ -5,6 +5,7 @@
 pub mod bar;
 pub mod heatmap;
 pub mod help;
+pub mod inputs;
 pub mod inspector;
 pub mod series;
 pub mod status;
@@ -131,6 +132,10 @@ pub fn draw(
     if state.help {
         let screen = frame.area();
         help::render(frame.buffer_mut(), screen, theme);
+    }
+    if state.inputs {
+        let screen = frame.area();
+        inputs::render(frame.buffer_mut(), screen, view, theme);
     }
     areas
 }

@@ -117,7 +117,7 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
     }
     if live.counts.malformed > 0 {
         out.push(vec![span(
-            format!("{} malformed", count(live.counts.malformed)),
+            format!("{} malformed (i)", count(live.counts.malformed)),
             theme.alert(),
         )]);
     }
