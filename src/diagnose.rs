@@ -205,6 +205,60 @@ pub fn diagnose(observations: impl IntoIterator<Item = Observation>, limit: usiz
     out
 }
 
+/// The request behind a finding as a record a filter can read: client → server:port over
+/// the protocol, REJECTed. Fields a finding does not know read as absent.
+struct FindingRequest<'a>(&'a Finding);
+
+impl crate::filter::FieldSource for FindingRequest<'_> {
+    fn uint(&self, field: crate::schema::Field) -> Option<u64> {
+        use crate::schema::Field;
+        match field {
+            Field::DstPort => Some(u64::from(self.0.port)),
+            Field::Protocol => Some(u64::from(self.0.protocol)),
+            _ => None,
+        }
+    }
+    fn addr(&self, field: crate::schema::Field) -> Option<IpAddr> {
+        use crate::schema::Field;
+        match field {
+            Field::SrcAddr => Some(self.0.client),
+            Field::DstAddr => Some(self.0.server),
+            _ => None,
+        }
+    }
+    fn text(&self, _field: crate::schema::Field) -> Option<&[u8]> {
+        None
+    }
+    fn action(&self) -> Option<crate::parse::Action> {
+        Some(crate::parse::Action::Reject)
+    }
+    fn status(&self) -> Option<crate::parse::LogStatus> {
+        Some(crate::parse::LogStatus::Ok)
+    }
+}
+
+impl Finding {
+    /// Whether the finding's REJECTed request lies inside `filter`'s view; `None` when the
+    /// filter reads fields a finding does not carry (then it cannot be told).
+    pub fn within(&self, filter: &crate::filter::Filter) -> Option<bool> {
+        use crate::schema::Field;
+        let known = [
+            Field::SrcAddr,
+            Field::DstAddr,
+            Field::SrcPort,
+            Field::DstPort,
+            Field::Protocol,
+            Field::Action,
+            Field::LogStatus,
+        ];
+        let fields = filter.fields();
+        if fields.iter().any(|f| !known.contains(f)) {
+            return None;
+        }
+        Some(filter.matches(&FindingRequest(self)))
+    }
+}
+
 /// `1 rejected record`, `2 rejected records`.
 fn rejected_records(n: u64) -> String {
     format!("{n} rejected {}", if n == 1 { "record" } else { "records" })
@@ -342,5 +396,28 @@ mod tests {
     fn one_rejected_record_is_singular() {
         assert_eq!(rejected_records(1), "1 rejected record");
         assert_eq!(rejected_records(2), "2 rejected records");
+    }
+
+    #[test]
+    fn a_finding_is_inside_a_filter_by_its_rejected_request() {
+        use crate::filter::Filter;
+        let f = Finding {
+            cause: Cause::SecurityGroupOrNetworkAcl,
+            client: "198.51.100.9".parse().unwrap(),
+            server: "10.0.0.3".parse().unwrap(),
+            port: 5900,
+            protocol: 6,
+            rejected: 3,
+            ports: 1,
+        };
+        let within = |text: &str| f.within(&Filter::parse(text).unwrap());
+        assert_eq!(within("action=REJECT dstport=22"), Some(false));
+        assert_eq!(within("action=REJECT dstport=vnc"), Some(true));
+        assert_eq!(within("src=198.51.100.0/24 tcp"), Some(true));
+        assert_eq!(
+            within("interface=eni-1"),
+            None,
+            "a finding has no interface"
+        );
     }
 }

@@ -313,7 +313,7 @@ fn the_inspector_names_every_field_of_a_v5_record_by_its_header() {
         metric: vpctop::core::Metric::Flows,
     };
     let level1 = inspect_level(&store.state(), &request, &context);
-    assert_eq!(level1.findings[0].cause, Cause::PortScan);
+    assert_eq!(level1.findings[0].finding.cause, Cause::PortScan);
     let conv = &level1.conversations[0];
     request.conversation = Some((Arc::clone(&conv.key), conv.conversation.dstport));
     let level2 = inspect_level(&store.state(), &request, &context);

@@ -538,3 +538,54 @@ fn the_inputs_overlay_lists_sources_and_malformed_lines_escaped() {
     state.apply(Action::CloseOverlay, &vpctop::ui::app::Rows::default());
     assert!(!state.inputs);
 }
+
+#[test]
+fn every_finding_can_be_browsed_and_those_outside_the_filter_come_last_marked() {
+    // Regression: the inspector showed `(+N more)` with no way to see them, and led with a
+    // finding outside the applied filter.
+    let f = fixture();
+    let mut state = drilled_into(SERVER);
+    state.filter = Some(Arc::new(Filter::parse("action=REJECT dstport=22").unwrap()));
+    let request = InspectRequest {
+        generation: 0,
+        talker: Arc::clone(&state.drill[0].key),
+        scope: Arc::clone(&state.drill[0].scope),
+        conversation: None,
+        filter: state.filter.clone(),
+        since: None,
+        metric: state.metric,
+    };
+    let data = queries::inspect_level(&f.context.store.state(), &request, &f.context);
+    assert!(data.findings.len() >= 2, "{:?}", data.findings);
+    assert!(!data.findings[0].outside_view, "inside the view first");
+    assert_eq!(data.findings[0].finding.port, 22);
+    let first_outside = data.findings.iter().position(|r| r.outside_view);
+    let first_outside = first_outside.expect("some finding lies outside dstport=22");
+    assert!(
+        data.findings[first_outside..]
+            .iter()
+            .all(|r| r.outside_view),
+        "every finding inside the view comes before those outside it"
+    );
+    let acl = data.findings.iter().find(|r| r.finding.port == 443);
+    assert!(
+        acl.is_some_and(|r| r.outside_view),
+        "the ACL finding (443) is outside"
+    );
+    let n = data.findings.len();
+    let rows = vpctop::ui::app::Rows::default();
+    for k in 0..=n {
+        let buf = frame(120, 40, &state, &view(&f, Some(&data)), false);
+        let t = text(&buf);
+        assert!(
+            t.contains(&format!("Diagnosis {}/{n} (n next)", k % n + 1)),
+            "{t}"
+        );
+        assert_eq!(
+            t.contains("[outside the filter]"),
+            data.findings[k % n].outside_view,
+            "{t}"
+        );
+        state.apply(Action::NextFinding, &rows);
+    }
+}

@@ -192,6 +192,8 @@ pub struct DrillLevel {
     pub port: Option<u16>,
     /// Selected row.
     pub selected: usize,
+    /// Which finding of the diagnosis is shown (`n` moves on, wrapping around).
+    pub finding: usize,
 }
 
 /// An inspector row that Enter can drill into.
@@ -333,6 +335,10 @@ impl UiState {
                 self.inputs = !self.inputs;
                 self.help = false;
             }
+            Action::NextFinding => match self.drill.last_mut() {
+                Some(level) => level.finding = level.finding.wrapping_add(1),
+                None => self.message = Some("`n` browses the diagnosis in the inspector".into()),
+            },
             Action::CloseOverlay => {
                 self.help = false;
                 self.inputs = false;
@@ -554,6 +560,7 @@ impl UiState {
                     scope,
                     port,
                     selected: 0,
+                    finding: 0,
                 });
                 vec![Effect::InspectorChanged]
             }

@@ -54,6 +54,8 @@ pub enum Action {
     ToggleInputs,
     /// Close whichever overlay is open.
     CloseOverlay,
+    /// Show the inspector's next diagnosis finding.
+    NextFinding,
     /// A key typed into the filter bar.
     Edit(EditKey),
     /// A mouse click at a screen cell.
@@ -259,6 +261,12 @@ pub const BINDINGS: &[Binding] = &[
         Action::Step,
         ".",
         "replay: next record while paused",
+    ),
+    bind(
+        &[KeyCode::Char('n')],
+        Action::NextFinding,
+        "n",
+        "inspector: next finding of the diagnosis",
     ),
     bind(
         &[KeyCode::Char('i')],

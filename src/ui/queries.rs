@@ -126,7 +126,7 @@ pub struct InspectorData {
     /// Level 2: records, newest first.
     pub records: Vec<RecordRow>,
     /// What the REJECTs mean.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<FindingRow>,
     /// How much the store still holds.
     pub retention: Retention,
     /// How long the answer took.
@@ -229,6 +229,16 @@ fn and(a: &Filter, b: Option<&Filter>) -> Arc<Filter> {
     }
 }
 
+/// One finding of the diagnosis as the inspector lists it.
+#[derive(Debug, Clone)]
+pub struct FindingRow {
+    /// What the REJECTs mean.
+    pub finding: Finding,
+    /// The finding's rejected request lies outside the applied filter (shown after those
+    /// inside it, and marked).
+    pub outside_view: bool,
+}
+
 /// Answers one inspector request.
 pub fn inspect_level(
     state: &StoreState,
@@ -279,7 +289,21 @@ pub fn inspect_level(
             data.records = record_rows(recs, context);
         }
     }
-    data.findings = findings;
+    // Findings inside the view come first; those outside it are kept, and marked.
+    let rows = findings.into_iter().map(|finding| {
+        let outside_view = req
+            .filter
+            .as_deref()
+            .and_then(|f| finding.within(f))
+            .is_some_and(|inside| !inside);
+        FindingRow {
+            finding,
+            outside_view,
+        }
+    });
+    let (mut inside, outside): (Vec<_>, Vec<_>) = rows.partition(|r| !r.outside_view);
+    inside.extend(outside);
+    data.findings = inside;
     data.took = started.elapsed();
     data
 }

@@ -69,7 +69,8 @@ pub fn render(
     }
     put_line(buf, inner, y, percentiles(&data.histograms, theme));
     y += 1;
-    y += diagnosis(buf, inner, y, data, theme);
+    let chosen = state.drill.last().map_or(0, |l| l.finding);
+    y += diagnosis(buf, inner, y, data, chosen, theme);
     let records = state.drill.len() >= 2;
     let selected = state.drill.last().map_or(0, |l| l.selected);
     // Records keep room for the selected one's detail below the list.
@@ -239,9 +240,19 @@ fn percentiles<'a>(h: &HistogramSummary, theme: &Theme) -> Vec<Span<'a>> {
     ]
 }
 
-/// Writes the diagnosis from row `y`; returns the rows used.
-fn diagnosis(buf: &mut Buffer, inner: Rect, y: u16, data: &InspectorData, theme: &Theme) -> u16 {
-    let Some(first) = data.findings.first() else {
+/// Writes the diagnosis from row `y`: the finding the level has chosen (`n` moves on),
+/// `k/N` when there are several, marked when it lies outside the filter. Returns the rows
+/// used.
+fn diagnosis(
+    buf: &mut Buffer,
+    inner: Rect,
+    y: u16,
+    data: &InspectorData,
+    chosen: usize,
+    theme: &Theme,
+) -> u16 {
+    let n = data.findings.len();
+    if n == 0 {
         put_line(
             buf,
             inner,
@@ -252,16 +263,21 @@ fn diagnosis(buf: &mut Buffer, inner: Rect, y: u16, data: &InspectorData, theme:
             ],
         );
         return 1;
-    };
-    let more = match data.findings.len() {
-        1 => String::new(),
-        n => format!(" (+{} more)", n - 1),
-    };
-    let text = Line::from(vec![
-        span("Diagnosis: ", theme.title()),
-        span(first.explain(), theme.reject()),
-        span(more, theme.dim()),
-    ]);
+    }
+    let k = chosen % n;
+    let row = &data.findings[k];
+    let mut spans = vec![span(
+        match n {
+            1 => "Diagnosis: ".to_string(),
+            n => format!("Diagnosis {}/{n} (n next): ", k + 1),
+        },
+        theme.title(),
+    )];
+    if row.outside_view {
+        spans.push(span("[outside the filter] ", theme.dim()));
+    }
+    spans.push(span(row.finding.explain(), theme.reject()));
+    let text = Line::from(spans);
     let rows = inner.height.saturating_sub(y + 3).clamp(1, 3);
     let area = Rect {
         y: inner.y + y,
