@@ -589,3 +589,34 @@ fn every_finding_can_be_browsed_and_those_outside_the_filter_come_last_marked() 
         state.apply(Action::NextFinding, &rows);
     }
 }
+
+#[test]
+fn the_focused_pane_is_marked_in_reverse_video_in_colour_and_mono() {
+    let f = fixture();
+    let mut state = UiState::new(None);
+    for color in [false, true] {
+        for (focus_heat, title) in [(false, "Top source"), (true, "Ports x time")] {
+            if focus_heat {
+                state.apply(Action::NextFocus, &vpctop::ui::app::Rows::default());
+            }
+            let buf = frame(80, 24, &state, &view(&f, None), color);
+            let t = text(&buf);
+            let markers: Vec<(u16, u16)> = (0..buf.area.height)
+                .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+                .filter(|&(x, y)| buf[(x, y)].symbol() == "▶")
+                .collect();
+            assert_eq!(markers.len(), 1, "one focused pane:\n{t}");
+            let (x, y) = markers[0];
+            let line: String = t.lines().nth(usize::from(y)).unwrap_or_default().into();
+            let after: String = line.chars().skip(usize::from(x)).collect();
+            assert!(after.contains(title), "the marker leads {title}: {line}");
+            let cell = &buf[(x, y)];
+            assert!(
+                cell.modifier.contains(ratatui::style::Modifier::REVERSED)
+                    || cell.bg != ratatui::style::Color::Reset,
+                "the marker stands out without relying on a border glyph"
+            );
+        }
+        state.apply(Action::Back, &vpctop::ui::app::Rows::default());
+    }
+}

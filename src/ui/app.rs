@@ -414,6 +414,8 @@ impl UiState {
                         false => vec![Effect::InspectorChanged],
                     };
                 }
+                // Esc with nothing open returns to the start: the talker list.
+                self.focus = Focus::Talkers;
             }
             Action::Click { column, row } => return self.click(column, row, rows),
         }
@@ -448,6 +450,9 @@ impl UiState {
             return Vec::new();
         }
         self.filter = new;
+        // A new filter is a new question about talkers: focus goes back to them, so Enter
+        // drills into a talker, not into a heatmap port chosen before.
+        self.focus = Focus::Talkers;
         self.view_changed()
     }
 
@@ -672,6 +677,28 @@ mod tests {
             page: 5,
             ..Rows::default()
         }
+    }
+
+    #[test]
+    fn a_new_filter_and_esc_return_focus_to_the_talkers() {
+        // Regression: after Tab, Esc and a new filter, Enter drilled into the heatmap's port.
+        let keys: Vec<String> = vec!["10.0.0.1".into()];
+        let mut s = UiState::new(None);
+        s.apply(Action::NextFocus, &rows(&keys));
+        assert_eq!(s.focus, Focus::Heatmap);
+        s.apply(Action::Back, &rows(&keys));
+        assert_eq!(s.focus, Focus::Talkers, "Esc with nothing open");
+        s.apply(Action::NextFocus, &rows(&keys));
+        s.apply(Action::OpenFilter, &rows(&keys));
+        for c in "action=REJECT".chars() {
+            s.apply(Action::Edit(EditKey::Insert(c)), &rows(&keys));
+        }
+        s.apply(Action::Edit(EditKey::Submit), &rows(&keys));
+        assert!(s.filter.is_some());
+        assert_eq!(s.focus, Focus::Talkers, "a new filter");
+        s.apply(Action::Enter, &rows(&keys));
+        assert_eq!(s.drill.len(), 1);
+        assert_eq!(s.drill[0].title, "src 10.0.0.1");
     }
 
     #[test]

@@ -91,6 +91,18 @@ impl Theme {
         )
     }
 
+    /// The marker before the focused pane's title: reverse video, so focus shows without
+    /// colour too.
+    pub fn focus_marker(&self) -> Style {
+        self.pick(
+            Style::default()
+                .fg(Color::Black)
+                .bg(Color::Yellow)
+                .add_modifier(Modifier::BOLD),
+            Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+        )
+    }
+
     /// The border of other panes.
     pub fn border(&self) -> Style {
         self.pick(Style::default().fg(Color::DarkGray), Style::default())

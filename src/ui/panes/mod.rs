@@ -140,8 +140,16 @@ pub fn draw(
     areas
 }
 
-/// A pane's border with a title; focused panes stand out (bold in monochrome).
+/// A pane's border with a title. The focused pane stands out in colour and without: a
+/// reverse-video `▶` before its title and a thick, bright border.
 pub(crate) fn pane_block<'t>(title: Line<'t>, focused: bool, theme: &Theme) -> Block<'t> {
+    let title = if focused {
+        let mut spans = vec![span("▶", theme.focus_marker())];
+        spans.extend(title.spans);
+        Line::from(spans)
+    } else {
+        title
+    };
     Block::default()
         .borders(Borders::ALL)
         .border_type(if focused {
