@@ -203,12 +203,18 @@ fn dashboard_shows_every_pane_at_both_sizes() {
         for must in [
             "Top source by bytes",
             "REJECT now",
-            "▒reject",
+            "▒rej",
             "Ports x time",
             "malformed",
         ] {
             assert!(t.contains(must), "{look}: {must:?} missing\n{t}");
         }
+        // The chart's legend keeps its values whole at any width (its max is the last).
+        let legend = t.lines().find(|l| l.contains("▒rej")).unwrap_or_default();
+        assert!(
+            legend.contains("max ") && !legend.contains('…'),
+            "{look}: {legend}"
+        );
         let top = &f
             .shown
             .top(vpctop::core::Dimension::Src, vpctop::core::Metric::Bytes)[0]
@@ -619,4 +625,20 @@ fn the_focused_pane_is_marked_in_reverse_video_in_colour_and_mono() {
         }
         state.apply(Action::Back, &vpctop::ui::app::Rows::default());
     }
+}
+
+#[test]
+fn at_200_columns_the_numbers_stay_beside_their_keys_and_nothing_is_cut() {
+    // Regression: the SOURCE column grew to ~150 characters with the numbers far right, and
+    // the heatmap cut `5432 postgres` even at 200 columns.
+    let f = fixture();
+    let state = UiState::new(None);
+    let buf = frame(200, 50, &state, &view(&f, None), false);
+    let t = text(&buf);
+    let header = t.lines().find(|l| l.contains("SOURCE")).expect("header");
+    let bytes_at = header.find("BYTES").expect("BYTES column");
+    assert!(bytes_at < 70, "BYTES at column {bytes_at}: {header}");
+    let row = t.lines().find(|l| l.starts_with("┃1 ")).expect("first row");
+    assert!(row.contains('%'), "{row}");
+    assert!(!t.contains('…'), "nothing is cut at 200 columns:\n{t}");
 }

@@ -23,8 +23,10 @@ pub const MAX_ROWS: usize = 64;
 const SHADES: [&str; 4] = ["░", "▒", "▓", "█"];
 /// Letters for REJECT-dominated cells, faint to hot.
 const REJECTS: [&str; 4] = ["x", "x", "X", "X"];
-/// Width of the port label.
-const LABEL_W: usize = 12;
+/// The narrowest and widest port label column: labels are never cut (`11211 memcached` is the
+/// longest name) unless the pane is too narrow for them and the cells.
+const LABEL_MIN: usize = 6;
+const LABEL_MAX: usize = 15;
 
 /// The port rows, busiest (most flows) first; ties by port.
 pub fn port_rows(snap: &Snapshot) -> Vec<u16> {
@@ -106,7 +108,17 @@ pub fn render(
     let block = pane_block(title, focused, theme);
     let inner = block.inner(area);
     block.render(area, buf);
-    let cells_w = usize::from(inner.width).saturating_sub(LABEL_W + 1);
+    // As wide as the longest label in view, and at most half the pane.
+    let label_w = rows
+        .iter()
+        .skip(list.offset)
+        .take(list.visible())
+        .map(|p| port_label(*p).chars().count())
+        .max()
+        .unwrap_or(LABEL_MIN)
+        .clamp(LABEL_MIN, LABEL_MAX)
+        .min(usize::from(inner.width) / 2);
+    let cells_w = usize::from(inner.width).saturating_sub(label_w + 1);
     let Some(cols) = Columns::of(snap, cells_w).filter(|_| !rows.is_empty()) else {
         put_line(buf, inner, 0, vec![span("no records yet", theme.dim())]);
         return;
@@ -142,7 +154,7 @@ pub fn render(
             inner,
             y,
             vec![span(
-                format!("{:>LABEL_W$} ", fit(&port_label(*port), LABEL_W)),
+                format!("{:>label_w$} ", fit(&port_label(*port), label_w)),
                 label_style,
             )],
         );
@@ -158,7 +170,7 @@ pub fn render(
                 SHADES[usize::from(lv - 1)]
             };
             buf.set_string(
-                inner.x + (LABEL_W + 1 + x) as u16,
+                inner.x + (label_w + 1 + x) as u16,
                 inner.y + y,
                 glyph,
                 theme.heat(lv, rejecting),
@@ -177,7 +189,7 @@ pub fn render(
             0,
             vec![span(
                 format!(
-                    "{:>LABEL_W$} {} .. {}",
+                    "{:>label_w$} {} .. {}",
                     "UTC",
                     super::status::short_utc(cols.start).get(11..).unwrap_or(""),
                     super::status::short_utc(cols.start + cols.span * cols.count as u64)

@@ -67,8 +67,10 @@ pub fn render(
         put_line(buf, inner, y, line);
         y += 1;
     }
-    put_line(buf, inner, y, percentiles(&data.histograms, theme));
-    y += 1;
+    for line in percentiles(&data.histograms, usize::from(inner.width), theme) {
+        put_line(buf, inner, y, line);
+        y += 1;
+    }
     let chosen = state.drill.last().map_or(0, |l| l.finding);
     y += diagnosis(buf, inner, y, data, chosen, theme);
     let records = state.drill.len() >= 2;
@@ -123,7 +125,8 @@ pub fn render(
             record_detail(buf, detail, r, theme);
         }
     } else {
-        put_line(buf, inner, y, conversation_header(width, theme));
+        let key_w = conversation_key_width(data, &list, width);
+        put_line(buf, inner, y, conversation_header(key_w, theme));
         for (i, c) in data
             .conversations
             .iter()
@@ -133,20 +136,8 @@ pub fn render(
         {
             let row = list_top + (i - list.offset) as u16;
             let s = &c.conversation.stats;
-            let num_w = 9;
-            let key_w = width.saturating_sub(4 * (num_w + 1) + 1).max(10);
-            let peer = c
-                .conversation
-                .peer
-                .map_or_else(|| "-".to_string(), |p| p.to_string());
-            let service = port_proto(c.conversation.dstport, c.conversation.protocol);
-            let name = c
-                .conversation
-                .dstport
-                .and_then(crate::names::service)
-                .map(|n| format!(" {n}"))
-                .unwrap_or_default();
-            let key = fit(&format!("{peer} :{service}{name}"), key_w);
+            let num_w = NUM_W;
+            let key = fit(&conversation_key(c), key_w);
             put_line(
                 buf,
                 inner,
@@ -231,12 +222,21 @@ fn pct_text(p: Option<Percentiles>, unit: fn(u64) -> String) -> String {
     }
 }
 
-fn percentiles<'a>(h: &HistogramSummary, theme: &Theme) -> Vec<Span<'a>> {
+/// The size and duration percentiles: one line when it fits `width`, else one line each,
+/// so no value is ever cut.
+fn percentiles<'a>(h: &HistogramSummary, width: usize, theme: &Theme) -> Vec<Vec<Span<'a>>> {
+    let (size, dur) = (pct_text(h.bytes, bytes), pct_text(h.duration, duration));
+    if 5 + size.chars().count() + 11 + dur.chars().count() <= width {
+        return vec![vec![
+            span("size ", theme.dim()),
+            span(size, theme.text()),
+            span("  duration ", theme.dim()),
+            span(dur, theme.text()),
+        ]];
+    }
     vec![
-        span("size ", theme.dim()),
-        span(pct_text(h.bytes, bytes), theme.text()),
-        span("  duration ", theme.dim()),
-        span(pct_text(h.duration, duration), theme.text()),
+        vec![span("size     ", theme.dim()), span(size, theme.text())],
+        vec![span("duration ", theme.dim()), span(dur, theme.text())],
     ]
 }
 
@@ -290,13 +290,48 @@ fn diagnosis(
     rows
 }
 
-fn conversation_header<'a>(width: usize, theme: &Theme) -> Vec<Span<'a>> {
-    let num_w = 9;
-    let key_w = width.saturating_sub(4 * (num_w + 1) + 1).max(10);
+/// Width of the inspector's number columns.
+const NUM_W: usize = 9;
+
+/// A conversation as its row names it: `198.51.100.9 :22/TCP ssh`.
+fn conversation_key(c: &crate::ui::queries::ConversationRow) -> String {
+    let peer = c
+        .conversation
+        .peer
+        .map_or_else(|| "-".to_string(), |p| p.to_string());
+    let service = port_proto(c.conversation.dstport, c.conversation.protocol);
+    let name = c
+        .conversation
+        .dstport
+        .and_then(crate::names::service)
+        .map(|n| format!(" {n}"))
+        .unwrap_or_default();
+    format!("{peer} :{service}{name}")
+}
+
+/// The key column: as wide as the widest row in view (at least the header), never wider
+/// than what the numbers leave, so on a wide screen the numbers stay beside their keys.
+fn conversation_key_width(data: &InspectorData, list: &ListArea, width: usize) -> usize {
+    let room = width.saturating_sub(4 * (NUM_W + 1) + 1).max(10);
+    let widest = data
+        .conversations
+        .iter()
+        .skip(list.offset)
+        .take(list.visible())
+        .map(|c| conversation_key(c).chars().count())
+        .max()
+        .unwrap_or(0);
+    room.min(widest.max(CONVERSATION_HEADER.chars().count()) + 2)
+}
+
+const CONVERSATION_HEADER: &str = "PEER :PORT/PROTO (Enter: records)";
+
+fn conversation_header<'a>(key_w: usize, theme: &Theme) -> Vec<Span<'a>> {
+    let num_w = NUM_W;
     vec![span(
         format!(
             "{:<key_w$} {} {} {} {}",
-            "PEER :PORT/PROTO (Enter: records)",
+            fit(CONVERSATION_HEADER, key_w),
             right("FLOWS", num_w),
             right("BYTES", num_w),
             right("PACKETS", num_w),

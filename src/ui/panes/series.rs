@@ -184,19 +184,36 @@ pub fn render(buf: &mut Buffer, slot: Slot, view: &View<'_>, theme: &Theme) {
     } else {
         format!("{}s", cols.span)
     };
+    // The longest legend that fits: values are never cut, words are shortened first.
+    let max = count(max);
+    let legends = [
+        (
+            "accept ",
+            "reject ",
+            format!("all {ratio}, {per}/col, max {max}"),
+        ),
+        ("acc ", "rej ", format!("all {ratio} {per}/col max {max}")),
+        ("", " ", format!("{ratio} {per}/col max {max}")),
+        ("", " ", format!("{ratio} max {max}")),
+    ];
+    let width = usize::from(inner.width);
+    let fits = |(a, r, rest): &(&str, &str, String)| {
+        2 + a.chars().count() + r.chars().count() + rest.chars().count() <= width
+    };
+    let (a, r, rest) = legends
+        .iter()
+        .find(|l| fits(l))
+        .unwrap_or(&legends[legends.len() - 1]);
     put_line(
         buf,
         inner,
         bars_h,
         vec![
             span(ACCEPT_GLYPH, theme.accept()),
-            span("accept ", theme.dim()),
+            span(*a, theme.dim()),
             span(REJECT_GLYPH, theme.reject()),
-            span("reject ", theme.dim()),
-            span(
-                format!("all {ratio}, {per}/col, max {}", count(max)),
-                theme.dim(),
-            ),
+            span(*r, theme.dim()),
+            span(rest.clone(), theme.dim()),
         ],
     );
 }

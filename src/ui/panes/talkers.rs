@@ -16,6 +16,10 @@ use crate::units::{bytes, count};
 
 const NUM_W: usize = 9;
 const SHARE_W: usize = 11;
+/// The widest the share column grows on a wide screen.
+const SHARE_MAX: usize = 45;
+/// The narrowest key column on a wide screen (before any key is known).
+const KEY_MIN: usize = 24;
 const REJ_W: usize = 6;
 
 /// How a key reads: ports and protocols get their names, everything is escaped.
@@ -115,7 +119,7 @@ pub fn render(
     // Narrow screens drop the share bar, then packets, before the key gets unreadable.
     let show_share = width >= fixed + 16;
     let show_packets = width >= fixed - SHARE_W - 1 + 16;
-    let key_w = width
+    let room = width
         .saturating_sub(fixed)
         .saturating_add(if show_share { 0 } else { SHARE_W + 1 })
         .saturating_add(if show_packets || show_share {
@@ -124,6 +128,22 @@ pub fn render(
             NUM_W + 1
         })
         .max(8);
+    // On a wide screen the key column is as wide as the widest key in view (never less than
+    // KEY_MIN) and what is left widens the share bar, so the numbers stay beside their key;
+    // any width beyond that stays empty at the right.
+    let widest = entries
+        .iter()
+        .skip(list.offset)
+        .take(list.visible())
+        .map(|e| key_label(state.dimension, &e.key).chars().count())
+        .max()
+        .unwrap_or(0);
+    let key_w = room.min(widest.max(KEY_MIN) + 2);
+    let share_w = if show_share {
+        (SHARE_W + room - key_w).min(SHARE_MAX)
+    } else {
+        SHARE_W
+    };
     let sort = |m: Metric, label: &str| {
         let text = right(label, NUM_W);
         if m == state.metric {
@@ -155,7 +175,7 @@ pub fn render(
     }
     header.push(sort(Metric::Flows, "FLOWS"));
     if show_share {
-        header.push(span(format!(" {:<SHARE_W$}", "SHARE"), theme.title()));
+        header.push(span(format!(" {:<share_w$}", "SHARE"), theme.title()));
     }
     header.push(span(format!(" {}", right("REJ", REJ_W)), theme.title()));
     put_line(buf, inner, 0, header);
@@ -186,6 +206,7 @@ pub fn render(
                 key_w,
                 show_packets,
                 show_share,
+                share_w,
             },
             state,
             theme,
@@ -208,6 +229,7 @@ struct RowLayout {
     key_w: usize,
     show_packets: bool,
     show_share: bool,
+    share_w: usize,
 }
 
 fn row_spans<'a>(
@@ -244,7 +266,7 @@ fn row_spans<'a>(
         };
         let pct = format!("{:>3.0}%", fraction * 100.0);
         spans.push(span(" ", theme.text()));
-        spans.push(span(bar(fraction, SHARE_W - 5), theme.accept()));
+        spans.push(span(bar(fraction, layout.share_w - 5), theme.accept()));
         spans.push(span(format!(" {pct}"), theme.dim()));
     }
     let rej = percent(s.reject, s.accept + s.reject);
