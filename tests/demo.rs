@@ -315,7 +315,7 @@ fn the_inspector_names_every_field_of_a_v5_record_by_its_header() {
     let level1 = inspect_level(&store.state(), &request, &context);
     assert_eq!(level1.findings[0].finding.cause, Cause::PortScan);
     let conv = &level1.conversations[0];
-    request.conversation = Some((Arc::clone(&conv.key), conv.conversation.dstport));
+    request.conversation = Some((Arc::clone(&conv.key), conv.conversation.port));
     let level2 = inspect_level(&store.state(), &request, &context);
     let fields = level2.records[0]
         .fields

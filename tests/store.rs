@@ -372,3 +372,52 @@ mod random_filters {
         }
     }
 }
+
+#[test]
+fn conversations_fold_replies_into_requests_and_a_scan_into_one_row() {
+    // Regression: a server's drill split by each client's ephemeral port (its replies), and a
+    // port scan listed one row of 2 flows per probed port.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("flows.log");
+    let mut text = String::new();
+    for i in 0..10u32 {
+        let eph = 40_000 + i;
+        let (s, e) = (1_000 + i * 10, 1_005 + i * 10);
+        text.push_str(&format!(
+            "2 1 eni-a 10.0.1.9 10.0.0.5 {eph} 443 6 5 900 {s} {e} ACCEPT OK\n\
+             2 1 eni-a 10.0.0.5 10.0.1.9 443 {eph} 6 4 5000 {s} {e} ACCEPT OK\n"
+        ));
+    }
+    for port in 1..=300u32 {
+        text.push_str(&format!(
+            "2 1 eni-a 45.33.32.156 10.0.0.5 61000 {port} 6 1 40 2000 2001 REJECT OK\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let (state, _) = retain(&[InputSpec::File(path)], usize::MAX);
+    let host: std::net::IpAddr = "10.0.0.5".parse().unwrap();
+    let key = Filter::parse("host=10.0.0.5").unwrap();
+    let conv = conversations(&state, &key, Some(host), Metric::Flows, 2);
+    assert_eq!(conv.len(), 2, "{conv:?}");
+    let scan = conv.iter().find(|c| c.ports > 1).expect("the scan row");
+    assert_eq!(
+        (
+            scan.peer,
+            scan.port,
+            scan.ports,
+            scan.stats.flows,
+            scan.stats.reject
+        ),
+        (Some("45.33.32.156".parse().unwrap()), None, 300, 300, 300)
+    );
+    let client = conv.iter().find(|c| c.ports == 1).expect("the client row");
+    assert_eq!(
+        (
+            client.peer,
+            client.port,
+            client.stats.flows,
+            client.stats.bytes
+        ),
+        (Some("10.0.1.9".parse().unwrap()), Some(443), 20, 10 * 5900)
+    );
+}

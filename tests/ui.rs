@@ -361,7 +361,7 @@ fn inspector_shows_raw_records_with_file_and_line() {
             Some(vpctop::ui::app::Drillable {
                 title: c.title.clone(),
                 key: Arc::clone(&c.key),
-                port: c.conversation.dstport,
+                port: c.conversation.port,
             })
         })
         .collect();

@@ -68,8 +68,11 @@ pub struct CoverageDoc {
 pub struct ConversationDoc {
     /// The other side (for a host key) or the source address.
     pub peer: Option<String>,
-    /// Destination port.
-    pub dstport: Option<u16>,
+    /// The service port (the server's side, whichever way each record went); `null` when
+    /// the row stands for many ports.
+    pub port: Option<u16>,
+    /// How many distinct service ports the row stands for (more than one: a port scan).
+    pub ports: u64,
     /// Protocol number.
     pub protocol: Option<u8>,
     /// Its totals (OK records): flows, bytes, packets, accept, reject.
@@ -162,7 +165,8 @@ pub fn drill(
 fn conversation_doc(c: &Conversation) -> ConversationDoc {
     ConversationDoc {
         peer: c.peer.map(|p: IpAddr| p.to_string()),
-        dstport: c.dstport,
+        port: c.port,
+        ports: c.ports,
         protocol: c.protocol,
         stats: c.stats,
     }
@@ -221,15 +225,15 @@ pub fn render(d: &DrillDoc) -> String {
         let _ = writeln!(
             out,
             "  {:<39}  {:<16}  {:<7}  {:>9}  {:>9}  {:>8}  {:>8}  {:>8}",
-            "peer", "dstport", "proto", "flows", "bytes", "packets", "accept", "reject"
+            "peer", "port", "proto", "flows", "bytes", "packets", "accept", "reject"
         );
         for c in &d.conversations {
-            let port = match c.dstport {
+            let port = match c.port {
                 Some(p) => match names::service(p) {
                     Some(s) => format!("{p} ({s})"),
                     None => p.to_string(),
                 },
-                None => "-".into(),
+                None => format!("{} ports", thousands(c.ports)),
             };
             let proto = match c.protocol {
                 Some(p) => names::protocol(p).map_or_else(|| p.to_string(), str::to_string),

@@ -10,6 +10,7 @@ use super::{Position, Row, Segment, StoreState};
 use crate::core::aggregate::{Aggregate, FastMap, Stats};
 use crate::core::{Dimension, Metric, TopEntry};
 use crate::filter::Filter;
+use crate::names;
 use crate::parse::Flow;
 
 /// Filter + time window + grouping.
@@ -164,16 +165,41 @@ pub fn aggregate(state: &StoreState, q: &Query, threads: usize) -> QueryResult {
 pub struct Conversation {
     /// The other address (for a host key), or the source address (for other keys).
     pub peer: Option<IpAddr>,
-    /// Destination port.
-    pub dstport: Option<u16>,
+    /// The service port: the server's side of the flow, whichever direction the record
+    /// went (replies fold into their requests). `None` when the row stands for many ports.
+    pub port: Option<u16>,
     /// Protocol number.
     pub protocol: Option<u8>,
+    /// Distinct service ports the row stands for: 1, or more when the peer touched more than
+    /// [`MANY_PORTS`] (a port scan reads as one row).
+    pub ports: u64,
     /// Totals (OK records).
     pub stats: Stats,
 }
 
+/// More distinct service ports than this between one peer and the key fold into one row.
+pub const MANY_PORTS: usize = 20;
+
+/// The service side of a flow's two ports: a named service port over an unnamed one, else
+/// the lower (ephemeral client ports are high).
+pub fn service_port(srcport: Option<u16>, dstport: Option<u16>) -> Option<u16> {
+    match (srcport, dstport) {
+        (Some(s), Some(d)) => {
+            let (named_s, named_d) = (names::service(s).is_some(), names::service(d).is_some());
+            Some(match (named_s, named_d) {
+                (true, false) => s,
+                (false, true) => d,
+                _ => s.min(d),
+            })
+        }
+        (s, d) => d.or(s),
+    }
+}
+
 /// The conversations of the records passing `key` (e.g. `host=10.0.0.5`, `dstport=22`):
-/// grouped by peer, destination port and protocol, largest `metric` first.
+/// grouped by peer, service port and protocol (a request and its reply are one
+/// conversation), largest `metric` first. A peer seen on more than [`MANY_PORTS`] service
+/// ports becomes one row for all of them.
 pub fn conversations(
     state: &StoreState,
     key: &Filter,
@@ -201,7 +227,8 @@ pub fn conversations(
                     Some(h) if f.src == Some(h) => f.dst,
                     _ => f.src,
                 };
-                acc.entry((peer, f.dstport, f.protocol)).or_default().add(
+                let port = service_port(f.srcport, f.dstport);
+                acc.entry((peer, port, f.protocol)).or_default().add(
                     f.bytes.unwrap_or(0),
                     f.packets.unwrap_or(0),
                     f.action,
@@ -215,12 +242,26 @@ pub fn conversations(
             all.entry(k).or_default().merge(&v);
         }
     }
-    let mut v: Vec<Conversation> = all
+    // Peers on many ports (a scan) fold into one row per peer and protocol.
+    let mut per_peer: FastMap<(Option<IpAddr>, Option<u8>), usize> = FastMap::default();
+    for (peer, _, protocol) in all.keys() {
+        *per_peer.entry((*peer, *protocol)).or_default() += 1;
+    }
+    let mut folded: FastMap<Key, (Stats, u64)> = FastMap::default();
+    for ((peer, port, protocol), stats) in all {
+        let many = per_peer.get(&(peer, protocol)).copied().unwrap_or(0) > MANY_PORTS;
+        let key = (peer, if many { None } else { port }, protocol);
+        let entry = folded.entry(key).or_default();
+        entry.0.merge(&stats);
+        entry.1 += 1;
+    }
+    let mut v: Vec<Conversation> = folded
         .into_iter()
-        .map(|((peer, dstport, protocol), stats)| Conversation {
+        .map(|((peer, port, protocol), (stats, ports))| Conversation {
             peer,
-            dstport,
+            port,
             protocol,
+            ports,
             stats,
         })
         .collect();
@@ -228,7 +269,7 @@ pub fn conversations(
         b.stats
             .metric(metric)
             .cmp(&a.stats.metric(metric))
-            .then_with(|| (a.peer, a.dstport, a.protocol).cmp(&(b.peer, b.dstport, b.protocol)))
+            .then_with(|| (a.peer, a.port, a.protocol).cmp(&(b.peer, b.port, b.protocol)))
     });
     v
 }
@@ -315,4 +356,23 @@ pub fn records(
     let mut all: Vec<StoredRecord> = parts.into_iter().flatten().collect();
     all.sort_by_key(order);
     all.into_iter().skip(offset).take(limit).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_service_port_is_the_named_or_the_lower_side() {
+        assert_eq!(service_port(Some(51_000), Some(443)), Some(443));
+        assert_eq!(service_port(Some(443), Some(51_000)), Some(443), "a reply");
+        assert_eq!(
+            service_port(Some(1023), Some(8443)),
+            Some(8443),
+            "named beats lower"
+        );
+        assert_eq!(service_port(Some(40_000), Some(30_000)), Some(30_000));
+        assert_eq!(service_port(None, Some(22)), Some(22));
+        assert_eq!(service_port(None, None), None);
+    }
 }

@@ -331,15 +331,19 @@ fn conversation_row(
             None => format!("src={peer}"),
         });
     }
-    if let Some(p) = c.dstport {
-        tests.push(format!("dstport={p}"));
+    // Either side: a conversation holds its requests and their replies.
+    if let Some(p) = c.port {
+        tests.push(format!("port={p}"));
     }
     if let Some(p) = c.protocol {
         tests.push(format!("proto={p}"));
     }
     let key = Filter::parse(&format!("({talker}) and {}", tests.join(" and "))).ok()?;
     let peer = c.peer.map_or_else(|| "-".to_string(), |p| p.to_string());
-    let service = port_proto(c.dstport, c.protocol);
+    let service = match c.port {
+        Some(_) => port_proto(c.port, c.protocol),
+        None => format!("{} ports", crate::units::thousands(c.ports)),
+    };
     let title = match host {
         Some(h) => format!("{h} <-> {peer} :{service}"),
         None => format!("from {peer} :{service}"),

@@ -293,20 +293,27 @@ fn diagnosis(
 /// Width of the inspector's number columns.
 const NUM_W: usize = 9;
 
-/// A conversation as its row names it: `198.51.100.9 :22/TCP ssh`.
+/// A conversation as its row names it: `198.51.100.9 :22/TCP ssh`, or for a peer on many
+/// ports (a scan) `45.33.32.156 → 4,300 ports/TCP`.
 fn conversation_key(c: &crate::ui::queries::ConversationRow) -> String {
-    let peer = c
-        .conversation
-        .peer
-        .map_or_else(|| "-".to_string(), |p| p.to_string());
-    let service = port_proto(c.conversation.dstport, c.conversation.protocol);
-    let name = c
-        .conversation
-        .dstport
-        .and_then(crate::names::service)
-        .map(|n| format!(" {n}"))
-        .unwrap_or_default();
-    format!("{peer} :{service}{name}")
+    let conv = &c.conversation;
+    let peer = conv.peer.map_or_else(|| "-".to_string(), |p| p.to_string());
+    match conv.port {
+        Some(port) => {
+            let service = port_proto(Some(port), conv.protocol);
+            let name = crate::names::service(port)
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default();
+            format!("{peer} :{service}{name}")
+        }
+        None => {
+            let proto = port_proto(None, conv.protocol);
+            format!(
+                "{peer} → {} ports/{proto}",
+                crate::units::thousands(conv.ports)
+            )
+        }
+    }
 }
 
 /// The key column: as wide as the widest row in view (at least the header), never wider

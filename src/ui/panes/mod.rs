@@ -73,7 +73,7 @@ impl ViewRows {
                     Some(Drillable {
                         title: c.title.clone(),
                         key: Arc::clone(&c.key),
-                        port: c.conversation.dstport,
+                        port: c.conversation.port,
                     })
                 })
                 .collect(),
