@@ -345,6 +345,19 @@ fn inspector_diagnoses_acl_return_traffic_and_lists_conversations() {
             t.contains(&format!("{SERVER} :443/TCP https")),
             "{look}\n{t}"
         );
+        // With room to spare, the key's own charts say when it happened and on which ports.
+        if h >= 40 {
+            let below: String = t
+                .lines()
+                .skip_while(|l| !l.contains(&format!("{SERVER} :443")))
+                .collect();
+            assert!(
+                below.contains("ACCEPT/REJECT")
+                    && below.contains("Ports x time")
+                    && below.contains("443 https"),
+                "{look}: the key's charts under its conversations\n{t}"
+            );
+        }
         check(&format!("inspector_conversations_{look}"), &buf, color);
     });
 }

@@ -117,6 +117,9 @@ pub struct RecordRow {
 pub struct InspectorData {
     /// The request's generation.
     pub generation: u64,
+    /// The key's own records as a snapshot: its ACCEPT/REJECT over time and its ports ×
+    /// time, drawn under the conversations so a drill says when as well as who.
+    pub view: Option<Arc<Snapshot>>,
     /// Totals of the records in view (OK records, within the filter and window).
     pub totals: Stats,
     /// Their flow size and duration percentiles.
@@ -267,10 +270,11 @@ pub fn inspect_level(
     let mut data = InspectorData {
         generation: req.generation,
         totals: view.totals,
-        histograms: view.histograms,
+        histograms: view.histograms.clone(),
         retention: view.retention.unwrap_or_default(),
         ..InspectorData::default()
     };
+    data.view = Some(Arc::new(view));
     match &req.conversation {
         None => {
             let host = req.talker.single_host();

@@ -12,10 +12,59 @@ use crate::core::histograms::Percentiles;
 use crate::core::live::HistogramSummary;
 use crate::parse::Action as FlowAction;
 use crate::ui::app::UiState;
-use crate::ui::layout::{ListArea, scroll_offset};
+use crate::ui::layout::{ListArea, Slot, scroll_offset};
 use crate::ui::queries::{InspectorData, RecordRow, port_proto};
 use crate::ui::theme::Theme;
 use crate::units::{bytes, count, duration, utc};
+
+/// The fewest rows worth drawing the key's charts in, and the most they take.
+const CHARTS_MIN: u16 = 8;
+const CHARTS_MAX: u16 = 16;
+
+/// The key's own ACCEPT/REJECT over time (left) and ports × time (right): when it started,
+/// and on which ports.
+fn key_charts(
+    buf: &mut Buffer,
+    area: Rect,
+    snap: &crate::core::live::Snapshot,
+    state: &UiState,
+    view: &View<'_>,
+    theme: &Theme,
+) {
+    let left = Rect {
+        width: area.width / 2,
+        ..area
+    };
+    let right_half = Rect {
+        x: area.x + left.width,
+        width: area.width - left.width,
+        ..area
+    };
+    let key_view = View {
+        shown: snap,
+        ..*view
+    };
+    super::series::render(buf, Slot::Full(left), &key_view, theme);
+    let rows = super::heatmap::port_rows(snap);
+    let list = ListArea {
+        rows: Rect {
+            x: right_half.x + 1,
+            y: right_half.y + 1,
+            width: right_half.width.saturating_sub(2),
+            height: right_half.height.saturating_sub(3),
+        },
+        offset: 0,
+    };
+    super::heatmap::render(
+        buf,
+        Slot::Full(right_half),
+        &list,
+        &rows,
+        state,
+        &key_view,
+        theme,
+    );
+}
 
 /// What the inspector's numbers cover when the store evicted records to keep its budget:
 /// `covers records since 14:02; 137.6k older records evicted, raise --memory`.
@@ -82,7 +131,31 @@ pub fn render(
         0
     };
     let list_top = y + 1;
-    let list_h = inner.height.saturating_sub(list_top + detail_h);
+    // Conversations leave what they do not need to the key's own charts (from 8 rows).
+    let charts_h = if records {
+        0
+    } else {
+        let free = inner.height.saturating_sub(list_top);
+        let needed = (data.conversations.len() as u16).max(3);
+        let spare = free.saturating_sub(needed);
+        if spare >= CHARTS_MIN {
+            spare.min(CHARTS_MAX)
+        } else {
+            0
+        }
+    };
+    let list_h = inner.height.saturating_sub(list_top + detail_h + charts_h);
+    if charts_h > 0
+        && let Some(snap) = data.view.as_deref()
+    {
+        let charts = Rect {
+            x: inner.x,
+            y: inner.y + inner.height - charts_h,
+            width: inner.width,
+            height: charts_h,
+        };
+        key_charts(buf, charts, snap, state, view, theme);
+    }
     let list = ListArea {
         rows: Rect {
             x: inner.x,
