@@ -270,7 +270,7 @@ pub fn inspect_level(
     let mut data = InspectorData {
         generation: req.generation,
         totals: view.totals,
-        histograms: view.histograms.clone(),
+        histograms: view.histograms,
         retention: view.retention.unwrap_or_default(),
         ..InspectorData::default()
     };
