@@ -69,26 +69,32 @@ pub fn render(buf: &mut Buffer, screen: Rect, view: &View<'_>, theme: &Theme) {
             count(s.malformed),
             bytes(s.bytes)
         );
-        let name_w = w.saturating_sub(numbers.chars().count() + 12).max(8);
         let style = if s.error.is_some() {
             theme.alert()
         } else {
             theme.text()
         };
-        put_line(
-            buf,
-            inner,
-            y,
-            vec![
-                span(format!("{:<10} ", state), style),
-                span(
-                    format!("{:<name_w$} ", fit(&escape(s.name.as_bytes()), name_w)),
-                    theme.text(),
-                ),
-                span(numbers, theme.dim()),
-            ],
-        );
+        let name = escape(s.name.as_bytes());
+        let one_line = 11 + name.chars().count() + 1 + numbers.chars().count() <= w;
+        let mut first = vec![
+            span(format!("{:<10} ", state), style),
+            span(fit(&name, w.saturating_sub(11)), theme.text()),
+        ];
+        if one_line {
+            first.push(span(format!(" {numbers}"), theme.dim()));
+        }
+        put_line(buf, inner, y, first);
         y += 1;
+        // Too narrow for both: the numbers go under the name, never cutting it.
+        if !one_line {
+            put_line(
+                buf,
+                inner,
+                y,
+                vec![span(format!("{:11}{numbers}", ""), theme.dim())],
+            );
+            y += 1;
+        }
         if let Some(reason) = &s.error {
             put_line(
                 buf,

@@ -431,17 +431,17 @@ fn endpoint(addr: Option<std::net::IpAddr>, port: Option<u16>) -> String {
 
 /// Width of the flow column: what the time, counters and action leave.
 fn flow_width(width: usize) -> usize {
-    width.saturating_sub(14 + 1 + 8 + 10 + 6 + 1).max(20)
+    width.saturating_sub(14 + 1 + 6 + 10 + 6 + 1).max(20)
 }
 
 fn record_header<'a>(width: usize, theme: &Theme) -> Vec<Span<'a>> {
     vec![span(
         fit(
             &format!(
-                "{:<14} {:<flow_w$} {:>7} {:>9} {}",
+                "{:<14} {:<flow_w$} {:>5} {:>9} {}",
                 "END (UTC)",
                 "SRC:PORT -> DST:PORT PROTO",
-                "PACKETS",
+                "PKTS",
                 "BYTES",
                 "ACTION",
                 flow_w = flow_width(width)
@@ -472,7 +472,7 @@ fn record_line<'a>(r: &RecordRow, width: usize, theme: &Theme) -> Vec<Span<'a>> 
         None => ("-", theme.dim()),
     };
     let text = format!(
-        "{end:<14} {:<flow_w$} {:>7} {:>9} ",
+        "{end:<14} {:<flow_w$} {:>5} {:>9} ",
         fit(&flow, flow_w),
         rec.packets.map_or("-".to_string(), count),
         rec.bytes.map_or("-".to_string(), bytes),
