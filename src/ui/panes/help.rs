@@ -3,10 +3,8 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::widgets::{Clear, Widget};
 
-use super::{pane_block, put_line, span};
+use super::{overlay, put_line, span};
 use crate::ui::keymap::{Action, BINDINGS};
 use crate::ui::theme::Theme;
 
@@ -47,23 +45,7 @@ fn rows() -> Vec<(String, &'static str)> {
 /// Draws the overlay centred on `screen`.
 pub fn render(buf: &mut Buffer, screen: Rect, theme: &Theme) {
     let rows = rows();
-    let width = screen.width.min(78);
-    let height = screen.height.min(rows.len() as u16 + 4);
-    let area = Rect {
-        x: screen.x + (screen.width - width) / 2,
-        y: screen.y + (screen.height - height) / 2,
-        width,
-        height,
-    };
-    Clear.render(area, buf);
-    let title = Line::from(vec![
-        span(" Keys ", theme.title()),
-        span("any key", theme.key()),
-        span(" closes ", theme.dim()),
-    ]);
-    let block = pane_block(title, true, theme);
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let inner = overlay(buf, screen, (78, rows.len() as u16 + 4), " Keys ", theme);
     for (i, (label, help)) in rows.iter().enumerate() {
         put_line(
             buf,

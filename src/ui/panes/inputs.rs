@@ -4,33 +4,19 @@
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::text::Line;
-use ratatui::widgets::{Clear, Widget};
 
-use super::{View, fit, pane_block, put_line, span};
+use super::{View, fit, overlay, put_line, span};
 use crate::sanitize::escape;
 use crate::ui::theme::Theme;
 use crate::units::{bytes, count};
 
 /// Draws the overlay over most of `screen`.
 pub fn render(buf: &mut Buffer, screen: Rect, view: &View<'_>, theme: &Theme) {
-    let width = screen.width.saturating_sub(4).max(20).min(screen.width);
-    let height = screen.height.saturating_sub(2).max(5).min(screen.height);
-    let area = Rect {
-        x: screen.x + (screen.width - width) / 2,
-        y: screen.y + (screen.height - height) / 2,
-        width,
-        height,
-    };
-    Clear.render(area, buf);
-    let title = Line::from(vec![
-        span(" Inputs ", theme.title()),
-        span("any key", theme.key()),
-        span(" closes ", theme.dim()),
-    ]);
-    let block = pane_block(title, true, theme);
-    let inner = block.inner(area);
-    block.render(area, buf);
+    let size = (
+        screen.width.saturating_sub(4).max(20),
+        screen.height.saturating_sub(2).max(5),
+    );
+    let inner = overlay(buf, screen, size, " Inputs ", theme);
     let w = usize::from(inner.width);
     let live = view.live;
     let mut y = 0u16;

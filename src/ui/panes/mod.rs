@@ -165,6 +165,35 @@ pub(crate) fn pane_block<'t>(title: Line<'t>, focused: bool, theme: &Theme) -> B
         .title(title)
 }
 
+/// Clears a `width`×`height` box centred on `screen` and draws an overlay's frame titled
+/// `name` (with "any key closes"); returns the box's inside.
+pub(crate) fn overlay(
+    buf: &mut Buffer,
+    screen: Rect,
+    (width, height): (u16, u16),
+    name: &'static str,
+    theme: &Theme,
+) -> Rect {
+    let (width, height) = (width.min(screen.width), height.min(screen.height));
+    let area = Rect {
+        x: screen.x + (screen.width - width) / 2,
+        y: screen.y + (screen.height - height) / 2,
+        width,
+        height,
+    };
+    use ratatui::widgets::Widget;
+    ratatui::widgets::Clear.render(area, buf);
+    let title = Line::from(vec![
+        span(name, theme.title()),
+        span("any key", theme.key()),
+        span(" closes ", theme.dim()),
+    ]);
+    let block = pane_block(title, true, theme);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    inner
+}
+
 /// Writes `spans` on one row of `area`, cut at its width.
 pub(crate) fn put_line(buf: &mut Buffer, area: Rect, row: u16, spans: Vec<Span<'_>>) {
     if row >= area.height {
