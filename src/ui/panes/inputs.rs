@@ -115,7 +115,7 @@ pub fn render(buf: &mut Buffer, screen: Rect, view: &View<'_>, theme: &Theme) {
         "no malformed lines".to_string()
     } else {
         format!(
-            "malformed lines: the first {} of {} (all of them: vpctop records --include-malformed)",
+            "first {} of {} malformed lines · all: vpctop records --include-malformed",
             examples.len(),
             count(live.counts.malformed)
         )
@@ -147,16 +147,22 @@ pub fn render(buf: &mut Buffer, screen: Rect, view: &View<'_>, theme: &Theme) {
         );
         y += 1;
         // Ingest escaped and shortened the text already (escaping twice would double every
-        // backslash); the ui tests check no control character reaches the frame.
-        put_line(
-            buf,
-            inner,
-            y,
-            vec![span(
-                format!("  {}", fit(&e.text, w.saturating_sub(2))),
-                theme.dim(),
-            )],
-        );
+        // backslash); the ui tests check no control character reaches the frame. The text
+        // wraps over up to two rows before it is cut.
+        let text_w = w.saturating_sub(2).max(1);
+        let chars: Vec<char> = e.text.chars().collect();
+        let first: String = chars.iter().take(text_w).collect();
+        put_line(buf, inner, y, vec![span(format!("  {first}"), theme.dim())]);
+        if chars.len() > text_w {
+            y += 1;
+            let rest: String = chars[text_w..].iter().collect();
+            put_line(
+                buf,
+                inner,
+                y,
+                vec![span(format!("  {}", fit(&rest, text_w)), theme.dim())],
+            );
+        }
         y += 1;
     }
 }
