@@ -170,8 +170,10 @@ fn a_hangup_ends_the_demo_and_removes_its_files() {
     while dir.exists() || Path::new(&format!("/proc/{pid}/status")).exists() && !is_zombie(pid) {
         assert!(
             Instant::now() < deadline,
-            "the demo outlived its terminal or left {}",
-            dir.display()
+            "the demo outlived its terminal (alive: {}) or left {} (exists: {})",
+            !is_zombie(pid),
+            dir.display(),
+            dir.exists()
         );
         std::thread::sleep(Duration::from_millis(20));
     }

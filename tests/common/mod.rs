@@ -17,8 +17,14 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// Held while a test starts a process. A pseudo-terminal is opened without close-on-exec
+/// and only then marked, so a process started by another test thread in that instant would
+/// inherit the terminal and keep it open after its test closes it (no hang-up would come).
+pub static SPAWNING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// Runs `vpctop ARGS` with `stdin` as standard input.
 pub fn vpctop_with_stdin(args: &[&str], stdin: &[u8]) -> Run {
+    let spawning = SPAWNING.lock().unwrap_or_else(|e| e.into_inner());
     let mut child = Command::new(env!("CARGO_BIN_EXE_vpctop"))
         .args(args)
         .stdin(Stdio::piped())
@@ -26,6 +32,7 @@ pub fn vpctop_with_stdin(args: &[&str], stdin: &[u8]) -> Run {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn vpctop");
+    drop(spawning);
     let mut input = child.stdin.take().expect("stdin");
     let data = stdin.to_vec();
     let feeder = std::thread::spawn(move || {

@@ -32,6 +32,7 @@ impl Term {
     /// Starts `vpctop ARGS` in a `cols`×`rows` terminal, in `cwd`, with `env` added
     /// (`NO_COLOR` is removed unless `env` sets it).
     pub fn start(args: &[&str], cols: u16, rows: u16, cwd: &Path, env: &[(&str, &str)]) -> Term {
+        let spawning = super::SPAWNING.lock().unwrap_or_else(|e| e.into_inner());
         let pair = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -51,6 +52,7 @@ impl Term {
         let child = pair.slave.spawn_command(cmd).expect("start vpctop");
         // Only the child holds the terminal's other end: closing ours hangs it up.
         drop(pair.slave);
+        drop(spawning);
         let master = pair.master;
         let fd = master.as_raw_fd().expect("the terminal's descriptor");
         set_nonblocking(fd);
