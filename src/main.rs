@@ -140,7 +140,13 @@ fn demo(args: cli::DemoArgs) -> Result<i32> {
         let mut prepared = prepare(&input, false)?;
         let inputs = prepared.inputs.clone();
         let registry = follow_setup(&mut prepared.config, &inputs, &[], false, None);
-        let d = dashboard_for(prepared, registry, &args.ui, None);
+        let mut d = dashboard_for(prepared, registry, &args.ui, None);
+        // A hang-up that has to end the process from outside still removes the directory.
+        let (stop, dir) = (Arc::clone(&stop), dir.clone());
+        d.on_forced_exit = Some(Arc::new(move || {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = std::fs::remove_dir_all(&dir);
+        }));
         vpctop::ui::run(d).context("running the dashboard")
     })();
     Ok(dashboard_exit(outcome?, false))
@@ -284,6 +290,7 @@ fn dashboard_for(
         replay_control: None,
         base_filter,
         latency_log: ui.latency_log.clone(),
+        on_forced_exit: None,
     }
 }
 

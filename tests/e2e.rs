@@ -170,10 +170,11 @@ fn a_hangup_ends_the_demo_and_removes_its_files() {
     while dir.exists() || Path::new(&format!("/proc/{pid}/status")).exists() && !is_zombie(pid) {
         assert!(
             Instant::now() < deadline,
-            "the demo outlived its terminal (alive: {}) or left {} (exists: {})",
+            "the demo outlived its terminal (alive: {}) or left {} (exists: {}); {}",
             !is_zombie(pid),
             dir.display(),
-            dir.exists()
+            dir.exists(),
+            process_state(pid)
         );
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -182,6 +183,68 @@ fn a_hangup_ends_the_demo_and_removes_its_files() {
         !status.success(),
         "a hang-up is not a clean quit: {status:?}"
     );
+}
+
+/// What a process is doing, for a failure message: its signal masks and each thread's state.
+fn process_state(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mut out: Vec<String> = status
+        .lines()
+        .filter(|l| {
+            ["State", "SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"]
+                .iter()
+                .any(|k| l.starts_with(k))
+        })
+        .map(str::to_string)
+        .collect();
+    if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for t in tasks.flatten() {
+            let comm = std::fs::read_to_string(t.path().join("comm")).unwrap_or_default();
+            let wchan = std::fs::read_to_string(t.path().join("wchan")).unwrap_or_default();
+            let stat = std::fs::read_to_string(t.path().join("stat")).unwrap_or_default();
+            let state = stat
+                .rsplit(')')
+                .next()
+                .unwrap_or("")
+                .split_whitespace()
+                .next()
+                .unwrap_or("?")
+                .to_string();
+            out.push(format!("{} {state} {wchan}", comm.trim()));
+        }
+    }
+    // Who still holds this terminal's master side (a hang-up needs every holder gone).
+    let pts = std::fs::read_link(format!("/proc/{pid}/fd/0")).unwrap_or_default();
+    let index = pts
+        .to_string_lossy()
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    for p in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(fds) = std::fs::read_dir(p.path().join("fd")) else {
+            continue;
+        };
+        for fd in fds.flatten() {
+            let link = std::fs::read_link(fd.path()).unwrap_or_default();
+            if !link.to_string_lossy().contains("ptmx") {
+                continue;
+            }
+            let info = std::fs::read_to_string(p.path().join("fdinfo").join(fd.file_name()))
+                .unwrap_or_default();
+            if info.lines().any(|l| l == format!("tty-index:\t{index}")) {
+                let comm = std::fs::read_to_string(p.path().join("comm")).unwrap_or_default();
+                out.push(format!(
+                    "master of {} held by {} ({}) fd {}",
+                    pts.display(),
+                    p.file_name().to_string_lossy(),
+                    comm.trim(),
+                    fd.file_name().to_string_lossy()
+                ));
+            }
+        }
+    }
+    out.join("; ")
 }
 
 /// Whether `pid` has exited and waits only to be reaped by us.

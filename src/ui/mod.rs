@@ -19,6 +19,7 @@
 //! list), or writes a byte from a log to the terminal unescaped.
 
 pub mod app;
+pub mod hangup;
 pub mod keymap;
 pub mod layout;
 pub mod panes;
@@ -79,6 +80,9 @@ pub struct Dashboard {
     pub base_filter: Option<String>,
     /// Write each keypress → frame latency (microseconds, one per line) here at exit.
     pub latency_log: Option<PathBuf>,
+    /// Clean-up to run if a hang-up has to end the process from outside the event loop
+    /// (see [`hangup`]).
+    pub on_forced_exit: Option<hangup::ForcedExit>,
 }
 
 /// How the dashboard ended.
@@ -96,9 +100,11 @@ pub fn run(dashboard: Dashboard) -> io::Result<Exit> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let watch = hangup::HangupWatch::start(dashboard.on_forced_exit.clone())?;
     let mut guard = terminal::TerminalGuard::enter()?;
     let result = runtime.block_on(event_loop(dashboard, &mut guard));
     drop(guard);
+    drop(watch);
     result
 }
 

@@ -344,9 +344,10 @@ fn conversation_row(
     }
     let key = Filter::parse(&format!("({talker}) and {}", tests.join(" and "))).ok()?;
     let peer = c.peer.map_or_else(|| "-".to_string(), |p| p.to_string());
+    // A folded row's port count grows while data arrives: its title names no number.
     let service = match c.port {
         Some(_) => port_proto(c.port, c.protocol),
-        None => format!("{} ports", crate::units::thousands(c.ports)),
+        None => format!("many ports/{}", port_proto(None, c.protocol)),
     };
     let title = match host {
         Some(h) => format!("{h} <-> {peer} :{service}"),
