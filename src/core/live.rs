@@ -498,21 +498,11 @@ fn merge_and_publish(
     // Whether the total changed since the last publication: a quiet moment after a change
     // still publishes it within the interval.
     let mut dirty = false;
-    // The sources' states as last published: a source that fails or starts waiting, with no
-    // record arriving, is still published (within BOARD_CHECK).
-    let board_view = || {
-        options.sources.as_ref().map(|(board, names)| {
-            (0..names.len())
-                .map(|i| {
-                    let (state, _, error) = board.get(i);
-                    (state, error)
-                })
-                .collect::<Vec<_>>()
-        })
-    };
-    // Nothing is published yet: the first look at the board (even one already changed before
-    // the merger started) is a change.
-    let mut published_board = options.sources.as_ref().map(|_| Vec::new());
+    // The board's change count as last published: a source that fails or starts waiting,
+    // with no record arriving, is still published (within BOARD_CHECK). Nothing is published
+    // yet, so any board (even one changed before the merger started) counts as changed.
+    let board_changes = || options.sources.as_ref().map(|(b, _)| b.changes());
+    let mut published_board: Option<u64> = None;
     loop {
         let report_wait = match &reporter {
             Some((every, _)) => every.saturating_sub(last_report.elapsed()),
@@ -531,12 +521,12 @@ fn merge_and_publish(
             Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => break,
         }
-        if !dirty && options.sources.is_some() && board_view() != published_board {
+        if !dirty && options.sources.is_some() && board_changes() != published_board {
             dirty = true;
         }
         if dirty && last.elapsed() >= interval {
             dirty = false;
-            published_board = board_view();
+            published_board = board_changes();
             let build = publish(&total, false, &mut last);
             interval = options.cadence.max(build * 5);
             hand_over_every.store(micros(interval / 2), Ordering::Relaxed);

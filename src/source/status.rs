@@ -3,7 +3,7 @@
 //! reason of an error).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 
 use arc_swap::ArcSwapOption;
 use serde::Serialize;
@@ -83,6 +83,9 @@ pub struct SourceBoard {
     states: Box<[AtomicU8]>,
     errors: Box<[ArcSwapOption<String>]>,
     mechanisms: Box<[AtomicU8]>,
+    /// Bumped whenever a state or an error actually changes, so a reader can tell "something
+    /// changed" without comparing every input.
+    changes: AtomicU64,
 }
 
 impl SourceBoard {
@@ -98,13 +101,21 @@ impl SourceBoard {
                     AtomicU8::new(Mechanism::ALL.iter().position(|x| *x == m).unwrap_or(0) as u8)
                 })
                 .collect(),
+            changes: AtomicU64::new(0),
         })
+    }
+
+    /// How many times a state or an error has changed so far.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
     }
 
     /// Records the state of input `i` (an error's reason with [`error`](Self::error)).
     pub fn set(&self, i: usize, state: SourceState) {
-        if let Some(s) = self.states.get(i) {
-            s.store(state.code(), Ordering::Relaxed);
+        if let Some(s) = self.states.get(i)
+            && s.swap(state.code(), Ordering::Relaxed) != state.code()
+        {
+            self.changes.fetch_add(1, Ordering::Relaxed);
         }
     }
 
@@ -120,6 +131,7 @@ impl SourceBoard {
     pub fn error(&self, i: usize, reason: String) {
         if let Some(e) = self.errors.get(i) {
             e.store(Some(Arc::new(reason)));
+            self.changes.fetch_add(1, Ordering::Relaxed);
         }
         self.set(i, SourceState::Error);
     }
@@ -180,5 +192,20 @@ mod tests {
             SourceState::Pending,
             "out of range reads as pending"
         );
+    }
+
+    #[test]
+    fn the_change_count_moves_only_when_something_changes() {
+        let b = SourceBoard::new(vec![Mechanism::Polling; 2]);
+        let start = b.changes();
+        b.set(0, SourceState::Reading);
+        b.set(0, SourceState::Reading);
+        assert_eq!(
+            b.changes(),
+            start + 1,
+            "setting the same state again is no change"
+        );
+        b.error(1, "gone".into());
+        assert!(b.changes() > start + 1);
     }
 }
