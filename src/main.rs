@@ -302,18 +302,14 @@ fn say_source_problems(board: Option<&SourceBoard>, names: &[String]) -> bool {
     };
     let mut failed = false;
     for (i, name) in names.iter().enumerate() {
-        let name = vpctop::sanitize::escape(name.as_bytes());
         match board.get(i) {
             (_, _, Some(reason)) => {
                 failed = true;
-                let reason = vpctop::sanitize::escape(reason.as_bytes());
-                if reason.contains(&name) {
-                    let _ = writeln!(io::stderr(), "vpctop: {reason}");
-                } else {
-                    let _ = writeln!(io::stderr(), "vpctop: {name}: {reason}");
-                }
+                let text = vpctop::source::status::failure_text(name, name, &reason);
+                let _ = writeln!(io::stderr(), "vpctop: {text}");
             }
             (SourceState::Waiting, _, None) => {
+                let name = vpctop::sanitize::escape(name.as_bytes());
                 let _ = writeln!(
                     io::stderr(),
                     "vpctop: {name}: never appeared (still waited for at exit)"
@@ -813,24 +809,12 @@ fn records(args: RecordsArgs) -> Result<i32> {
         && !args.include_malformed
         && judged == verdict::Understanding::Understood
     {
-        let first = tally.examples.first().map(|e| {
-            format!(
-                " (first: {}:{}: {})",
-                vpctop::sanitize::escape(
-                    names
-                        .get(e.input as usize)
-                        .map_or("?", String::as_str)
-                        .as_bytes()
-                ),
-                e.line,
-                e.reason
-            )
-        });
+        let first = verdict::first_malformed(&tally, &names);
         eprintln!(
             "vpctop: {} malformed {} not printed{}; --include-malformed prints them",
             tally.counts.malformed,
             verdict::plural(tally.counts.malformed, "line", "lines"),
-            first.unwrap_or_default()
+            first
         );
     }
     Ok(judged_exit_code(failed, &tally, &names, filter.as_deref()))

@@ -47,19 +47,7 @@ pub fn warning(agg: &Aggregate, names: &[String]) -> Option<String> {
             c.malformed + c.records
         ),
     };
-    let first = agg
-        .examples
-        .first()
-        .map(|e| {
-            let name = names.get(e.input as usize).map_or("?", String::as_str);
-            format!(
-                " (first: {}:{}: {})",
-                escape(name.as_bytes()),
-                e.line,
-                e.reason
-            )
-        })
-        .unwrap_or_default();
+    let first = first_malformed(agg, names);
     Some(format!(
         "vpctop: {lead}{first}. Is --format right, and are these VPC flow logs? \
          `vpctop records --include-malformed` lists them."
@@ -90,6 +78,23 @@ pub fn filter_warning(agg: &Aggregate, filter: Option<&crate::filter::Filter>) -
         if names.len() == 1 { "is" } else { "are" },
         if names.len() == 1 { "it" } else { "them" },
     ))
+}
+
+/// ` (first: FILE:LINE: reason)` for the first malformed line, escaped; empty when there is
+/// none. `names` are the inputs' display names.
+pub fn first_malformed(agg: &Aggregate, names: &[String]) -> String {
+    agg.examples
+        .first()
+        .map(|e| {
+            let name = names.get(e.input as usize).map_or("?", String::as_str);
+            format!(
+                " (first: {}:{}: {})",
+                escape(name.as_bytes()),
+                e.line,
+                e.reason
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// `one` or `many` by `n`.

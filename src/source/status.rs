@@ -166,6 +166,21 @@ impl SourceBoard {
     }
 }
 
+/// An input's failure as a person reads it, escaped for the terminal: the reason alone when
+/// it names the input already (most do), else `NAME: reason`. `shown_name` is how the input
+/// is named where there is little room (a file name instead of its path).
+pub fn failure_text(name: &str, shown_name: &str, reason: &str) -> String {
+    let reason = crate::sanitize::escape(reason.as_bytes());
+    if reason.contains(&crate::sanitize::escape(name.as_bytes())) {
+        reason
+    } else {
+        format!(
+            "{}: {reason}",
+            crate::sanitize::escape(shown_name.as_bytes())
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

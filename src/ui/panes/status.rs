@@ -94,16 +94,7 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
             .file_name()
             .map_or(failed.name.as_str(), |n| n.to_str().unwrap_or("?"));
         let reason = failed.error.as_deref().unwrap_or_default();
-        // Most reasons name the input already.
-        let text = if reason.contains(failed.name.as_str()) {
-            crate::sanitize::escape(reason.as_bytes())
-        } else {
-            format!(
-                "{}: {}",
-                crate::sanitize::escape(name.as_bytes()),
-                crate::sanitize::escape(reason.as_bytes())
-            )
-        };
+        let text = crate::source::status::failure_text(&failed.name, name, reason);
         out.push(vec![span(super::fit(&text, 60), theme.alert())]);
     }
     // A filtered view, a time window and the inspector are answered from the retained
