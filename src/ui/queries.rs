@@ -94,6 +94,9 @@ pub struct ConversationRow {
     pub key: Arc<Filter>,
     /// As the inspector's title shows it.
     pub title: String,
+    /// As its row in the list shows it: `198.51.100.9 :22/TCP ssh`, or for a peer on many
+    /// ports (a scan) `45.33.32.156 → 4,300 ports/TCP`.
+    pub label: String,
 }
 
 /// One record with what the inspector shows of it.
@@ -353,10 +356,24 @@ fn conversation_row(
         Some(h) => format!("{h} <-> {peer} :{service}"),
         None => format!("from {peer} :{service}"),
     };
+    let label = match c.port {
+        Some(port) => {
+            let name = names::service(port)
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default();
+            format!("{peer} :{service}{name}")
+        }
+        None => format!(
+            "{peer} → {} ports/{}",
+            crate::units::thousands(c.ports),
+            port_proto(None, c.protocol)
+        ),
+    };
     Some(ConversationRow {
         conversation: c,
         key: Arc::new(key),
         title,
+        label,
     })
 }
 

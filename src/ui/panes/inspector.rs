@@ -210,7 +210,7 @@ pub fn render(
             let row = list_top + (i - list.offset) as u16;
             let s = &c.conversation.stats;
             let num_w = NUM_W;
-            let key = fit(&conversation_key(c), key_w);
+            let key = fit(&c.label, key_w);
             put_line(
                 buf,
                 inner,
@@ -366,29 +366,6 @@ fn diagnosis(
 /// Width of the inspector's number columns.
 const NUM_W: usize = 9;
 
-/// A conversation as its row names it: `198.51.100.9 :22/TCP ssh`, or for a peer on many
-/// ports (a scan) `45.33.32.156 → 4,300 ports/TCP`.
-fn conversation_key(c: &crate::ui::queries::ConversationRow) -> String {
-    let conv = &c.conversation;
-    let peer = conv.peer.map_or_else(|| "-".to_string(), |p| p.to_string());
-    match conv.port {
-        Some(port) => {
-            let service = port_proto(Some(port), conv.protocol);
-            let name = crate::names::service(port)
-                .map(|n| format!(" {n}"))
-                .unwrap_or_default();
-            format!("{peer} :{service}{name}")
-        }
-        None => {
-            let proto = port_proto(None, conv.protocol);
-            format!(
-                "{peer} → {} ports/{proto}",
-                crate::units::thousands(conv.ports)
-            )
-        }
-    }
-}
-
 /// The key column: as wide as the widest row in view (at least the header), never wider
 /// than what the numbers leave, so on a wide screen the numbers stay beside their keys.
 fn conversation_key_width(data: &InspectorData, list: &ListArea, width: usize) -> usize {
@@ -398,7 +375,7 @@ fn conversation_key_width(data: &InspectorData, list: &ListArea, width: usize) -
         .iter()
         .skip(list.offset)
         .take(list.visible())
-        .map(|c| conversation_key(c).chars().count())
+        .map(|c| c.label.chars().count())
         .max()
         .unwrap_or(0);
     room.min(widest.max(CONVERSATION_HEADER.chars().count()) + 2)
