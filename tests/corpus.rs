@@ -1,5 +1,7 @@
 //! The public fixtures vendored in `tests/corpus` (see its SOURCES.md), run through the binary and
 //! compared with the expected outputs their projects ship.
+// Test code: an unwrap that fails is a test that fails, with its line.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

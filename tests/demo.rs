@@ -2,6 +2,8 @@
 //! generator makes, every generated line parses, each scripted incident is found by the
 //! diagnosis rules, `demo --write` delivers whole objects, and completions and the man page
 //! name every subcommand.
+// Test code: an unwrap that fails is a test that fails, with its line.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -2,6 +2,8 @@
 //! the known top talker, take a filter, drill down to the diagnosis, quit, and leave the
 //! terminal as it found it (main screen, cursor visible, no mouse reporting, echo on); a second
 //! run is stopped with SIGTERM and must restore the terminal just the same.
+// Test code: an unwrap that fails is a test that fails, with its line.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

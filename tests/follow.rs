@@ -1,5 +1,7 @@
 //! `report --follow`: the real binary follows files and stdin while a writer appends, rotates
 //! and truncates. Every wait is for a condition, with a bounded timeout.
+// Test code: an unwrap that fails is a test that fails, with its line.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,4 +1,6 @@
 //! `report` and `records` on generated data, checked against numbers the test computes itself.
+// Test code: an unwrap that fails is a test that fails, with its line.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! The record store: what it retains, what it costs, what queries over it answer (against a
 //! naive reference), and eviction under a tiny memory budget.
+// Test code: an unwrap that fails is a test that fails, with its line.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,5 +1,7 @@
 //! `demo.tape` cannot rot: every key it presses after starting vpctop is replayed through
 //! the dashboard's key map and state, and must do something there.
+// Test code: an unwrap that fails is a test that fails, with its line.
+#![allow(clippy::unwrap_used)]
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use vpctop::ui::app::{Rows, UiState};

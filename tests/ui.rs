@@ -1,6 +1,8 @@
 //! Dashboard rendering: every pane and the whole screen at 80×24 and 120×40, in colour and
 //! monochrome, drawn into ratatui's `TestBackend` from fixed data (a generated file read by
 //! the real ingest and store; no clocks) and snapshotted with `insta`.
+// Test code: an unwrap that fails is a test that fails, with its line.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

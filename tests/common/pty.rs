@@ -175,9 +175,10 @@ impl Term {
             .as_ref()
             .and_then(|m| m.as_raw_fd())
             .expect("the terminal is open");
-        // SAFETY: tcgetattr writes a termios into the zeroed value we own; the descriptor is
-        // ours and open. On Linux a master's termios requests act on its slave.
+        // SAFETY: termios is plain old data, for which all-zero bytes are a valid value.
         let mut t: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: tcgetattr writes a termios into the value we own; the descriptor is ours
+        // and open. On Linux a master's termios requests act on its slave.
         let rc = unsafe { libc::tcgetattr(fd, &mut t) };
         assert_eq!(rc, 0, "tcgetattr: {}", std::io::Error::last_os_error());
         (t.c_lflag & libc::ECHO != 0, t.c_lflag & libc::ICANON != 0)
