@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use vpctop::core::IngestConfig;
-use vpctop::core::live::{LiveOptions, Snapshot, SnapshotCell, run_live};
+use vpctop::pipeline::IngestConfig;
+use vpctop::pipeline::{LiveOptions, run_live};
 use vpctop::schema::Schema;
+use vpctop::snapshot::{Snapshot, SnapshotCell};
 use vpctop::source::InputSpec;
 use vpctop::ui::app::UiState;
 use vpctop::ui::panes::{self, View, ViewRows};
@@ -69,7 +70,7 @@ fn main() -> std::io::Result<()> {
         let agg = &outcome.total;
         for dim in vpctop::core::Dimension::ALL {
             let t = Instant::now();
-            let _ = agg.tops(dim, &vpctop::core::live::METRICS, 100);
+            let _ = agg.tops(dim, &vpctop::snapshot::METRICS, 100);
             println!("tops {dim:?}: {:.1} ms", t.elapsed().as_secs_f64() * 1e3);
         }
         let t = Instant::now();

@@ -10,10 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use vpctop::core::live::{LiveOptions, SnapshotCell, run_live};
-use vpctop::core::{Dimension, IngestConfig, Metric, aggregate_and_retain, aggregate_inputs};
+use vpctop::core::{Dimension, Metric};
 use vpctop::filter::Filter;
+use vpctop::pipeline::{IngestConfig, aggregate_and_retain, aggregate_inputs};
+use vpctop::pipeline::{LiveOptions, run_live};
 use vpctop::schema::Schema;
+use vpctop::snapshot::SnapshotCell;
 use vpctop::source::InputSpec;
 use vpctop::store::Store;
 use vpctop::store::query::{Query, aggregate};

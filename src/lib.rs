@@ -12,17 +12,21 @@
 //! Each module owns one step; see `docs/ARCHITECTURE.md` for the whole design.
 
 pub mod cli;
+pub mod commands;
 pub mod core;
 pub mod demo;
 pub mod diagnose;
 pub mod filter;
 pub mod manual;
 pub mod names;
+pub mod os;
 pub mod parse;
+pub mod pipeline;
 pub mod report;
 pub mod sanitize;
 pub mod schema;
 pub mod short_bytes;
+pub mod snapshot;
 pub mod source;
 pub mod store;
 pub mod ui;

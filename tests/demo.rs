@@ -290,10 +290,10 @@ fn the_inspector_names_every_field_of_a_v5_record_by_its_header() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/demo-v5.log");
     let inputs = vec![vpctop::source::InputSpec::File(path)];
     let schema = Arc::new(Schema::default_v2());
-    let config = vpctop::core::IngestConfig::new(Arc::clone(&schema));
+    let config = vpctop::pipeline::IngestConfig::new(Arc::clone(&schema));
     let store = vpctop::store::Store::new(1 << 28);
     let (agg, errors) =
-        vpctop::core::aggregate_and_retain(&inputs, &config, None, Some(Arc::clone(&store)));
+        vpctop::pipeline::aggregate_and_retain(&inputs, &config, None, Some(Arc::clone(&store)));
     assert!(errors.is_empty() && agg.counts.malformed == 0);
     let context = QueryContext {
         store: Arc::clone(&store),

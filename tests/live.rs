@@ -11,10 +11,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::flows::{Rec, Rng, generate};
-use vpctop::core::live::{LiveOptions, METRICS, Snapshot, SnapshotCell, run_live};
-use vpctop::core::{Dimension, IngestConfig, aggregate_inputs};
+use vpctop::core::Dimension;
 use vpctop::filter::Filter;
+use vpctop::pipeline::{IngestConfig, aggregate_inputs};
+use vpctop::pipeline::{LiveOptions, run_live};
 use vpctop::schema::Schema;
+use vpctop::snapshot::{METRICS, Snapshot, SnapshotCell};
 use vpctop::source::InputSpec;
 
 /// Checks what must hold in any snapshot, whenever it was taken.
@@ -185,7 +187,8 @@ fn a_filtered_live_run_counts_only_matching_records() {
 #[test]
 fn a_replay_obeys_its_control_channel() {
     use std::sync::Mutex;
-    use vpctop::core::ingest::ReplayConfig;
+    use vpctop::pipeline::Mode;
+    use vpctop::source::replay::ReplayConfig;
     use vpctop::source::replay::{ReplayCommand, Speed};
     let mut rng = Rng(0x7e9);
     let recs = generate(&mut rng, 2_000);
@@ -194,7 +197,7 @@ fn a_replay_obeys_its_control_channel() {
     let (tx, rx) = std::sync::mpsc::channel();
     let mut config = IngestConfig::new(Arc::new(Schema::default_v2()));
     // So slow that it would never finish on its own: an hour of records at 1/1000x.
-    config.replay = Some(ReplayConfig {
+    config.mode = Mode::Replay(ReplayConfig {
         speed: Speed::Times(0.001),
         from: None,
         to: None,
@@ -241,7 +244,8 @@ fn a_replay_obeys_its_control_channel() {
 
 #[test]
 fn a_replay_advances_record_time_at_its_speed() {
-    use vpctop::core::ingest::ReplayConfig;
+    use vpctop::pipeline::Mode;
+    use vpctop::source::replay::ReplayConfig;
     use vpctop::source::replay::Speed;
     // 300 s of records, one a second, alternating between two files; at 100x, about 3 s.
     let dir = tempfile::tempdir().unwrap();
@@ -260,7 +264,7 @@ fn a_replay_advances_record_time_at_its_speed() {
         inputs.push(InputSpec::File(path));
     }
     let mut config = IngestConfig::new(Arc::new(Schema::default_v2()));
-    config.replay = Some(ReplayConfig {
+    config.mode = Mode::Replay(ReplayConfig {
         speed: Speed::Times(100.0),
         from: None,
         to: None,

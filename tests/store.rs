@@ -10,10 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use common::flows::{Rec, Rng, generate};
-use vpctop::core::live::{LiveOptions, SnapshotCell, run_live};
-use vpctop::core::{Dimension, IngestConfig, Metric};
+use vpctop::core::{Dimension, Metric};
 use vpctop::filter::Filter;
+use vpctop::pipeline::IngestConfig;
+use vpctop::pipeline::{LiveOptions, run_live};
 use vpctop::schema::Schema;
+use vpctop::snapshot::SnapshotCell;
 use vpctop::source::InputSpec;
 use vpctop::store::query::{Query, aggregate, conversations, records};
 use vpctop::store::{Store, StoreState};
@@ -156,7 +158,7 @@ fn queries_equal_a_naive_reference_for_filters_windows_and_groupings() {
             };
             let res = aggregate(&state, &q, 2);
             // The same result in the dashboard's shape.
-            let snap = res.snapshot();
+            let snap = vpctop::snapshot::Snapshot::of_query(&res);
             assert_eq!(&snap.top(dim, Metric::Bytes)[..res.top.len()], &res.top[..]);
             let got: Vec<(String, u64, u64)> = res
                 .top
@@ -362,7 +364,7 @@ mod random_filters {
             };
             let from_store = aggregate(state, &q, 2);
             let config = IngestConfig::new(Arc::new(Schema::default_v2()));
-            let (streamed, _) = vpctop::core::aggregate_inputs(inputs, &config, Some(Arc::clone(&filter)));
+            let (streamed, _) = vpctop::pipeline::aggregate_inputs(inputs, &config, Some(Arc::clone(&filter)));
             let matching: Vec<&Rec> = recs.iter().filter(|r| e.eval(r) && in_window(r)).collect();
             let ok: Vec<&&Rec> = matching.iter().filter(|r| r.status == "OK").collect();
             prop_assert_eq!(from_store.matched, matching.len() as u64, "{}", text);

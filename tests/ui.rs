@@ -13,10 +13,10 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 
 use common::flows::{Rng, generate};
-use vpctop::core::live::{Rates, Retention, Snapshot, SourceStatus};
-use vpctop::core::{IngestConfig, aggregate_and_retain};
 use vpctop::filter::Filter;
+use vpctop::pipeline::{IngestConfig, aggregate_and_retain};
 use vpctop::schema::Schema;
+use vpctop::snapshot::{Rates, Retention, Snapshot, SourceStatus};
 use vpctop::source::status::{Mechanism, SourceState};
 use vpctop::source::{InputRegistry, InputSpec};
 use vpctop::store::Store;

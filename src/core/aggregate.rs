@@ -4,7 +4,6 @@
 //! hash-map entry per dimension and a few counters; keys are allocated only the first time a
 //! worker sees them.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -15,65 +14,16 @@ use super::interfaces::InterfaceTable;
 use super::pairs::PairTable;
 use super::ports::PortTable;
 use super::series::TimeSeries;
+use super::table::merge_map;
+pub use super::table::{FastMap, Metric, Stats};
 use crate::parse::{Action, Flow, LogStatus, Malformed, Record};
 use crate::schema::Schema;
-
-/// A hash map with a fast, randomly seeded hasher (keys come from untrusted input).
-pub type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// How many malformed examples a run keeps (the first ones, in input order).
 pub const MAX_EXAMPLES: usize = 10;
 
 /// How much of a malformed line an example quotes.
 const EXAMPLE_TEXT_CHARS: usize = 1000;
-
-/// Flow, byte and packet totals, with the flows split by action.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Stats {
-    /// Records counted.
-    pub flows: u64,
-    /// Sum of `bytes` (`-` counts as 0; saturates at `u64::MAX`).
-    pub bytes: u64,
-    /// Sum of `packets` (`-` counts as 0; saturates at `u64::MAX`).
-    pub packets: u64,
-    /// Records whose action is ACCEPT.
-    pub accept: u64,
-    /// Records whose action is REJECT.
-    pub reject: u64,
-}
-
-impl Stats {
-    /// Counts one record.
-    #[inline]
-    pub fn add(&mut self, bytes: u64, packets: u64, action: Option<Action>) {
-        self.flows += 1;
-        self.bytes = self.bytes.saturating_add(bytes);
-        self.packets = self.packets.saturating_add(packets);
-        match action {
-            Some(Action::Accept) => self.accept += 1,
-            Some(Action::Reject) => self.reject += 1,
-            None => {}
-        }
-    }
-
-    /// Adds another total into this one.
-    pub fn merge(&mut self, other: &Stats) {
-        self.flows += other.flows;
-        self.bytes = self.bytes.saturating_add(other.bytes);
-        self.packets = self.packets.saturating_add(other.packets);
-        self.accept += other.accept;
-        self.reject += other.reject;
-    }
-
-    /// The value of `metric`.
-    pub fn metric(&self, metric: Metric) -> u64 {
-        match metric {
-            Metric::Bytes => self.bytes,
-            Metric::Packets => self.packets,
-            Metric::Flows => self.flows,
-        }
-    }
-}
 
 /// What lines turned out to be. Always `lines = records + headers + blank + malformed`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -174,18 +124,6 @@ impl Dimension {
             Dimension::Protocol => "protocol",
         }
     }
-}
-
-/// What a top list is sorted by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Metric {
-    /// Sum of bytes.
-    #[default]
-    Bytes,
-    /// Sum of packets.
-    Packets,
-    /// Number of records.
-    Flows,
 }
 
 /// One row of a top list.
@@ -523,20 +461,6 @@ fn max_opt(a: Option<u64>, b: Option<u64>) -> Option<u64> {
     }
 }
 
-/// Adds the totals of `from` into `into`, walking the smaller of the two maps.
-pub(super) fn merge_map<K: std::hash::Hash + Eq>(
-    into: &mut FastMap<K, Stats>,
-    mut from: FastMap<K, Stats>,
-) {
-    if from.len() > into.len() {
-        std::mem::swap(into, &mut from);
-    }
-    for (k, v) in from {
-        into.entry(k).or_default().merge(&v);
-    }
-}
-
-/// The keys of a dense table (index = key) that were seen.
 /// A key tied at the cut, ordered by its text alone (keys of one table are distinct).
 struct Tied(String, Stats);
 
@@ -570,6 +494,7 @@ fn number_text(n: &usize, t: &mut String) {
     let _ = write!(t, "{n}");
 }
 
+/// The keys of a dense table (index = key) that were seen.
 fn dense(table: &[Stats]) -> impl Iterator<Item = (usize, &Stats)> + Clone {
     table.iter().enumerate().filter(|(_, s)| s.flows > 0)
 }

@@ -2,7 +2,7 @@
 //! are keyed as [`ShortBytes`], hashed and compared as integers (as byte strings the look-up
 //! cost ~5 % of `report`'s time). Other ids go to an ordinary map.
 
-use super::aggregate::{FastMap, Stats, merge_map};
+use super::table::{FastMap, Stats, merge_map};
 use crate::parse::Action;
 use crate::short_bytes::ShortBytes;
 

@@ -1,21 +1,22 @@
-//! The aggregation core: partial aggregates per worker, merged by one owner.
+//! The aggregation core: what is counted, and how partial counts merge.
 //!
-//! Owns: counting lines and records ([`aggregate`]) and the parallel batch pipeline that feeds
-//! it ([`ingest`]). Live snapshots, time buckets and histograms arrive here with the dashboard.
+//! Owns: the per-worker partial [`Aggregate`] (line accounting, totals, top tables) and its
+//! parts — the pair table with its prefetching [`lookahead`], per-port and per-interface
+//! tables, the ACCEPT/REJECT and heatmap [`series`], flow [`histograms`] — with the shared
+//! hash map and counters they are built on ([`table`]). Merging partials is exact: the same
+//! records in any split give the same total.
 //!
-//! Never: prints, or reads terminal state; outputs are built from what this module returns.
+//! Never: opens, reads or watches an input, spawns a thread, or prints; it is fed records and
+//! asked for tables.
 
 pub mod aggregate;
 pub mod histograms;
-pub mod ingest;
 pub mod interfaces;
-pub mod live;
 pub mod lookahead;
 pub mod pairs;
 pub mod ports;
 pub mod series;
+pub mod table;
 
-pub use aggregate::{Aggregate, Dimension, Example, LineCounts, Metric, Stats, TopEntry};
-pub use ingest::{
-    AggregateHandler, ChunkHandler, IngestConfig, aggregate_and_retain, aggregate_inputs, ingest,
-};
+pub use aggregate::{Aggregate, Dimension, Example, LineCounts, TopEntry};
+pub use table::{FastMap, Metric, Stats};

@@ -10,8 +10,8 @@
 use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::aggregate::{FastMap, Stats};
 use super::lookahead::{Deferred, prefetch};
+use super::table::{FastMap, Stats};
 use crate::parse::Action;
 
 /// One pending update: the pair, its slot hash and what to add.

@@ -2,8 +2,8 @@
 //! core's L2 cache), so updates are deferred behind a prefetch like the pair table's (see
 //! [`lookahead`](super::lookahead)). Call [`PortTable::settle`] before reading.
 
-use super::aggregate::Stats;
 use super::lookahead::{Deferred, prefetch};
+use super::table::Stats;
 use crate::parse::Action;
 
 /// One deferred update.

@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 
-use super::aggregate::FastMap;
+use super::table::FastMap;
 use crate::parse::Action;
 
 /// Bucket widths in seconds; each divides the next.

@@ -20,12 +20,16 @@
 //!
 //! Never: touches ingest or the store; callers evaluate.
 
+mod build;
+mod fields;
 mod lexer;
 mod values;
 
 use std::fmt;
 use std::net::IpAddr;
 
+pub use build::Side;
+pub use fields::FieldSource;
 pub use lexer::CmpOp;
 use lexer::{Tok, Token};
 pub use values::{Cidr, Range};
@@ -49,7 +53,7 @@ pub fn parse_size(text: &str) -> Option<u64> {
     values::size(text)
 }
 
-use crate::parse::{Action, LogStatus, Record};
+use crate::parse::{Action, LogStatus};
 use crate::schema::{Field, FieldKind};
 
 /// A filter that does not parse: where, and what was expected there.
@@ -71,43 +75,18 @@ impl FilterError {
     }
 }
 
-/// Read access to the fields of one record, whatever holds it (a parsed line, a stored row).
-pub trait FieldSource {
-    /// An integer field (`None` when absent or not in the format).
-    fn uint(&self, field: Field) -> Option<u64>;
-    /// An address field.
-    fn addr(&self, field: Field) -> Option<IpAddr>;
-    /// A text field's bytes.
-    fn text(&self, field: Field) -> Option<&[u8]>;
-    /// The `action`.
-    fn action(&self) -> Option<Action>;
-    /// The `log-status` (`OK` when the format has none).
-    fn status(&self) -> Option<LogStatus>;
-}
-
-impl FieldSource for Record<'_> {
-    fn uint(&self, field: Field) -> Option<u64> {
-        Record::uint(self, field)
-    }
-    fn addr(&self, field: Field) -> Option<IpAddr> {
-        Record::addr(self, field)
-    }
-    fn text(&self, field: Field) -> Option<&[u8]> {
-        self.text_of(field)
-    }
-    fn action(&self) -> Option<Action> {
-        Record::action(self)
-    }
-    fn status(&self) -> Option<LogStatus> {
-        self.log_status()
-    }
-}
-
-/// A parsed filter, ready to evaluate.
-#[derive(Debug, Clone, PartialEq)]
+/// A parsed filter, ready to evaluate. Two filters are equal when they test the same
+/// things, however they were spelled (`a b` and `a and b`).
+#[derive(Debug, Clone)]
 pub struct Filter {
     text: String,
     root: Node,
+}
+
+impl PartialEq for Filter {
+    fn eq(&self, other: &Filter) -> bool {
+        self.root == other.root
+    }
 }
 
 impl fmt::Display for Filter {
@@ -150,6 +129,11 @@ struct Pattern(Vec<String>);
 impl Pattern {
     fn new(text: &str) -> Pattern {
         Pattern(text.split('*').map(str::to_string).collect())
+    }
+
+    /// Exactly `text`, a `*` in it included.
+    fn exact(text: &str) -> Pattern {
+        Pattern(vec![text.to_string()])
     }
 
     fn matches(&self, value: &[u8]) -> bool {

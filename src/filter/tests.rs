@@ -18,6 +18,16 @@ fn passes(filter: &str, line: &str) -> bool {
         .matches(&r)
 }
 
+/// Calls `check` with the record on `line` (default v2 format).
+pub(super) fn record(line: &str, check: impl FnOnce(&dyn FieldSource)) {
+    let schema = Schema::default_v2();
+    let mut p = LineParser::new();
+    let Line::Record(r) = p.parse(&schema, line.as_bytes()) else {
+        panic!("test line does not parse: {line}")
+    };
+    check(&r);
+}
+
 const SSH_REJECT: &str = "2 123456789012 eni-0a1b 203.0.113.9 10.0.1.5 51234 22 6 3 180 100 160 \
     REJECT OK vpc-01 subnet-07 i-0abc 2 ingress";
 const HTTPS_ACCEPT: &str = "2 123456789012 eni-0c2d 10.0.1.5 52.95.1.1 40000 443 6 1200 \

@@ -27,6 +27,15 @@ impl Cidr {
         (prefix <= max).then_some(Cidr { network, prefix })
     }
 
+    /// The block holding just `addr`.
+    pub fn host(addr: IpAddr) -> Cidr {
+        let prefix = if addr.is_ipv4() { 32 } else { 128 };
+        Cidr {
+            network: addr,
+            prefix,
+        }
+    }
+
     /// The address, when the block is exactly one address (`/32`, `/128`).
     pub fn single(&self) -> Option<IpAddr> {
         let max = if self.network.is_ipv4() { 32 } else { 128 };

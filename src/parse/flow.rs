@@ -70,44 +70,6 @@ impl<'a> Flow<'a> {
     }
 }
 
-/// Answers as a default-format (v2) record would: the v2 fields from the flow, `None` for
-/// every field the v2 format lacks. Use it only on flows of v2 lines.
-impl crate::filter::FieldSource for Flow<'_> {
-    fn uint(&self, field: Field) -> Option<u64> {
-        match field {
-            Field::Version => self.version.map(u64::from),
-            Field::SrcPort => self.srcport.map(u64::from),
-            Field::DstPort => self.dstport.map(u64::from),
-            Field::Protocol => self.protocol.map(u64::from),
-            Field::Packets => self.packets,
-            Field::Bytes => self.bytes,
-            Field::Start => self.start,
-            Field::End => self.end,
-            _ => None,
-        }
-    }
-    fn addr(&self, field: Field) -> Option<IpAddr> {
-        match field {
-            Field::SrcAddr => self.src,
-            Field::DstAddr => self.dst,
-            _ => None,
-        }
-    }
-    fn text(&self, field: Field) -> Option<&[u8]> {
-        match field {
-            Field::AccountId => self.account,
-            Field::InterfaceId => self.interface,
-            _ => None,
-        }
-    }
-    fn action(&self) -> Option<Action> {
-        self.action
-    }
-    fn status(&self) -> Option<LogStatus> {
-        self.status
-    }
-}
-
 /// The longest line the fast path takes (bytes, without its newline); longer ones go to
 /// the general parser.
 const MAX_FAST_LINE: usize = 256;

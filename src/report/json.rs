@@ -47,7 +47,7 @@ pub struct ReportDoc {
     pub drill: Option<super::drill::DrillDoc>,
     /// Every input's state and counts (only with `--follow`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sources: Option<Vec<crate::core::live::SourceStatus>>,
+    pub sources: Option<Vec<crate::snapshot::SourceStatus>>,
 }
 
 /// One time bucket.

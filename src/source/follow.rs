@@ -21,9 +21,10 @@ use super::status::{SourceBoard, SourceState};
 use std::time::{Duration, Instant};
 
 /// Where to start reading a file that already exists when following begins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StartAt {
     /// From its first byte (like `tail -n +1 -F`).
+    #[default]
     Beginning,
     /// From its current end (like `tail -n 0 -F`). Files that appear later are read whole.
     End,

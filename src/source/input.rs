@@ -177,13 +177,25 @@ pub fn open_counted(
         bytes: 0,
         source,
     })?;
-    let gzip = head.starts_with(&[0x1f, 0x8b]);
+    let gzip = head.starts_with(&GZIP_MAGIC);
     let reader: Box<dyn Read + Send> = if gzip {
         Box::new(MultiGzDecoder::new(buffered))
     } else {
         Box::new(buffered)
     };
     Ok(OpenInput { reader, gzip })
+}
+
+/// The first two bytes of every gzip stream.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Whether the file at `path` holds gzip (by its first bytes, whatever its name); false when
+/// it cannot be read.
+pub fn is_gzip_file(path: &Path) -> bool {
+    let mut magic = [0u8; 2];
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok_and(|()| magic == GZIP_MAGIC)
 }
 
 /// Standard input as a live stream that can be stopped: a helper thread reads stdin (a read

@@ -20,8 +20,8 @@ use thiserror::Error;
 
 pub use framer::{BufferPool, Chunk, ChunkBody, Framer};
 pub use input::{
-    FileSelector, InputRegistry, InputSpec, StdinStream, expand_paths, is_log_candidate, list_dir,
-    open, open_counted, read_line_at,
+    FileSelector, InputRegistry, InputSpec, StdinStream, expand_paths, is_gzip_file,
+    is_log_candidate, list_dir, open, open_counted, read_line_at,
 };
 
 /// Why an input could not be read (to the end).

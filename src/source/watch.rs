@@ -5,11 +5,19 @@
 //! new inode). An event on a watched name wakes that input's reader. Where a directory cannot
 //! be watched (it does not exist, the watch limit is reached, a network file system), that
 //! input gets no wake-ups and its reader falls back to polling; the caller reports which.
+//!
+//! [`discover`] watches whole directories the same way and names each file that appears in
+//! them, once, so that the caller can give it a reader.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Duration;
+
+use super::status::{SourceBoard, SourceState};
+use super::{FileSelector, InputRegistry, InputSpec};
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
@@ -83,6 +91,93 @@ impl Wakeups {
             },
             receivers,
         )
+    }
+}
+
+/// The directories a followed run watches for new files, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct DirWatch<'a> {
+    /// The directories (watched recursively).
+    pub dirs: &'a [PathBuf],
+    /// Which files in them are read.
+    pub select: &'a FileSelector,
+    /// The run's input names: a found file is added to it.
+    pub registry: &'a InputRegistry,
+    /// Where a found file's state is shown.
+    pub board: Option<&'a SourceBoard>,
+    /// How often to look when no event wakes the watch (or when polling is forced).
+    pub poll: Duration,
+    /// Poll even where file events work (`--poll`).
+    pub force_polling: bool,
+}
+
+/// Until `cancel` is set, finds files that appear in the watched directories (woken by
+/// `notify`, or every poll where it cannot watch) and calls `found` once for each with its
+/// index in the registry and its path. `inputs` are known already; so is a followed file
+/// renamed away by rotation. A `.gz` file is found once its size has stayed the same across
+/// two looks (complete).
+pub fn discover(
+    watch: DirWatch<'_>,
+    inputs: &[InputSpec],
+    cancel: &AtomicBool,
+    mut found: impl FnMut(usize, PathBuf),
+) {
+    let mut known: HashSet<PathBuf> = inputs
+        .iter()
+        .filter_map(|s| match s {
+            InputSpec::File(p) => Some(p.clone()),
+            InputSpec::Stdin => None,
+        })
+        .collect();
+    let mut growing_gz: HashMap<PathBuf, u64> = HashMap::new();
+    let (wake_tx, wake) = sync_channel::<()>(1);
+    let watcher = notify::recommended_watcher(move |_: notify::Result<notify::Event>| {
+        let _ = wake_tx.try_send(());
+    })
+    .ok()
+    .filter(|_| !watch.force_polling)
+    .and_then(|mut w| {
+        let all = watch
+            .dirs
+            .iter()
+            .all(|d| w.watch(d, RecursiveMode::Recursive).is_ok());
+        all.then_some(w)
+    });
+    while !cancel.load(Ordering::Relaxed) {
+        for dir in watch.dirs {
+            for path in super::list_dir(dir, watch.select) {
+                if known.contains(&path) {
+                    continue;
+                }
+                // A followed file renamed away by rotation (current.log -> current.log.1) is
+                // found under its new name: it has been read already.
+                if super::follow::file_identity(&path)
+                    .is_some_and(|id| watch.registry.was_followed(id))
+                {
+                    known.insert(path);
+                    continue;
+                }
+                if path.extension().is_some_and(|e| e == "gz") {
+                    let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+                    match growing_gz.insert(path.clone(), size) {
+                        Some(before) if before == size && size > 0 => {}
+                        _ => continue,
+                    }
+                }
+                known.insert(path.clone());
+                let index = watch.registry.add(path.display().to_string());
+                if let Some(b) = watch.board {
+                    b.set(index, SourceState::Reading);
+                }
+                found(index, path);
+            }
+        }
+        match &watcher {
+            Some(_) => {
+                let _ = wake.recv_timeout(watch.poll * 4);
+            }
+            None => std::thread::sleep(watch.poll),
+        }
     }
 }
 

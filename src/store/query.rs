@@ -30,13 +30,6 @@ pub struct Query {
     pub heatmap: bool,
 }
 
-impl QueryResult {
-    /// The result in the shape the dashboard renders: a complete [`Snapshot`].
-    pub fn snapshot(&self) -> crate::core::live::Snapshot {
-        crate::core::live::Snapshot::of(&self.aggregate, 0, Default::default(), true)
-    }
-}
-
 /// What a query found.
 #[derive(Debug)]
 pub struct QueryResult {

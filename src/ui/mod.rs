@@ -30,14 +30,13 @@ pub mod theme;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use tokio::sync::{Notify, mpsc};
 
-use crate::core::IngestConfig;
-use crate::core::live::{LiveOptions, PublishHook, Snapshot, SnapshotCell, run_live};
+use crate::schema::SharedSchema;
+use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::source::replay::{ReplayCommand, Speed};
 use crate::source::{InputRegistry, InputSpec};
 use crate::store::Store;
@@ -58,14 +57,19 @@ pub const KEY_FRAME: Duration = Duration::from_millis(8);
 /// most (and never more often than four times the last query took).
 const REQUERY_EVERY: Duration = Duration::from_secs(1);
 
-/// Everything the dashboard runs on.
+/// Everything the dashboard runs on. Ingest runs elsewhere (the caller starts it): the
+/// dashboard only reads what it publishes.
 pub struct Dashboard {
-    /// Inputs to read.
+    /// Where ingest publishes its snapshots.
+    pub cell: SnapshotCell,
+    /// Notified after every publication (the loop wakes on it instead of polling).
+    pub published: Arc<Notify>,
+    /// The inputs being read (the inspector reads raw lines back from them).
     pub inputs: Vec<InputSpec>,
-    /// How ingest runs (follow, replay, board, registry).
-    pub ingest: IngestConfig,
-    /// How ingest publishes (filter, store, sources); the dashboard adds its hook.
-    pub live: LiveOptions,
+    /// The format of lines before an input's first header.
+    pub schema: SharedSchema,
+    /// Threads a store query may use.
+    pub query_threads: usize,
     /// The retained records the filter bar and the inspector query.
     pub store: Arc<Store>,
     /// Input names, including files found later.
@@ -199,20 +203,6 @@ impl Session {
     }
 }
 
-/// Lowers the calling thread's scheduling priority (nice 10), so that ingest and queries,
-/// which can keep every core busy, never make the event loop wait for a core: a keypress is
-/// drawn at once, and ingest loses nothing when nothing else wants the CPU. Threads the
-/// caller spawns inherit it (Linux keeps the nice value per thread).
-pub fn lower_thread_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: gettid and setpriority take no pointers; they only read and set this thread's
-    // scheduling attribute, and a failure (e.g. a sandbox refusing it) is harmless.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, 10);
-    }
-}
-
 fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -225,28 +215,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
 
-    // Ingest on its own threads; a publication wakes the loop.
-    let notify = Arc::new(Notify::new());
-    let cell = SnapshotCell::default();
-    let cancel = Arc::new(AtomicBool::new(false));
-    let mut live_options = d.live.clone();
-    let woken = Arc::clone(&notify);
-    live_options.on_publish = Some(PublishHook(Arc::new(move || woken.notify_one())));
-    {
-        let (inputs, config, cell, cancel) = (
-            d.inputs.clone(),
-            d.ingest.clone(),
-            cell.clone(),
-            Arc::clone(&cancel),
-        );
-        std::thread::Builder::new()
-            .name("vpctop-ingest".into())
-            .spawn(move || {
-                // Ingest's threads (spawned from this one) inherit the lower priority.
-                lower_thread_priority();
-                run_live(&inputs, &config, &live_options, &cell, &cancel)
-            })?;
-    }
+    let (cell, notify) = (d.cell.clone(), Arc::clone(&d.published));
 
     // The query worker answers on a channel the loop selects on.
     let (reply_tx, mut replies) = mpsc::unbounded_channel();
@@ -255,8 +224,8 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
             store: Arc::clone(&d.store),
             inputs: d.inputs.clone().into(),
             registry: Arc::clone(&d.registry),
-            schema: Arc::clone(&d.ingest.schema),
-            threads: d.ingest.workers.max(1),
+            schema: Arc::clone(&d.schema),
+            threads: d.query_threads.max(1),
         },
         move |r| {
             let _ = reply_tx.send(r);
@@ -392,7 +361,6 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
             }
         }
     };
-    cancel.store(true, Ordering::Relaxed);
     if let Some(path) = &d.latency_log {
         let text: String = latencies.iter().map(|l| format!("{l}\n")).collect();
         std::fs::write(path, text)?;

@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
-use crate::core::live::{HistogramSummary, Retention, Snapshot};
 use crate::core::{Dimension, Metric, Stats};
 use crate::diagnose::{Finding, Observation, diagnose};
 use crate::filter::Filter;
 use crate::names;
 use crate::sanitize::escape_limited;
 use crate::schema::Schema;
+use crate::snapshot::{HistogramSummary, Retention, Snapshot};
 use crate::source::input::read_lines_at;
 use crate::source::{InputRegistry, InputSpec};
 use crate::store::query::{self, Conversation, Query, StoredRecord};
@@ -164,7 +164,7 @@ pub fn spawn(
         .name("vpctop-query".into())
         .spawn(move || {
             // Scans use every core; the event loop must still get one at once.
-            super::lower_thread_priority();
+            crate::os::lower_thread_priority();
             serve(&context, &rx, &replies)
         })
         .unwrap_or_else(|e| panic!("cannot start the query thread: {e}"));
@@ -221,7 +221,7 @@ pub fn view_snapshot(
         },
         threads,
     );
-    let mut snapshot = result.snapshot();
+    let mut snapshot = Snapshot::of_query(&result);
     snapshot.retention = Some(Retention::of_state(state));
     snapshot
 }

@@ -10,9 +10,9 @@ use ratatui::widgets::Widget;
 
 use super::series::Columns;
 use super::{View, fit, pane_block, put_line, span};
-use crate::core::live::Snapshot;
 use crate::core::series::EPHEMERAL_FROM;
 use crate::names;
+use crate::snapshot::Snapshot;
 use crate::ui::app::{Focus, UiState};
 use crate::ui::layout::{ListArea, Slot};
 use crate::ui::theme::Theme;

@@ -9,8 +9,8 @@ use ratatui::widgets::{Paragraph, Widget, Wrap};
 
 use super::{View, fit, pane_block, percent, put_line, right, span};
 use crate::core::histograms::Percentiles;
-use crate::core::live::HistogramSummary;
 use crate::parse::Action as FlowAction;
+use crate::snapshot::HistogramSummary;
 use crate::ui::app::UiState;
 use crate::ui::layout::{ListArea, Slot, scroll_offset};
 use crate::ui::queries::{InspectorData, RecordRow, port_proto};
@@ -26,7 +26,7 @@ const CHARTS_MAX: u16 = 16;
 fn key_charts(
     buf: &mut Buffer,
     area: Rect,
-    snap: &crate::core::live::Snapshot,
+    snap: &crate::snapshot::Snapshot,
     state: &UiState,
     view: &View<'_>,
     theme: &Theme,

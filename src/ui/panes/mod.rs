@@ -24,7 +24,7 @@ use super::app::{Drillable, UiState};
 use super::layout::{Areas, Slot};
 use super::queries::InspectorData;
 use super::theme::Theme;
-use crate::core::live::Snapshot;
+use crate::snapshot::Snapshot;
 
 /// The data a frame draws.
 #[derive(Debug, Clone, Copy)]

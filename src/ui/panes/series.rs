@@ -6,7 +6,7 @@ use ratatui::text::Line;
 use ratatui::widgets::Widget;
 
 use super::{View, pane_block, percent, put_line, span};
-use crate::core::live::Snapshot;
+use crate::snapshot::Snapshot;
 use crate::ui::layout::Slot;
 use crate::ui::theme::Theme;
 use crate::units::{count, duration};

@@ -172,7 +172,7 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
 /// `137.6k evicted: views from 14:02 (raise --memory)`, when the store had to evict its
 /// oldest records to stay within its budget (short enough for 80 columns).
 fn eviction_notice<'a>(
-    retention: Option<crate::core::live::Retention>,
+    retention: Option<crate::snapshot::Retention>,
     theme: &Theme,
 ) -> Option<Vec<Span<'a>>> {
     let r = retention.filter(|r| r.evicted > 0)?;

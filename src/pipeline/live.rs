@@ -1,4 +1,4 @@
-//! Live aggregation: workers hand partials to one merger, which publishes immutable
+//! The live pipeline: workers hand partials to one merger, which publishes immutable
 //! [`Snapshot`]s that readers take without ever blocking ingest.
 //!
 //! ```text
@@ -9,262 +9,24 @@
 //!                                                          │
 //!                                                    readers: load() per frame, no lock
 //! ```
-//!
-//! A snapshot holds what one frame needs, precomputed by the merger: counters, top lists for
-//! every dimension and metric, the ACCEPT/REJECT series, the port heatmap, percentiles, ingest
-//! rates and lag. Readers never see the merger's maps, so nothing is shared mutably.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
-use serde::Serialize;
-
-use super::aggregate::{Aggregate, Dimension, Example, LineCounts, Metric, Stats, TopEntry};
-use super::histograms::Percentiles;
-use super::ingest::{AggregateHandler, ChunkHandler, IngestConfig, ingest};
-use super::series::{Bucket, Cell, TimeSeries};
+use super::IngestConfig;
+use super::aggregate::AggregateHandler;
+use super::run::{ChunkHandler, ingest};
+use crate::core::series::TimeSeries;
+use crate::core::{Aggregate, LineCounts};
 use crate::filter::Filter;
 use crate::parse::LineParser;
-use crate::source::status::{Mechanism, SourceBoard, SourceState};
+use crate::snapshot::{Rates, Retention, Snapshot, SnapshotCell, source_statuses};
+use crate::source::progress::Progress;
+use crate::source::status::SourceBoard;
 use crate::source::{Chunk, InputSpec, SourceError};
 use crate::store::{Store, StoreWriter};
-
-/// Entries kept per top list in a snapshot (the dashboard scrolls within these).
-pub const SNAPSHOT_TOP: usize = 100;
-
-/// The metrics, in the order snapshot tables are stored.
-pub const METRICS: [Metric; 3] = [Metric::Bytes, Metric::Packets, Metric::Flows];
-
-/// Ingest speed between two publications.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct Rates {
-    /// Lines per second.
-    pub lines_per_sec: f64,
-    /// Decoded bytes per second.
-    pub bytes_per_sec: f64,
-}
-
-/// Percentiles of the four flow distributions.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct HistogramSummary {
-    /// Bytes per flow.
-    pub bytes: Option<Percentiles>,
-    /// Packets per flow.
-    pub packets: Option<Percentiles>,
-    /// Flow duration, seconds.
-    pub duration: Option<Percentiles>,
-    /// Bytes per packet.
-    pub bytes_per_packet: Option<Percentiles>,
-}
-
-/// Everything one frame needs, immutable once published.
-#[derive(Debug, Clone, Default)]
-pub struct Snapshot {
-    /// Publication number, from 1; 0 is the empty snapshot before any data.
-    pub seq: u64,
-    /// Line accounting over all inputs.
-    pub counts: LineCounts,
-    /// Line accounting per input.
-    pub per_input: Vec<LineCounts>,
-    /// OK records (matching the filter).
-    pub totals: Stats,
-    /// OK records with ACCEPT.
-    pub accept: Stats,
-    /// OK records with REJECT.
-    pub reject: Stats,
-    /// Least `start` seen.
-    pub first_start: Option<u64>,
-    /// Greatest `end` seen: "now" in record time.
-    pub last_end: Option<u64>,
-    /// Top lists, indexed by `[dimension][metric]` in [`Dimension::ALL`] / [`METRICS`] order.
-    top: Vec<Vec<TopEntry>>,
-    /// Distinct keys per dimension, [`Dimension::ALL`] order.
-    pub distinct: [usize; 6],
-    /// ACCEPT/REJECT per bucket, oldest first.
-    pub series: Vec<(u64, Bucket)>,
-    /// Width of the series buckets, seconds.
-    pub series_width: u64,
-    /// Port × bucket heatmap cells `(bucket start, port row, cell)`.
-    pub heat: Vec<(u64, u16, Cell)>,
-    /// Flow size and duration percentiles.
-    pub histograms: HistogramSummary,
-    /// Ingest speed since the previous publication.
-    pub rates: Rates,
-    /// Wall clock minus the newest record `end`, seconds (negative clocks read as 0).
-    pub lag_secs: Option<u64>,
-    /// The first malformed lines, in input order.
-    pub malformed_examples: Vec<Example>,
-    /// Whether ingest has finished (every input read to its end).
-    pub complete: bool,
-    /// The record store behind drill-down, when records are retained.
-    pub retention: Option<Retention>,
-    /// Every input: what it is doing and what it gave (when the run tracks sources).
-    pub sources: Vec<SourceStatus>,
-    /// Every known field of every format met so far (see [`Aggregate::fields_seen`]).
-    pub fields_seen: crate::schema::FieldSet,
-    /// The share of the inputs' bytes read (0.0 to 1.0), when reading is measured.
-    pub read_share: Option<f64>,
-}
-
-/// One input as the status bar shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SourceStatus {
-    /// The input as named on the command line.
-    pub name: String,
-    /// What it is doing.
-    pub state: SourceState,
-    /// How new data is noticed.
-    pub mechanism: Mechanism,
-    /// Why it failed, when it did.
-    pub error: Option<String>,
-    /// Decoded bytes read.
-    pub bytes: u64,
-    /// Lines read.
-    pub lines: u64,
-    /// Lines that were records.
-    pub records: u64,
-    /// Lines that were malformed.
-    pub malformed: u64,
-}
-
-/// The status of every input on `board`, with the counts the aggregate holds for it.
-pub fn source_statuses(
-    board: &SourceBoard,
-    names: &[String],
-    agg: &Aggregate,
-) -> Vec<SourceStatus> {
-    (0..names.len())
-        .map(|i| {
-            let (state, mechanism, error) = board.get(i);
-            let c = agg.per_input.get(i).copied().unwrap_or_default();
-            SourceStatus {
-                name: names.get(i).cloned().unwrap_or_default(),
-                state,
-                mechanism,
-                error,
-                bytes: c.bytes,
-                lines: c.lines,
-                records: c.records,
-                malformed: c.malformed,
-            }
-        })
-        .collect()
-}
-
-/// What the record store holds, as of a snapshot.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Retention {
-    /// Records retained.
-    pub records: u64,
-    /// Bytes they take.
-    pub memory: usize,
-    /// Records evicted to stay within the budget.
-    pub evicted: u64,
-    /// The `end` range in which every record is still retained: what drill-down fully covers.
-    pub coverage: Option<(u64, u64)>,
-}
-
-impl Retention {
-    /// Reads the store's current state.
-    pub fn of(store: &Store) -> Retention {
-        Retention::of_state(&store.state())
-    }
-
-    /// What one published state of the store holds.
-    pub fn of_state(s: &crate::store::StoreState) -> Retention {
-        Retention {
-            records: s.records,
-            memory: s.memory,
-            evicted: s.evicted_records,
-            coverage: s.coverage(),
-        }
-    }
-}
-
-impl Snapshot {
-    /// The top list of `dim` by `metric` (at most [`SNAPSHOT_TOP`] entries).
-    pub fn top(&self, dim: Dimension, metric: Metric) -> &[TopEntry] {
-        let d = Dimension::ALL.iter().position(|x| *x == dim).unwrap_or(0);
-        let m = METRICS.iter().position(|x| *x == metric).unwrap_or(0);
-        self.top
-            .get(d * METRICS.len() + m)
-            .map_or(&[], Vec::as_slice)
-    }
-
-    /// Builds a snapshot of `agg` (the merger's running total).
-    pub fn of(agg: &Aggregate, seq: u64, rates: Rates, complete: bool) -> Snapshot {
-        let mut top = Vec::with_capacity(Dimension::ALL.len() * METRICS.len());
-        let mut distinct = [0; 6];
-        for (i, dim) in Dimension::ALL.into_iter().enumerate() {
-            let (n, lists) = agg.tops(dim, &METRICS, SNAPSHOT_TOP);
-            distinct[i] = n;
-            top.extend(lists);
-        }
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let h = &agg.histograms;
-        Snapshot {
-            seq,
-            counts: agg.counts,
-            per_input: agg.per_input.clone(),
-            totals: agg.totals,
-            accept: agg.accept,
-            reject: agg.reject,
-            first_start: agg.first_start,
-            last_end: agg.last_end,
-            top,
-            distinct,
-            series: agg.series.buckets(),
-            series_width: agg.series.width(),
-            heat: agg.series.heat_cells(),
-            histograms: HistogramSummary {
-                bytes: h.bytes(),
-                packets: h.packets(),
-                duration: h.duration(),
-                bytes_per_packet: h.bytes_per_packet(),
-            },
-            rates,
-            lag_secs: agg.last_end.map(|e| now.saturating_sub(e)),
-            malformed_examples: agg.examples.clone(),
-            complete,
-            retention: None,
-            sources: Vec::new(),
-            fields_seen: agg.fields_seen,
-            read_share: None,
-        }
-    }
-}
-
-/// Where the latest snapshot lives. Cheap to clone; readers call [`load`](Self::load).
-#[derive(Debug, Clone)]
-pub struct SnapshotCell {
-    current: Arc<ArcSwap<Snapshot>>,
-}
-
-impl Default for SnapshotCell {
-    fn default() -> Self {
-        SnapshotCell {
-            current: Arc::new(ArcSwap::from_pointee(Snapshot::default())),
-        }
-    }
-}
-
-impl SnapshotCell {
-    /// The latest snapshot. Never blocks; holding it does not block the publisher.
-    pub fn load(&self) -> Arc<Snapshot> {
-        self.current.load_full()
-    }
-
-    /// Replaces the latest snapshot.
-    pub fn publish(&self, snapshot: Snapshot) {
-        self.current.store(Arc::new(snapshot));
-    }
-}
-
 /// A worker's handler for live ingest: counts into a partial and hands it to the merger
 /// (by value) twice per publication interval, so the merger's work is bounded by time, not
 /// records, and no partial is handed over that no snapshot would show sooner.
@@ -346,7 +108,7 @@ pub struct LiveOptions {
     /// Called after every publication (the dashboard wakes up on it instead of polling).
     pub on_publish: Option<PublishHook>,
     /// How far reading has come, shown in every snapshot as the share of the inputs read.
-    pub progress: Option<Arc<crate::source::progress::Progress>>,
+    pub progress: Option<Arc<Progress>>,
 }
 
 /// A callback run after each snapshot is published; must be quick and never block.
@@ -444,11 +206,12 @@ pub fn run_live_reporting(
 /// How often a quiet merger looks at the sources' states for a change to publish.
 const BOARD_CHECK: Duration = Duration::from_millis(250);
 
-/// The merger: folds partials into the total and publishes at the cadence.
+/// A duration in whole microseconds (saturating).
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
+/// The merger: folds partials into the total and publishes at the cadence.
 fn merge_and_publish(
     partials: Receiver<Aggregate>,
     options: &LiveOptions,
@@ -540,17 +303,4 @@ fn merge_and_publish(
     }
     publish(&total, true, &mut last);
     (total, times, builds)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_empty_cell_holds_an_empty_snapshot() {
-        let cell = SnapshotCell::default();
-        let s = cell.load();
-        assert_eq!(s.seq, 0);
-        assert!(s.top(Dimension::Src, Metric::Bytes).is_empty());
-    }
 }

@@ -4,13 +4,18 @@
 //! lines in the merge heap, so a record up to [`WINDOW`] lines out of order within its file
 //! still comes out in order. [`VirtualClock`] turns record time into wall time at N× (or as
 //! fast as possible), and can pause, step, change speed and seek: the commands of a replay's
-//! control channel ([`ReplayCommand`]).
+//! control channel ([`ReplayCommand`]). [`feed`] runs the two together and hands the lines on
+//! as chunks, the way a reader hands on a file's.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+pub mod feed;
+
+pub use feed::{ReplayConfig, replay_inputs};
 
 use super::{InputSpec, SourceError, open_counted};
 use crate::parse::{Line, LineParser, strip_cr};

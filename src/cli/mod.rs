@@ -1,7 +1,14 @@
 //! Command-line definitions (clap) and their translation into validated settings.
 //!
-//! Owns: every flag, its help text and its default; exit codes. Everything after `cli` sees
-//! only validated values (a parsed [`Schema`], a [`Metric`]), never raw strings.
+//! Owns: every flag, its help text and its default; exit codes; the validated [`Settings`]
+//! a reading command runs on. Everything after `cli` sees only validated values (a parsed
+//! [`Schema`], a [`Metric`], a [`Filter`](crate::filter::Filter)), never raw strings.
+//!
+//! Never: reads an input or runs a command; `commands` does.
+
+mod settings;
+
+pub use settings::{Settings, UsageError, parse_filter_flag};
 
 use std::path::PathBuf;
 

@@ -1,0 +1,244 @@
+//! One module per command: each turns validated settings into a pipeline run and what the
+//! user sees of it (the dashboard, a report, records), and returns the exit code.
+//!
+//! Owns: the wiring of each command (`dashboard`, `report`, `records`, `replay`, `demo`),
+//! what a run says on stderr when it ends (inputs that failed, a verdict on what was read),
+//! and how an error becomes an exit code ([`run`]).
+//!
+//! Never: parses flags (that is `cli`) or reads, counts or draws anything itself: it asks
+//! `pipeline`, `report` and `ui` to.
+
+pub mod dashboard;
+pub mod demo;
+pub mod records;
+pub mod replay;
+pub mod report;
+
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context, Result};
+
+use crate::cli::{self, Cli, Command, UsageError};
+use crate::core::Aggregate;
+use crate::filter::Filter;
+use crate::pipeline::{FollowConfig, IngestConfig, LiveOptions, Mode};
+use crate::report::verdict;
+use crate::source::follow::{FollowTiming, StartAt};
+use crate::source::status::{Mechanism, SourceBoard};
+use crate::source::{InputRegistry, InputSpec, SourceError};
+
+/// How many files found in watched directories a `--follow` run tracks the state of.
+const MAX_FOUND_FILES: usize = 4096;
+
+/// Runs the command `cli` names and returns the process's exit code; an error is said on
+/// stderr (once) and becomes a usage error's code, a closed output pipe a normal end.
+pub fn run(cli: Cli) -> i32 {
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => cli::EXIT_OK,
+        Err(e) if matches!(e.downcast_ref(), Some(UsageError::Explained)) => cli::EXIT_USAGE,
+        Err(e) => {
+            // Not eprintln!: stderr may be a terminal that hung up, and that must not panic.
+            let _ = writeln!(io::stderr(), "vpctop: {e:#}");
+            cli::EXIT_USAGE
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        None => dashboard::run(cli.dashboard),
+        Some(Command::Report(args)) => report::run(args),
+        Some(Command::Records(args)) => records::run(args),
+        Some(Command::Replay(args)) => replay::run(args),
+        Some(Command::Demo(args)) => demo::run(args),
+        Some(Command::Completions { shell }) => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "vpctop", &mut io::stdout());
+            Ok(cli::EXIT_OK)
+        }
+        Some(Command::Man) => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            crate::manual::render(cmd, &mut io::stdout())?;
+            Ok(cli::EXIT_OK)
+        }
+    }
+}
+
+/// A closed output pipe (`vpctop … | head`) is a normal end, whichever writer noticed it.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        let io = c.downcast_ref::<io::Error>().map(io::Error::kind);
+        let json = c
+            .downcast_ref::<serde_json::Error>()
+            .and_then(serde_json::Error::io_error_kind);
+        io.or(json) == Some(io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Sets `config` up to follow `inputs` (and watch the directories among `paths`), with
+/// every input's state on a board; returns the registry of input names.
+fn follow_setup(
+    config: &mut IngestConfig,
+    inputs: &[InputSpec],
+    paths: &[std::path::PathBuf],
+    from_end: bool,
+    poll: Option<std::time::Duration>,
+) -> Arc<InputRegistry> {
+    let registry = board_setup(config, inputs);
+    config.mode = Mode::Follow(FollowConfig {
+        start: if from_end {
+            StartAt::End
+        } else {
+            StartAt::Beginning
+        },
+        timing: FollowTiming {
+            poll: poll.unwrap_or(FollowTiming::default().poll),
+            ..FollowTiming::default()
+        },
+        watch_dirs: paths.iter().filter(|p| p.is_dir()).cloned().collect(),
+        force_polling: poll.is_some(),
+    });
+    registry
+}
+
+/// Gives `config` a source board (with room for files found in watched directories) and a
+/// registry of input names.
+fn board_setup(config: &mut IngestConfig, inputs: &[InputSpec]) -> Arc<InputRegistry> {
+    let mut mechanisms: Vec<Mechanism> = inputs
+        .iter()
+        .map(|i| match i {
+            InputSpec::Stdin => Mechanism::Stream,
+            InputSpec::File(_) => Mechanism::Polling,
+        })
+        .collect();
+    mechanisms.resize(inputs.len() + MAX_FOUND_FILES, Mechanism::Polling);
+    config.board = Some(SourceBoard::new(mechanisms));
+    let registry = InputRegistry::new(inputs.iter().map(InputSpec::display_name).collect());
+    config.registry = Some(Arc::clone(&registry));
+    registry
+}
+
+/// Says on stderr why each input that failed did.
+fn report_errors(errors: &[(usize, SourceError)]) {
+    for (_, e) in errors {
+        eprintln!("vpctop: {e}");
+    }
+}
+
+/// Counts the reading of `config`'s inputs and draws a progress line on stderr while the
+/// returned guard lives: only when stderr is a terminal, and, for a command that prints
+/// while it reads, only when stdout is not one (a line redrawn between records would garble
+/// them).
+fn progress_line(
+    config: &mut IngestConfig,
+    inputs: &[InputSpec],
+    prints_while_reading: bool,
+) -> Option<crate::report::progress::ProgressLine> {
+    use std::io::IsTerminal;
+    if prints_while_reading && io::stdout().is_terminal() {
+        return None;
+    }
+    let progress = crate::source::progress::Progress::for_inputs(inputs);
+    config.progress = Some(Arc::clone(&progress));
+    crate::report::progress::ProgressLine::start(progress)
+}
+
+/// The exit code of a run: an input error, or success.
+fn exit_code(failed: bool) -> i32 {
+    if failed {
+        cli::EXIT_INPUT_ERROR
+    } else {
+        cli::EXIT_OK
+    }
+}
+
+/// The exit code of a run that read `agg` from `names`, after saying on stderr when most or
+/// all of its lines were malformed: an input error first, then "nothing understood".
+fn judged_exit_code(
+    failed: bool,
+    agg: &Aggregate,
+    names: &[String],
+    filter: Option<&Filter>,
+) -> i32 {
+    if let Some(w) = verdict::warning(agg, names) {
+        let _ = writeln!(io::stderr(), "{w}");
+    }
+    if let Some(w) = verdict::filter_warning(agg, filter) {
+        let _ = writeln!(io::stderr(), "{w}");
+    }
+    if failed {
+        cli::EXIT_INPUT_ERROR
+    } else if verdict::judge(&agg.counts) == verdict::Understanding::NothingUnderstood {
+        cli::EXIT_NOTHING_UNDERSTOOD
+    } else {
+        cli::EXIT_OK
+    }
+}
+
+/// A flag set by the first of `signals`, asking for a final report; a second signal, while
+/// that is still being made, ends the process at once with 130.
+fn stop_on_signals(signals: &[i32]) -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for &signal in signals {
+        // The check must be registered before the flag, or the first signal would trip it.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    Ok(stop)
+}
+
+/// How headless live runs (`report --follow`, `replay` without the dashboard) publish:
+/// through `filter`, without the dashboard's heatmap.
+fn headless_live(filter: Option<Arc<Filter>>) -> LiveOptions {
+    LiveOptions {
+        filter,
+        heatmap: false,
+        ..LiveOptions::default()
+    }
+}
+
+/// The wall clock in Unix seconds.
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_closed_pipe_is_a_normal_end_wherever_it_was_noticed() {
+        let pipe = || io::Error::from(io::ErrorKind::BrokenPipe);
+        assert!(is_broken_pipe(&anyhow::Error::from(pipe())));
+        let wrapped = anyhow::Error::from(pipe()).context("writing the report");
+        assert!(is_broken_pipe(&wrapped));
+        let json = anyhow::Error::from(serde_json::Error::io(pipe()));
+        assert!(is_broken_pipe(&json));
+        let other = anyhow::Error::from(io::Error::from(io::ErrorKind::PermissionDenied));
+        assert!(!is_broken_pipe(&other));
+    }
+
+    #[test]
+    fn following_watches_only_the_directories_among_the_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.log");
+        std::fs::write(&file, "").unwrap();
+        let mut config = IngestConfig::new(Arc::new(crate::schema::Schema::default_v2()));
+        let inputs = [InputSpec::File(file.clone())];
+        let paths = [dir.path().to_path_buf(), file];
+        let registry = follow_setup(&mut config, &inputs, &paths, true, None);
+        let follow = config.follow().expect("follow mode");
+        assert_eq!(follow.watch_dirs, [dir.path().to_path_buf()]);
+        assert_eq!(follow.start, StartAt::End);
+        assert!(!follow.force_polling);
+        assert_eq!(registry.names().len(), 1);
+        assert!(config.board.is_some());
+    }
+}

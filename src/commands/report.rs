@@ -1,0 +1,203 @@
+//! `vpctop report`: one report of everything read (text or JSON, with an optional
+//! drill-down), or with `--follow` a report every interval while the inputs grow.
+
+use std::io::{self, Write};
+
+use anyhow::{Context, Result};
+
+use super::{
+    exit_code, follow_setup, headless_live, judged_exit_code, now_secs, progress_line,
+    report_errors, stop_on_signals,
+};
+use crate::cli::{ReportArgs, Settings, parse_filter_flag};
+use crate::core::Aggregate;
+use crate::pipeline::{aggregate_and_retain, run_live_reporting};
+use crate::report::{SummaryOptions, drill, json::ReportDoc, text};
+use crate::snapshot::{SnapshotCell, source_statuses};
+use crate::store::Store;
+
+/// Runs `report` (or `report --follow`).
+pub fn run(args: ReportArgs) -> Result<i32> {
+    if args.follow {
+        return follow(args);
+    }
+    let Settings {
+        inputs,
+        mut config,
+        filter,
+        mut failed,
+    } = Settings::new(&args.input, false)?;
+    let line = progress_line(&mut config, &inputs, false);
+    let drill_key = match args.drill.as_deref() {
+        Some(text) => Some(parse_filter_flag("--drill", text)?),
+        None => None,
+    };
+    // Retain records only when a drill-down needs them: report alone keeps nothing per record.
+    let store = drill_key
+        .as_ref()
+        .map(|_| Store::new(usize::try_from(args.memory).unwrap_or(usize::MAX)));
+    let (agg, errors) = aggregate_and_retain(&inputs, &config, filter.clone(), store.clone());
+    drop(line);
+    report_errors(&errors);
+    failed |= !errors.is_empty();
+    let names: Vec<String> = inputs.iter().map(|i| i.display_name()).collect();
+    let opts = args.output.summary(filter.as_deref());
+    let drilled = match (&drill_key, &store) {
+        (Some(key), Some(store)) => Some(drill::drill(
+            &store.state(),
+            drill::DrillRequest {
+                key,
+                filter: filter.as_deref(),
+                limit: args.drill_limit,
+                metric: opts.by,
+            },
+            &inputs,
+            &names,
+            config.workers,
+        )),
+        _ => None,
+    };
+    let mut out = io::stdout().lock();
+    if args.output.json {
+        let mut doc = ReportDoc::new(&agg, &names, opts);
+        doc.drill = drilled;
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+        out.flush()?;
+    } else {
+        write_report(&mut out, &agg, &names, opts, false, false)?;
+        if let Some(d) = &drilled {
+            out.write_all(drill::render(d).as_bytes())?;
+        }
+        out.flush()?;
+    }
+    Ok(judged_exit_code(failed, &agg, &names, filter.as_deref()))
+}
+
+/// Writes one report: pretty JSON, one compact JSON line (`--follow --json`), or text.
+pub(super) fn write_report(
+    out: &mut dyn Write,
+    agg: &Aggregate,
+    names: &[String],
+    opts: SummaryOptions<'_>,
+    json: bool,
+    one_line: bool,
+) -> io::Result<()> {
+    if json {
+        let doc = ReportDoc::new(agg, names, opts);
+        if one_line {
+            serde_json::to_writer(&mut *out, &doc)?;
+        } else {
+            serde_json::to_writer_pretty(&mut *out, &doc)?;
+        }
+        writeln!(out)?;
+    } else {
+        out.write_all(text::render(agg, names, opts).as_bytes())?;
+    }
+    out.flush()
+}
+
+/// `report --follow`: follows the inputs, prints a report every interval and a last one when
+/// a signal arrives or every input has ended. A signal-initiated stop exits 0.
+fn follow(args: ReportArgs) -> Result<i32> {
+    let Settings {
+        inputs,
+        mut config,
+        filter,
+        mut failed,
+    } = Settings::new(&args.input, false)?;
+    let stop = stop_on_signals(&[
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ])?;
+    let registry = follow_setup(
+        &mut config,
+        &inputs,
+        &args.input.paths,
+        args.from_end,
+        args.poll,
+    );
+    let opts = args.output.summary(filter.as_deref());
+    let options = headless_live(filter.clone());
+    let json = args.output.json;
+    let mut write_failed: Option<io::Error> = None;
+    let board = config.board.clone();
+    let mut print = |agg: &Aggregate| {
+        if write_failed.is_some() {
+            return;
+        }
+        let names = registry.names();
+        let sources = board.as_deref().map(|b| source_statuses(b, &names, agg));
+        let mut out = io::stdout().lock();
+        let written = if json {
+            let mut doc = ReportDoc::new(agg, &names, opts);
+            doc.sources = sources;
+            serde_json::to_writer(&mut out, &doc)
+                .map_err(io::Error::from)
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush())
+        } else {
+            let mut text = format!("--- {} ---\n", crate::units::utc(now_secs()));
+            for s in sources.iter().flatten() {
+                let reason = s
+                    .error
+                    .as_deref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default();
+                text.push_str(&format!(
+                    "source   {} {:?}{reason}  {} lines, {} malformed\n",
+                    crate::sanitize::escape(s.name.as_bytes()),
+                    s.state,
+                    s.lines,
+                    s.malformed
+                ));
+            }
+            out.write_all(text.as_bytes())
+                .and_then(|()| write_report(&mut out, agg, &names, opts, false, true))
+        };
+        if let Err(e) = written {
+            // The reader went away (`| head`): stop following.
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            write_failed = Some(e);
+        }
+    };
+    let outcome = run_live_reporting(
+        &inputs,
+        &config,
+        &options,
+        &SnapshotCell::default(),
+        &stop,
+        Some((args.interval, &mut print)),
+    );
+    report_errors(&outcome.errors);
+    failed |= !outcome.errors.is_empty();
+    print(&outcome.total);
+    if let Some(e) = write_failed {
+        return Err(e).context("writing the report");
+    }
+    Ok(exit_code(failed))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_follow_report_line_is_one_compact_json_object() {
+        let agg = Aggregate::new();
+        let names = vec!["a.log".to_string()];
+        let opts = SummaryOptions {
+            top: 3,
+            by: crate::core::Metric::Bytes,
+            filter: None,
+        };
+        let mut out = Vec::new();
+        write_report(&mut out, &agg, &names, opts, true, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches('\n').count(), 1, "{text}");
+        let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["lines"], 0, "{text}");
+        assert!(doc["top"].is_object(), "{text}");
+    }
+}

@@ -1,0 +1,199 @@
+//! Filters built by the program (drill-down keys, time windows, the conjunction of two
+//! filters) as nodes, never as text to be parsed. Each gets the text a user would type for
+//! it, so it prints the way the parser would have read it.
+
+use std::net::IpAddr;
+
+use super::{Cidr, CmpOp, Filter, Node, Pattern, Range, Target, Test};
+use crate::schema::Field;
+
+/// Which address a built address test reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// `srcaddr` / `srcport`.
+    Src,
+    /// `dstaddr` / `dstport`.
+    Dst,
+    /// Either side (`host`, `port`).
+    Either,
+}
+
+impl Side {
+    fn addr(self) -> (Target, &'static str) {
+        match self {
+            Side::Src => (Target::One(Field::SrcAddr), "src"),
+            Side::Dst => (Target::One(Field::DstAddr), "dst"),
+            Side::Either => (Target::Either(Field::SrcAddr, Field::DstAddr), "host"),
+        }
+    }
+
+    fn port(self) -> (Target, &'static str) {
+        match self {
+            Side::Src => (Target::One(Field::SrcPort), "srcport"),
+            Side::Dst => (Target::One(Field::DstPort), "dstport"),
+            Side::Either => (Target::Either(Field::SrcPort, Field::DstPort), "port"),
+        }
+    }
+}
+
+impl Filter {
+    fn built(text: String, root: Node) -> Filter {
+        Filter { text, root }
+    }
+
+    /// Records whose `side` address is `addr` (`src=10.0.0.5`, `host=…`).
+    pub fn addr(side: Side, addr: IpAddr) -> Filter {
+        let (target, name) = side.addr();
+        Filter::built(
+            format!("{name}={addr}"),
+            Node::Test(Test::Addr(target, Cidr::host(addr))),
+        )
+    }
+
+    /// Records whose `side` port is `port` (`dstport=22`, `port=443`).
+    pub fn port(side: Side, port: u16) -> Filter {
+        let (target, name) = side.port();
+        let range = Range {
+            lo: u64::from(port),
+            hi: u64::from(port),
+        };
+        Filter::built(
+            format!("{name}={port}"),
+            Node::Test(Test::Port(target, CmpOp::Eq, range)),
+        )
+    }
+
+    /// Records whose `side` port is `port` or above (`dstport>=32768`).
+    pub fn port_from(side: Side, port: u16) -> Filter {
+        let (target, name) = side.port();
+        let range = Range {
+            lo: u64::from(port),
+            hi: u64::from(port),
+        };
+        Filter::built(
+            format!("{name}>={port}"),
+            Node::Test(Test::Port(target, CmpOp::Ge, range)),
+        )
+    }
+
+    /// Records of IP protocol `number` (`proto=6`).
+    pub fn protocol(number: u8) -> Filter {
+        Filter::built(
+            format!("proto={number}"),
+            Node::Test(Test::Uint(
+                Target::One(Field::Protocol),
+                CmpOp::Eq,
+                u64::from(number),
+            )),
+        )
+    }
+
+    /// Records of the network interface `id`, exactly (`interface=eni-…`).
+    pub fn interface(id: &str) -> Filter {
+        Filter::built(
+            format!("interface={id}"),
+            Node::Test(Test::Text(Field::InterfaceId, Pattern::exact(id))),
+        )
+    }
+
+    /// Records whose window ended at `secs` (Unix seconds) or later (`end>=…`): a time
+    /// window reaching to now.
+    pub fn ended_since(secs: u64) -> Filter {
+        Filter::built(
+            format!("end>={secs}"),
+            Node::Test(Test::Uint(Target::One(Field::End), CmpOp::Ge, secs)),
+        )
+    }
+
+    /// Records passing both filters. A filter that passes everything leaves the other as
+    /// it is.
+    pub fn and(&self, other: &Filter) -> Filter {
+        match (self.is_all(), other.is_all()) {
+            (_, true) => self.clone(),
+            (true, false) => other.clone(),
+            (false, false) => Filter::built(
+                format!("({self}) and ({other})"),
+                Node::And(vec![self.root.clone(), other.root.clone()]),
+            ),
+        }
+    }
+
+    /// Records passing either filter.
+    pub fn or(&self, other: &Filter) -> Filter {
+        Filter::built(
+            format!("({self}) or ({other})"),
+            Node::Or(vec![self.root.clone(), other.root.clone()]),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::tests::record;
+
+    /// A built filter is the filter its text parses into, and prints as that text.
+    fn same_as_parsed(built: &Filter, text: &str) {
+        let parsed = Filter::parse(text).unwrap();
+        assert_eq!(built, &parsed, "{text}");
+        assert_eq!(built.to_string(), text);
+    }
+
+    #[test]
+    fn built_tests_are_what_their_text_parses_into() {
+        let a: IpAddr = "10.0.0.5".parse().unwrap();
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        same_as_parsed(&Filter::addr(Side::Src, a), "src=10.0.0.5");
+        same_as_parsed(&Filter::addr(Side::Dst, v6), "dst=2001:db8::1");
+        same_as_parsed(&Filter::addr(Side::Either, a), "host=10.0.0.5");
+        same_as_parsed(&Filter::port(Side::Dst, 22), "dstport=22");
+        same_as_parsed(&Filter::port(Side::Either, 443), "port=443");
+        same_as_parsed(&Filter::port_from(Side::Dst, 32768), "dstport>=32768");
+        same_as_parsed(&Filter::protocol(6), "proto=6");
+        same_as_parsed(&Filter::interface("eni-0a1b"), "interface=eni-0a1b");
+        same_as_parsed(&Filter::ended_since(1_700_000_000), "end>=1700000000");
+    }
+
+    #[test]
+    fn a_built_conjunction_matches_what_the_parsed_one_matches() {
+        let a: IpAddr = "10.0.0.5".parse().unwrap();
+        let both = Filter::addr(Side::Src, a).and(&Filter::port(Side::Dst, 22));
+        let either = Filter::addr(Side::Src, a).or(&Filter::port(Side::Dst, 22));
+        assert_eq!(both.to_string(), "(src=10.0.0.5) and (dstport=22)");
+        let parsed_both = Filter::parse("(src=10.0.0.5) and (dstport=22)").unwrap();
+        let parsed_either = Filter::parse("(src=10.0.0.5) or (dstport=22)").unwrap();
+        for line in [
+            "2 1 eni-a 10.0.0.5 10.0.0.9 40000 22 6 1 60 1 2 ACCEPT OK",
+            "2 1 eni-a 10.0.0.5 10.0.0.9 40000 80 6 1 60 1 2 ACCEPT OK",
+            "2 1 eni-a 10.0.0.6 10.0.0.9 40000 22 6 1 60 1 2 REJECT OK",
+            "2 1 eni-a 10.0.0.6 10.0.0.9 40000 80 6 1 60 1 2 REJECT OK",
+        ] {
+            record(line, |r| {
+                assert_eq!(both.matches(r), parsed_both.matches(r), "{line}");
+                assert_eq!(either.matches(r), parsed_either.matches(r), "{line}");
+            });
+        }
+    }
+
+    #[test]
+    fn and_with_a_filter_that_passes_everything_is_the_other_filter() {
+        let all = Filter::parse("").unwrap();
+        let port = Filter::port(Side::Dst, 22);
+        assert_eq!(port.and(&all), port);
+        assert_eq!(all.and(&port), port);
+        assert_eq!(port.and(&all).to_string(), "dstport=22");
+    }
+
+    #[test]
+    fn an_interface_key_is_matched_exactly_even_with_a_star_in_it() {
+        let f = Filter::interface("eni-*");
+        record(
+            "2 1 eni-abc 10.0.0.5 10.0.0.9 1 22 6 1 60 1 2 ACCEPT OK",
+            |r| assert!(!f.matches(r)),
+        );
+        record(
+            "2 1 eni-* 10.0.0.5 10.0.0.9 1 22 6 1 60 1 2 ACCEPT OK",
+            |r| assert!(f.matches(r)),
+        );
+    }
+}

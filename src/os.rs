@@ -1,0 +1,66 @@
+//! What differs between operating systems, in one place: today, a thread's scheduling
+//! priority (Linux keeps the nice value per thread; elsewhere this does nothing).
+
+/// The nice value [`lower_thread_priority`] sets.
+pub const BACKGROUND_NICE: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority (nice 10), so that ingest and queries,
+/// which can keep every core busy, never make the event loop wait for a core: a keypress is
+/// drawn at once, and ingest loses nothing when nothing else wants the CPU. Threads the
+/// caller spawns inherit it (Linux keeps the nice value per thread).
+pub fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take no pointers; they only read and set this thread's
+    // scheduling attribute, and a failure (e.g. a sandbox refusing it) is harmless.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, BACKGROUND_NICE);
+    }
+}
+
+/// The calling thread's nice value, where the OS keeps one per thread.
+pub fn thread_nice() -> Option<i32> {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and getpriority take no pointers and only read this thread's
+    // scheduling attribute. getpriority may return -1 as a value, so errno is cleared first
+    // and checked after (through std, which reads this thread's errno).
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        *libc::__errno_location() = 0;
+        let nice = libc::getpriority(libc::PRIO_PROCESS, tid);
+        if nice == -1 && std::io::Error::last_os_error().raw_os_error() != Some(0) {
+            return None;
+        }
+        Some(nice)
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_lowered_thread_and_the_threads_it_spawns_run_at_background_priority() {
+        let caller = thread_nice();
+        let (before, own, child) = std::thread::spawn(|| {
+            let before = thread_nice().expect("getpriority works on Linux");
+            lower_thread_priority();
+            let own = thread_nice().expect("getpriority works on Linux");
+            let child = std::thread::spawn(thread_nice).join().unwrap();
+            (before, own, child)
+        })
+        .join()
+        .unwrap();
+        // Without privileges nice only goes up: a thread already nicer than 10 stays so.
+        if before <= BACKGROUND_NICE {
+            assert_eq!(own, BACKGROUND_NICE);
+        } else {
+            assert!(own >= BACKGROUND_NICE, "nice {own}");
+        }
+        assert_eq!(child, Some(own), "spawned threads inherit the nice value");
+        assert_eq!(thread_nice(), caller, "other threads keep theirs");
+    }
+}

@@ -1,0 +1,141 @@
+//! The one place where a framed line becomes exactly one of record, header, blank or
+//! malformed, envelopes included: every line is counted once, here, whatever then happens to
+//! it.
+//!
+//! A line may carry an envelope: a CloudWatch Logs subscription payload (each log event is a
+//! line of its own, a control message counts as a header) or a JSON `message` line; `parse`
+//! unwraps it. An over-long line arrives as its prefix and is malformed. Default-format
+//! lines may take the fast path into a [`Flow`] when the sink takes flows.
+//!
+//! Hot path: [`classify_chunk`] runs once per chunk on every worker.
+
+use crate::core::{Aggregate, LineCounts};
+use crate::parse::{
+    Flow, Line, LineParser, LogStatus, Malformed, MalformedKind, Payload, Record, flow_v2_line,
+};
+use crate::schema::{FieldSet, Schema};
+use crate::source::{Chunk, ChunkBody};
+use crate::store::Position;
+
+/// What the lines of a chunk go to, one call per record or malformed line.
+pub trait LineSink {
+    /// Whether default-format lines take the fast path to [`LineSink::flow`].
+    const TAKES_FLOWS: bool;
+
+    /// A default-format line decoded by the fast path (only when [`Self::TAKES_FLOWS`]);
+    /// returns whether it passed the sink's filter.
+    fn flow(&mut self, flow: &Flow<'_>, at: Position) -> bool {
+        let _ = (flow, at);
+        false
+    }
+
+    /// A record, read from line `line_no` (1-based) at `at`; returns whether it passed the
+    /// sink's filter.
+    fn record(&mut self, record: &Record<'_>, line_no: u64, at: Position) -> bool;
+
+    /// A malformed line (an over-long line's prefix), read from line `line_no`.
+    fn malformed(&mut self, line_no: u64, malformed: &Malformed, schema: &Schema, text: &[u8]);
+}
+
+/// Classifies every line of `chunk`, calling `sink` for its records and malformed lines, and
+/// returns the chunk's line accounting: `lines = records + headers + blank + malformed`, and
+/// `matched` (with its log-status counts) for the records the sink says passed.
+pub fn classify_chunk<S: LineSink>(
+    chunk: &Chunk,
+    parser: &mut LineParser,
+    sink: &mut S,
+) -> LineCounts {
+    let mut counts = LineCounts {
+        headers: chunk.headers_before,
+        lines: chunk.headers_before,
+        ..LineCounts::default()
+    };
+    let schema = &*chunk.schema;
+    match &chunk.body {
+        ChunkBody::Lines(data) => {
+            counts.bytes += data.len() as u64;
+            // Default-format chunks try the fast path first; it declines anything unusual.
+            let fast = S::TAKES_FLOWS && schema.is_default_v2();
+            let position = |at: usize| Position {
+                input: chunk.input,
+                offset: chunk.first_offset + at as u64,
+            };
+            let mut at = 0;
+            let mut line_no = chunk.first_line;
+            while at < data.len() {
+                let rest = &data[at..];
+                counts.lines += 1;
+                // The fast path finds the line's end as it decodes it.
+                if fast && let Some((flow, used)) = flow_v2_line(rest) {
+                    counts.records += 1;
+                    if sink.flow(&flow, position(at)) {
+                        count_matched(&mut counts, flow.status);
+                    }
+                    at += used;
+                    line_no += 1;
+                    continue;
+                }
+                let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+                let line = &rest[..end];
+                let pos = position(at);
+                let mut one =
+                    |text: &[u8], counts: &mut LineCounts| match parser.parse(schema, text) {
+                        Line::Blank => counts.blank += 1,
+                        Line::Record(rec) => {
+                            counts.records += 1;
+                            if sink.record(&rec, line_no, pos) {
+                                count_matched(counts, rec.log_status());
+                            }
+                        }
+                        Line::Malformed(m) => {
+                            counts.malformed += 1;
+                            sink.malformed(line_no, &m, schema, text);
+                        }
+                    };
+                match Payload::of(line) {
+                    None => one(line, &mut counts),
+                    // CloudWatch checking the destination: metadata, like a header.
+                    Some(p) if p.is_control() => counts.headers += 1,
+                    Some(p) if p.log_events.is_empty() => counts.blank += 1,
+                    // Each log event counts as a line of its own.
+                    Some(p) => {
+                        counts.lines += p.log_events.len() as u64 - 1;
+                        for event in &p.log_events {
+                            one(event.message.as_bytes(), &mut counts);
+                        }
+                    }
+                }
+                at += end + 1;
+                line_no += 1;
+            }
+        }
+        ChunkBody::Overlong(prefix) => {
+            counts.bytes += prefix.len() as u64;
+            counts.lines += 1;
+            counts.malformed += 1;
+            let m = Malformed {
+                kind: MalformedKind::TooLong,
+                column: None,
+            };
+            sink.malformed(chunk.first_line, &m, schema, prefix);
+        }
+    }
+    counts
+}
+
+/// Adds a chunk's accounting to `agg`, with the fields its format has.
+pub fn account(agg: &mut Aggregate, chunk: &Chunk, counts: &LineCounts) {
+    agg.fields_seen.add(FieldSet::of(&chunk.schema));
+    agg.add_counts(chunk.input, counts);
+}
+
+/// Counts a record that passed the filter, by its log-status.
+fn count_matched(counts: &mut LineCounts, status: Option<LogStatus>) {
+    counts.matched += 1;
+    match status {
+        Some(LogStatus::Ok) => counts.ok += 1,
+        Some(LogStatus::NoData) => counts.nodata += 1,
+        Some(LogStatus::SkipData) => counts.skipdata += 1,
+        None => {}
+    }
+}

@@ -1,0 +1,231 @@
+//! The thread layout of a run: readers frame inputs into chunks, N workers handle chunks in
+//! parallel.
+//!
+//! ```text
+//!  inputs ─▶ reader threads (open, gunzip, frame) ─▶ bounded channel ─▶ N workers ─▶ outputs
+//!                     ▲                                                     │
+//!                     └──────────────── recycled chunk buffers ◀────────────┘
+//! ```
+//!
+//! The channel is bounded, so a slow consumer slows the readers down and nothing is dropped.
+//! What a worker does with a chunk is a [`ChunkHandler`].
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+
+use super::read::Reading;
+use super::{FollowConfig, IngestConfig, Mode};
+use crate::parse::LineParser;
+use crate::source::follow::StartAt;
+use crate::source::replay::replay_inputs;
+use crate::source::watch::{DirWatch, Wakeups, discover};
+use crate::source::{BufferPool, Chunk, ChunkBody, InputSpec, SourceError};
+
+/// What a worker does with each chunk.
+pub trait ChunkHandler: Send {
+    /// What the worker hands back at the end.
+    type Output: Send;
+    /// Handles one chunk (chunks arrive in any order across workers).
+    fn handle(&mut self, chunk: &Chunk, parser: &mut LineParser);
+    /// Called when no chunk has come for a while (live inputs): a chance to pass on what
+    /// the handler holds.
+    fn idle(&mut self) {}
+    /// Called once after the last chunk.
+    fn finish(self) -> Self::Output;
+}
+
+/// The sending end of the chunk queue that readers fill and workers drain.
+pub(super) type ChunkSender = crossbeam_channel::Sender<Chunk>;
+
+/// How long a worker waits for a chunk before calling [`ChunkHandler::idle`].
+const IDLE_AFTER: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct IngestOutcome<O> {
+    /// One output per worker.
+    pub outputs: Vec<O>,
+    /// Inputs that could not be read (to the end), in input order.
+    pub errors: Vec<(usize, SourceError)>,
+    /// Decoded bytes read over all inputs.
+    pub bytes: u64,
+}
+
+/// Input errors and decoded bytes gathered from every reader.
+#[derive(Default)]
+struct Gathered {
+    errors: Mutex<Vec<(usize, SourceError)>>,
+    bytes: AtomicU64,
+}
+
+impl Gathered {
+    fn add(&self, (errors, bytes): (Vec<(usize, SourceError)>, u64)) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if let Ok(mut all) = self.errors.lock() {
+            all.extend(errors);
+        }
+    }
+}
+
+/// Reads every input through the framer and hands its chunks to `workers` handlers made by
+/// `make_handler`. `cancel` stops the readers early (e.g. the output pipe closed).
+pub fn ingest<H, F>(
+    inputs: &[InputSpec],
+    config: &IngestConfig,
+    cancel: &AtomicBool,
+    make_handler: F,
+) -> IngestOutcome<H::Output>
+where
+    H: ChunkHandler,
+    F: Fn() -> H + Sync,
+{
+    let pool = BufferPool::default();
+    let workers = config.workers.max(1);
+    // Multi-consumer, so that each worker waits on its own and notices its own idle time: a
+    // shared receiver behind a mutex let one worker starve on the lock while holding counted
+    // records, which then reached the snapshot seconds late.
+    let (tx, rx) = crossbeam_channel::bounded::<Chunk>(workers * 2);
+    let next_input = AtomicUsize::new(0);
+    // Followed files are woken by file events where the OS can watch their directories.
+    let (_wakeups, wake) = match config.follow() {
+        Some(f) if !f.force_polling => {
+            let files: Vec<(usize, std::path::PathBuf)> = inputs
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| match s {
+                    InputSpec::File(p) => Some((i, p.clone())),
+                    InputSpec::Stdin => None,
+                })
+                .collect();
+            let (w, rx) = Wakeups::new(&files);
+            (Some(w), Mutex::new(rx))
+        }
+        _ => (None, Mutex::new(HashMap::new())),
+    };
+    // Files found later in watched directories are read from their start, whatever
+    // `--from-end` said.
+    let joined = config.follow().map(|f| IngestConfig {
+        mode: Mode::Follow(FollowConfig {
+            start: StartAt::Beginning,
+            ..f.clone()
+        }),
+        ..config.clone()
+    });
+    let gathered = Gathered::default();
+    let readers = match &config.mode {
+        // One feed merges every input in record-time order.
+        Mode::Replay(_) => 0,
+        // A followed input never ends on its own: each needs its own reader.
+        Mode::Follow(_) => inputs.len().max(1),
+        Mode::Batch => config.readers.clamp(1, inputs.len().max(1)),
+    };
+    let reading = Reading {
+        config,
+        pool: &pool,
+        cancel,
+    };
+
+    let outputs = std::thread::scope(|scope| {
+        let worker_handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut handler = make_handler();
+                    let mut parser = LineParser::new();
+                    loop {
+                        let chunk = match rx.recv_timeout(IDLE_AFTER) {
+                            Ok(chunk) => chunk,
+                            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
+                                handler.idle();
+                                continue;
+                            }
+                            Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
+                        };
+                        handler.handle(&chunk, &mut parser);
+                        match chunk.body {
+                            ChunkBody::Lines(buf) | ChunkBody::Overlong(buf) => pool.give(buf),
+                        }
+                    }
+                    handler.finish()
+                })
+            })
+            .collect();
+
+        for _ in 0..readers {
+            let (tx, next_input, wake, gathered) = (tx.clone(), &next_input, &wake, &gathered);
+            scope.spawn(move || {
+                let mut errors = Vec::new();
+                let mut bytes = 0u64;
+                let mut seq = 0u64;
+                loop {
+                    let i = next_input.fetch_add(1, Ordering::Relaxed);
+                    if i >= inputs.len() || cancel.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let woken = wake.lock().ok().and_then(|mut m| m.remove(&i));
+                    let (n, e) = reading.read_one(i, &inputs[i], woken, &mut seq, &tx);
+                    bytes += n;
+                    errors.extend(e);
+                }
+                gathered.add((errors, bytes));
+            });
+        }
+        if let Mode::Replay(replay) = &config.mode {
+            let (tx, gathered) = (tx.clone(), &gathered);
+            scope.spawn(move || {
+                let mut send = super::read::sender(&tx, cancel);
+                let shown = (
+                    &config.schema,
+                    config.progress.as_ref(),
+                    config.board.as_deref(),
+                );
+                gathered.add(replay_inputs(inputs, shown, replay, &mut send, cancel));
+            });
+        }
+        if let (Some(joined), Some(registry), Some(follow)) =
+            (&joined, &config.registry, config.follow())
+            && !follow.watch_dirs.is_empty()
+        {
+            let tx = tx.clone();
+            let (pool, gathered) = (&pool, &gathered);
+            scope.spawn(move || {
+                let watch = DirWatch {
+                    dirs: &follow.watch_dirs,
+                    select: &config.select,
+                    registry,
+                    board: config.board.as_deref(),
+                    poll: follow.timing.poll,
+                    force_polling: follow.force_polling,
+                };
+                let found = Reading {
+                    config: joined,
+                    pool,
+                    cancel,
+                };
+                discover(watch, inputs, cancel, |index, path| {
+                    let tx = tx.clone();
+                    scope.spawn(move || {
+                        let mut seq = 0;
+                        let spec = InputSpec::File(path);
+                        let (n, e) = found.read_one(index, &spec, None, &mut seq, &tx);
+                        gathered.add((e.into_iter().collect(), n));
+                    });
+                });
+            });
+        }
+        drop(tx);
+        worker_handles
+            .into_iter()
+            // A worker thread only panics on a bug; surface it rather than hide it.
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect::<Vec<_>>()
+    });
+    // Every reader has ended with the scope.
+    let mut errors = gathered.errors.into_inner().unwrap_or_default();
+    errors.sort_by_key(|(i, _)| *i);
+    IngestOutcome {
+        outputs,
+        errors,
+        bytes: gathered.bytes.into_inner(),
+    }
+}
