@@ -106,24 +106,35 @@ impl Filter {
     }
 
     /// Records passing both filters. A filter that passes everything leaves the other as
-    /// it is.
+    /// it is. The terms are kept flat (`a and b and c`), so a store scan sees every simple
+    /// test at the top (see [`Filter::required_column_tests`]).
     pub fn and(&self, other: &Filter) -> Filter {
         match (self.is_all(), other.is_all()) {
             (_, true) => self.clone(),
             (true, false) => other.clone(),
-            (false, false) => Filter::built(
-                format!("({self}) and ({other})"),
-                Node::And(vec![self.root.clone(), other.root.clone()]),
-            ),
+            (false, false) => {
+                let mut terms = Vec::new();
+                for root in [&self.root, &other.root] {
+                    match root {
+                        Node::And(items) => terms.extend(items.iter().cloned()),
+                        other => terms.push(other.clone()),
+                    }
+                }
+                Filter::built(format!("({self}) and ({other})"), Node::And(terms))
+            }
         }
     }
 
     /// Records passing either filter.
     pub fn or(&self, other: &Filter) -> Filter {
-        Filter::built(
-            format!("({self}) or ({other})"),
-            Node::Or(vec![self.root.clone(), other.root.clone()]),
-        )
+        let mut terms = Vec::new();
+        for root in [&self.root, &other.root] {
+            match root {
+                Node::Or(items) => terms.extend(items.iter().cloned()),
+                other => terms.push(other.clone()),
+            }
+        }
+        Filter::built(format!("({self}) or ({other})"), Node::Or(terms))
     }
 }
 
@@ -173,6 +184,15 @@ mod tests {
                 assert_eq!(either.matches(r), parsed_either.matches(r), "{line}");
             });
         }
+    }
+
+    #[test]
+    fn a_conjunction_of_conjunctions_keeps_every_simple_test_at_the_top() {
+        let a: IpAddr = "10.0.0.5".parse().unwrap();
+        let key = Filter::addr(Side::Src, a).and(&Filter::port(Side::Dst, 22));
+        let f = key.and(&Filter::protocol(6));
+        assert_eq!(f.required_column_tests().len(), 2, "dstport and proto: {f}");
+        assert_eq!(f, Filter::parse("src=10.0.0.5 dstport=22 proto=6").unwrap());
     }
 
     #[test]

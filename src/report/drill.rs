@@ -123,10 +123,7 @@ pub fn drill(
         limit,
         metric,
     } = req;
-    // Both parsed on their own, so their conjunction parses too.
-    let within = filter
-        .filter(|f| !f.is_all())
-        .and_then(|f| Filter::parse(&format!("({key}) and ({f})")).ok());
+    let within = filter.filter(|f| !f.is_all()).map(|f| key.and(f));
     let select = within.as_ref().unwrap_or(key);
     let conv = conversations(state, select, key.single_host(), metric, threads);
     // Replies matter to the diagnosis even when `--filter` would hide them.

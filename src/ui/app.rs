@@ -6,12 +6,14 @@
 //! of the state, the action and the rows on screen ([`Rows`]), and says what must happen
 //! outside ([`Effect`]) instead of doing it.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::keymap::{Action, EditKey, InputMode};
 use super::layout::{Areas, Hit};
+use crate::core::series::EPHEMERAL_FROM;
 use crate::core::{Dimension, Metric};
-use crate::filter::{Filter, FilterError};
+use crate::filter::{Filter, FilterError, Side};
 use crate::source::replay::{ReplayCommand, Speed};
 
 /// The pane that arrows and Enter go to.
@@ -106,9 +108,9 @@ impl FilterBar {
         };
     }
 
-    /// Applies one editing key; returns the expression to apply on a valid Submit (an empty
-    /// one clears the filter).
-    fn edit(&mut self, key: EditKey) -> Option<String> {
+    /// Applies one editing key; returns the filter to apply on a valid Submit (`Some(None)`
+    /// for an empty one, which clears the filter).
+    fn edit(&mut self, key: EditKey) -> Option<Option<Filter>> {
         let len = self.input.chars().count();
         match key {
             EditKey::Insert(c) if !c.is_control() => {
@@ -157,17 +159,21 @@ impl FilterBar {
                 }
             },
             EditKey::Submit => {
-                self.validate();
-                if self.error.is_some() {
-                    return None;
-                }
+                let text = self.input.trim().to_string();
+                let filter = match Filter::parse(&text) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        self.error = Some(e);
+                        return None;
+                    }
+                };
+                self.error = None;
                 self.editing = false;
                 self.history_pos = None;
-                let text = self.input.trim().to_string();
                 if !text.is_empty() && self.history.last() != Some(&text) {
-                    self.history.push(text.clone());
+                    self.history.push(text);
                 }
-                return Some(text);
+                return Some((!filter.is_all()).then_some(filter));
             }
             EditKey::Cancel => {
                 self.editing = false;
@@ -433,20 +439,12 @@ impl UiState {
     }
 
     fn edit(&mut self, key: EditKey) -> Vec<Effect> {
-        let Some(text) = self.filter_bar.edit(key) else {
+        let Some(new) = self.filter_bar.edit(key) else {
             return Vec::new();
         };
-        let new = match text.as_str() {
-            "" => None,
-            // Validated by the bar, so this parses.
-            t => Filter::parse(t).ok().map(Arc::new),
-        };
-        let same = match (&self.filter, &new) {
-            (Some(a), Some(b)) => a.to_string() == b.to_string(),
-            (None, None) => true,
-            _ => false,
-        };
-        if same {
+        let new = new.map(Arc::new);
+        // The same tests, however spelled: nothing to ask again.
+        if self.filter == new {
             return Vec::new();
         }
         self.filter = new;
@@ -544,10 +542,10 @@ impl UiState {
                 Focus::Talkers => rows.talkers.get(self.selected).map(|k| {
                     drill_target(self.dimension, k).map(|t| (t.title, t.key, t.scope, None))
                 }),
-                Focus::Heatmap => rows
-                    .heat_ports
-                    .get(self.heat_selected)
-                    .map(|p| port_target(*p).map(|t| (t.title, t.key, t.scope, Some(*p)))),
+                Focus::Heatmap => rows.heat_ports.get(self.heat_selected).map(|p| {
+                    let t = port_target(*p);
+                    Ok((t.title, t.key, t.scope, Some(*p)))
+                }),
             }
             .and_then(|target| match target {
                 Ok(t) => Some(t),
@@ -615,56 +613,67 @@ pub struct DrillTarget {
     pub scope: Arc<Filter>,
 }
 
-/// The drill target of a talker of `dim` keyed `key`.
+/// The drill target of a talker of `dim` keyed `key` (a top list's key text: an address,
+/// `SRC -> DST`, a decimal port or protocol number, an interface id).
 pub fn drill_target(dim: Dimension, key: &str) -> Result<DrillTarget, String> {
-    let (expr, scope) = match dim {
-        Dimension::Src => (format!("src={key}"), format!("host={key}")),
-        Dimension::Dst => (format!("dst={key}"), format!("host={key}")),
-        Dimension::Pair => match key.split_once(" -> ") {
-            Some((a, b)) => (
-                format!("src={a} dst={b}"),
-                format!("(src={a} dst={b}) or (src={b} dst={a})"),
-            ),
-            None => return Err(format!("cannot drill into pair {key:?}")),
-        },
-        Dimension::DstPort => (format!("dstport={key}"), format!("port={key}")),
-        Dimension::Interface => (format!("interface={key}"), format!("interface={key}")),
-        Dimension::Protocol => (format!("proto={key}"), format!("proto={key}")),
-    };
-    let parse = |e: &str| {
-        Filter::parse(e).map(Arc::new).map_err(|err| {
-            format!(
-                "cannot drill into {}: {err}",
-                crate::sanitize::escape(key.as_bytes())
-            )
-        })
+    let shown = crate::sanitize::escape(key.as_bytes());
+    let cannot = |what: &str| format!("cannot drill into {}: not {what}", shown);
+    let addr = |text: &str| text.parse::<IpAddr>().map_err(|_| cannot("an address"));
+    let (key_filter, scope) = match dim {
+        Dimension::Src | Dimension::Dst => {
+            let side = if dim == Dimension::Src {
+                Side::Src
+            } else {
+                Side::Dst
+            };
+            let a = addr(key)?;
+            (Filter::addr(side, a), Filter::addr(Side::Either, a))
+        }
+        Dimension::Pair => {
+            let (a, b) = key
+                .split_once(" -> ")
+                .ok_or_else(|| format!("cannot drill into pair {key:?}"))?;
+            let (a, b) = (addr(a)?, addr(b)?);
+            let one_way = |x, y| Filter::addr(Side::Src, x).and(&Filter::addr(Side::Dst, y));
+            (one_way(a, b), one_way(a, b).or(&one_way(b, a)))
+        }
+        Dimension::DstPort => {
+            let p: u16 = key.parse().map_err(|_| cannot("a port"))?;
+            (Filter::port(Side::Dst, p), Filter::port(Side::Either, p))
+        }
+        Dimension::Interface => (Filter::interface(key), Filter::interface(key)),
+        Dimension::Protocol => {
+            let p: u8 = key.parse().map_err(|_| cannot("a protocol number"))?;
+            (Filter::protocol(p), Filter::protocol(p))
+        }
     };
     Ok(DrillTarget {
-        title: format!("{} {}", dim.key(), crate::sanitize::escape(key.as_bytes())),
-        key: parse(&expr)?,
-        scope: parse(&scope)?,
+        title: format!("{} {}", dim.key(), shown),
+        key: Arc::new(key_filter),
+        scope: Arc::new(scope),
     })
 }
 
-fn port_target(row: u16) -> Result<DrillTarget, String> {
-    let (title, expr, scope) = match row {
-        crate::core::series::EPHEMERAL_FROM => (
+/// The drill target of a heatmap row: one destination port, or every ephemeral one.
+fn port_target(row: u16) -> DrillTarget {
+    let (title, key, scope) = match row {
+        EPHEMERAL_FROM => (
             "dstport ephemeral (32768+)".to_string(),
-            "dstport>=32768".to_string(),
-            "dstport>=32768 or srcport>=32768".to_string(),
+            Filter::port_from(Side::Dst, EPHEMERAL_FROM),
+            Filter::port_from(Side::Dst, EPHEMERAL_FROM)
+                .or(&Filter::port_from(Side::Src, EPHEMERAL_FROM)),
         ),
         p => (
             format!("dstport {p}"),
-            format!("dstport={p}"),
-            format!("port={p}"),
+            Filter::port(Side::Dst, p),
+            Filter::port(Side::Either, p),
         ),
     };
-    let parse = |e: &str| Filter::parse(e).map(Arc::new).map_err(|e| e.to_string());
-    Ok(DrillTarget {
+    DrillTarget {
         title,
-        key: parse(&expr)?,
-        scope: parse(&scope)?,
-    })
+        key: Arc::new(key),
+        scope: Arc::new(scope),
+    }
 }
 
 #[cfg(test)]
@@ -730,10 +739,7 @@ mod tests {
         );
         assert_eq!(s.drill.len(), 1);
         assert_eq!(s.drill[0].title, "src 10.0.0.2");
-        assert_eq!(
-            s.drill[0].key.to_string(),
-            Filter::parse("src=10.0.0.2").unwrap().to_string()
-        );
+        assert_eq!(*s.drill[0].key, Filter::parse("src=10.0.0.2").unwrap());
         // The inspector's rows now take the arrows.
         let row = |t: &str, p: u16| {
             Some(Drillable {
@@ -779,7 +785,7 @@ mod tests {
             (Dimension::Protocol, "6", "proto=6"),
         ] {
             let t = drill_target(dim, key).unwrap();
-            assert_eq!(t.key.to_string(), Filter::parse(want).unwrap().to_string());
+            assert_eq!(*t.key, Filter::parse(want).unwrap(), "{want}");
         }
         let hostile = drill_target(Dimension::Interface, "eni-\u{1b}[2J x");
         if let Err(why) = hostile {

@@ -15,7 +15,7 @@ use crossbeam_channel::{Receiver, Sender};
 
 use crate::core::{Dimension, Metric, Stats};
 use crate::diagnose::{Finding, Observation, diagnose};
-use crate::filter::Filter;
+use crate::filter::{Filter, Side};
 use crate::names;
 use crate::sanitize::escape_limited;
 use crate::schema::Schema;
@@ -226,15 +226,6 @@ pub fn view_snapshot(
     snapshot
 }
 
-fn and(a: &Filter, b: Option<&Filter>) -> Arc<Filter> {
-    match b.filter(|b| !b.is_all()) {
-        // Both parsed on their own, so their conjunction parses too.
-        Some(b) => Filter::parse(&format!("({a}) and ({b})"))
-            .map_or_else(|_| Arc::new(a.clone()), Arc::new),
-        None => Arc::new(a.clone()),
-    }
-}
-
 /// One finding of the diagnosis as the inspector lists it.
 #[derive(Debug, Clone)]
 pub struct FindingRow {
@@ -253,15 +244,16 @@ pub fn inspect_level(
 ) -> InspectorData {
     let started = Instant::now();
     let threads = context.threads;
-    let since = req
-        .since
-        .and_then(|t| Filter::parse(&format!("end>={t}")).ok());
+    let since = req.since.map(Filter::ended_since);
     let within = |key: &Filter| {
-        let f = and(key, req.filter.as_deref());
-        match &since {
-            Some(s) => and(&f, Some(s)),
-            None => f,
+        let mut f = key.clone();
+        for also in [req.filter.as_deref(), since.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            f = f.and(also);
         }
+        Arc::new(f)
     };
     let level_key = req.conversation.as_ref().map_or(&req.talker, |(c, _)| c);
     let select = within(level_key);
@@ -284,7 +276,7 @@ pub fn inspect_level(
             data.conversations = query::conversations(state, &select, host, req.metric, threads)
                 .into_iter()
                 .take(CONVERSATIONS)
-                .filter_map(|c| conversation_row(&req.talker, host, c))
+                .map(|c| conversation_row(&req.talker, host, c))
                 .collect();
         }
         Some((_, port)) => {
@@ -326,26 +318,23 @@ pub fn port_proto(port: Option<u16>, protocol: Option<u8>) -> String {
     }
 }
 
-fn conversation_row(
-    talker: &Filter,
-    host: Option<IpAddr>,
-    c: Conversation,
-) -> Option<ConversationRow> {
-    let mut tests = Vec::new();
+fn conversation_row(talker: &Filter, host: Option<IpAddr>, c: Conversation) -> ConversationRow {
+    let mut key = talker.clone();
     if let Some(peer) = c.peer {
-        tests.push(match host {
-            Some(_) => format!("host={peer}"),
-            None => format!("src={peer}"),
-        });
+        let side = if host.is_some() {
+            Side::Either
+        } else {
+            Side::Src
+        };
+        key = key.and(&Filter::addr(side, peer));
     }
     // Either side: a conversation holds its requests and their replies.
     if let Some(p) = c.port {
-        tests.push(format!("port={p}"));
+        key = key.and(&Filter::port(Side::Either, p));
     }
     if let Some(p) = c.protocol {
-        tests.push(format!("proto={p}"));
+        key = key.and(&Filter::protocol(p));
     }
-    let key = Filter::parse(&format!("({talker}) and {}", tests.join(" and "))).ok()?;
     let peer = c.peer.map_or_else(|| "-".to_string(), |p| p.to_string());
     // A folded row's port count grows while data arrives: its title names no number.
     let service = match c.port {
@@ -369,12 +358,12 @@ fn conversation_row(
             port_proto(None, c.protocol)
         ),
     };
-    Some(ConversationRow {
+    ConversationRow {
         conversation: c,
         key: Arc::new(key),
         title,
         label,
-    })
+    }
 }
 
 fn record_rows(records: Vec<StoredRecord>, context: &QueryContext) -> Vec<RecordRow> {
