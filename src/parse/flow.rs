@@ -10,7 +10,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::{Action, LogStatus, Record, action, log_status};
+use super::decode::{action, log_status};
+use super::{Action, LogStatus, Record};
 use crate::schema::Field;
 
 /// The fields of one record that totals and top lists are made of.
