@@ -5,6 +5,8 @@
 //! return traffic. A rejected request on its own is a security group or a network ACL.
 //! Which side is the reply is not recorded either: it is taken to be the one sent from the
 //! lower port (the service's) to the higher (the client's ephemeral port).
+//!
+//! Never: reads the store or inputs itself; it is handed observed records and answers.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -1,15 +1,20 @@
 //! vpctop: `htop` for a VPC.
 //!
 //! vpctop reads AWS VPC Flow Log records from files, directories, stdin or gzip objects,
-//! aggregates them on every core, and shows who talks to whom: headless (`report`, `records`)
-//! and, as it grows, as a live terminal dashboard. Data flows one way:
+//! aggregates them on every core, and shows who talks to whom: in a live terminal dashboard
+//! and headless (`report`, `records`, `replay`). Every arrow between modules points down
+//! (tests/layers.rs holds them to it):
 //!
 //! ```text
-//!  source (open, gunzip, frame) ─▶ parse (line → record) ─▶ core (aggregate, merge) ─▶ report
-//!         schema (formats, headers) ──┘
+//!  commands ─▶ cli ─▶ manual ─▶ pipeline ─▶ ui ─▶ report ─▶ snapshot ─▶ diagnose ─▶ store
+//!                                   │                                              │
+//!                                   └───────────────▶ source          core ◀───────┘
+//!                                                        └─▶ filter ─▶ parse ─▶ schema
 //! ```
 //!
-//! Each module owns one step; see `docs/ARCHITECTURE.md` for the whole design.
+//! `commands` runs one command; `pipeline` wires `source` (bytes → chunks) to `core`
+//! (counting) and `store` (retaining) and publishes `snapshot`s; `ui` and `report` show
+//! them. See `docs/ARCHITECTURE.md` for what each module owns and must never do.
 
 pub mod cli;
 pub mod commands;

@@ -1,4 +1,6 @@
 //! Names people know numbers by: IANA protocol numbers and well-known service ports.
+//!
+//! Never: depends on another module of the crate; it is a table.
 
 /// The IANA name of a protocol number, for the ones flow logs commonly carry.
 pub fn protocol(number: u8) -> Option<&'static str> {

@@ -196,7 +196,10 @@ fn the_module_graph_has_no_loop_and_core_never_reads_inputs() {
     let (_, found) = uses(&src());
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for u in &found {
-        edges.entry(u.from.clone()).or_default().insert(u.to.clone());
+        edges
+            .entry(u.from.clone())
+            .or_default()
+            .insert(u.to.clone());
     }
     assert_eq!(find_cycle(&edges), None, "a loop between modules");
     for forbidden in ["source", "store", "pipeline", "ui", "report"] {
@@ -219,17 +222,38 @@ fn the_module_graph_has_no_loop_and_core_never_reads_inputs() {
 #[test]
 fn the_checks_catch_a_loop_an_upward_use_and_skip_comments() {
     let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    edges.entry("core".into()).or_default().insert("store".into());
-    edges.entry("store".into()).or_default().insert("filter".into());
+    edges
+        .entry("core".into())
+        .or_default()
+        .insert("store".into());
+    edges
+        .entry("store".into())
+        .or_default()
+        .insert("filter".into());
     assert_eq!(find_cycle(&edges), None);
-    edges.entry("filter".into()).or_default().insert("core".into());
+    edges
+        .entry("filter".into())
+        .or_default()
+        .insert("core".into());
     assert_eq!(
         find_cycle(&edges),
-        Some(vec!["core".into(), "store".into(), "filter".into(), "core".into()])
+        Some(vec![
+            "core".into(),
+            "store".into(),
+            "filter".into(),
+            "core".into()
+        ])
     );
     let text = "use crate::store::Store;\n/// see [`x`](crate::ui::App)\n// crate::ui\nlet s = crate::source::open(); // crate::pipeline\n";
     let names: Vec<String> = crate_paths(text).into_iter().map(|(_, n)| n).collect();
     assert_eq!(names, ["store", "source"]);
-    assert!(layer_of("core") > layer_of("store"), "core sits below store");
-    assert_eq!(layer_of("core"), layer_of("source"), "core and source share a layer");
+    assert!(
+        layer_of("core") > layer_of("store"),
+        "core sits below store"
+    );
+    assert_eq!(
+        layer_of("core"),
+        layer_of("source"),
+        "core and source share a layer"
+    );
 }

@@ -4,7 +4,7 @@
 //!
 //! Hot path: four values per record. Recording through `Histogram` (bounds, clamping, min,
 //! max and total upkeep, one call each) cost ~8 % of `report`'s time, so records go into
-//! [`Bins`], plain counters laid out exactly as the histogram's buckets, and a `Histogram`
+//! `Bins`, plain counters laid out exactly as the histogram's buckets, and a `Histogram`
 //! is filled from them only when percentiles are read. A test holds the two layouts equal.
 
 use hdrhistogram::Histogram;

@@ -2,8 +2,8 @@
 //!
 //! Owns: the value types ([`values`]), taking envelopes off a line ([`envelope`]: CloudWatch
 //! payloads, `{"message": "…"}` JSON lines, `aws logs tail` prefixes), splitting it into
-//! fields ([`tokens`]), decoding each field by its [`FieldKind`] with `-` as absent
-//! ([`decode`]), and the fast path for default-format lines ([`flow`]).
+//! fields ([`tokens`]), decoding each field by its [`FieldKind`](crate::schema::FieldKind) with `-` as absent
+//! ([`decode`]), and the fast path for default-format lines (`flow`, [`flow_v2_line`]).
 //!
 //! Hot path: [`LineParser::parse`] runs once per line on every worker. It allocates nothing for
 //! a valid line: values land in a buffer the parser owns and reuses, and text values are spans

@@ -10,7 +10,7 @@
 //!                                                                   LiveHandler ─▶ merger ─▶ SnapshotCell
 //! ```
 //!
-//! Owns: the thread layout ([`run`]), how one input is read in each [`Mode`] ([`read`]), the
+//! Owns: the thread layout ([`run`]), how one input is read in each [`Mode`] (`read`), the
 //! single place where a framed line becomes a record, header, blank or malformed line
 //! ([`classify`]), and the handlers that workers run ([`aggregate`], [`records`], [`live`]).
 //!

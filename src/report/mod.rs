@@ -1,7 +1,12 @@
 //! Headless output: the `report` summary as text or JSON, and `records` as NDJSON.
 //!
 //! Owns: the JSON contract (key names are public API: scripts depend on them) and the text
-//! layout. Reads an [`Aggregate`](crate::core::Aggregate); computes nothing of its own.
+//! layout, the drill-down of `report --drill` over the record store, the verdict on what a
+//! run understood, and the progress line of long headless runs. Reads an
+//! [`Aggregate`](crate::core::Aggregate) or the store; computes no totals of its own.
+//!
+//! Never: reads inputs or runs the pipeline (commands do), or writes to the terminal's
+//! screen a byte from a log unescaped.
 
 pub mod drill;
 pub mod json;

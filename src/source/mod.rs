@@ -3,10 +3,13 @@
 //! Owns: naming and opening inputs (files, directories, stdin, gzip by magic bytes:
 //! [`input`]) and framing their bytes into chunks of whole lines tagged with input, line
 //! number and format ([`framer`]), and following a file by name as it grows, rotates and is
-//! truncated ([`follow`]). Watching directories and replay pacing belong here too as they
-//! arrive.
+//! truncated ([`follow`]), watching directories for new files and waking followers on file
+//! events ([`watch`]), merging inputs in record-time order and pacing them ([`replay`]), each
+//! input's state ([`status`]) and how far reading has come ([`progress`]).
 //!
-//! Never: decodes fields or aggregates; a bad input is an error value, never a panic.
+//! Never: decodes fields beyond the `start` that replay orders by, aggregates, or starts
+//! threads of its own for reading (the pipeline lays those out); a bad input is an error
+//! value, never a panic.
 
 pub mod follow;
 pub mod framer;

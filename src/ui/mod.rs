@@ -15,8 +15,9 @@
 //!  render: panes::draw(&UiState, &View, rows) at most every 66 ms, only when something changed
 //! ```
 //!
-//! Never: blocks ingest (it reads published snapshots and the store's published segment
-//! list), or writes a byte from a log to the terminal unescaped.
+//! Never: starts or blocks ingest (the dashboard command starts it; the loop reads published
+//! snapshots and the store's published segment list), or writes a byte from a log to the
+//! terminal unescaped.
 
 pub mod app;
 pub mod hangup;
