@@ -4,11 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 
-use super::run::ChunkSender;
 use super::{FollowConfig, IngestConfig};
 use crate::source::follow::{FollowReader, Follower};
 use crate::source::status::{Mechanism, SourceState};
 use crate::source::{self, BufferPool, Chunk, Framer, InputSpec, SourceError};
+
+/// The sending end of the chunk queue that readers fill and workers drain.
+pub(super) type ChunkSender = crossbeam_channel::Sender<Chunk>;
 
 /// What every reader of a run shares.
 #[derive(Clone, Copy)]

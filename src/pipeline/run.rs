@@ -35,9 +35,6 @@ pub trait ChunkHandler: Send {
     fn finish(self) -> Self::Output;
 }
 
-/// The sending end of the chunk queue that readers fill and workers drain.
-pub(super) type ChunkSender = crossbeam_channel::Sender<Chunk>;
-
 /// How long a worker waits for a chunk before calling [`ChunkHandler::idle`].
 const IDLE_AFTER: std::time::Duration = std::time::Duration::from_millis(50);
 
