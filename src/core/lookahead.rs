@@ -70,30 +70,6 @@ pub fn prefetch<T>(item: &T) {
     let _ = item;
 }
 
-/// Asks Linux to back the spare capacity of `v` with 2 MB pages when it is touched (call it
-/// before filling `v`): a table of tens of MB then costs a TLB miss per lookup far less
-/// often. Does nothing elsewhere, for small tables, or when the kernel says no.
-pub fn advise_huge_pages<T>(v: &mut Vec<T>) {
-    #[cfg(target_os = "linux")]
-    {
-        const PAGE: usize = 4096;
-        let bytes = v.capacity() * std::mem::size_of::<T>();
-        if bytes < 4 << 20 {
-            return;
-        }
-        let start = v.as_mut_ptr() as usize;
-        let aligned = start.next_multiple_of(PAGE);
-        let len = (bytes - (aligned - start)) & !(PAGE - 1);
-        // SAFETY: the range lies inside `v`'s allocation (page-aligned inwards), and
-        // MADV_HUGEPAGE only changes how the kernel backs it, never its contents.
-        unsafe {
-            libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
-        }
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = v;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,16 +86,5 @@ mod tests {
         assert!(ring.is_empty());
         assert_eq!(ring.push(7), None);
         assert_eq!(ring.drain().collect::<Vec<_>>(), vec![7]);
-    }
-
-    #[test]
-    fn huge_page_advice_leaves_the_vector_usable() {
-        for len in [10usize, 3 << 20] {
-            let mut v: Vec<u16> = Vec::with_capacity(len);
-            advise_huge_pages(&mut v);
-            v.extend((0..len).map(|i| i as u16));
-            assert_eq!(v.len(), len);
-            assert!(v.iter().enumerate().all(|(i, x)| *x == i as u16));
-        }
     }
 }

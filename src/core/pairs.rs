@@ -163,7 +163,7 @@ impl PairTable {
     fn grow(&mut self) {
         let capacity = (self.slots.len() * 2).max(1024);
         let mut fresh: Vec<Slot> = Vec::with_capacity(capacity);
-        super::lookahead::advise_huge_pages(&mut fresh);
+        crate::os::advise_huge_pages(&mut fresh);
         fresh.resize(capacity, Slot::default());
         let old = std::mem::replace(&mut self.slots, fresh);
         let mask = capacity - 1;
