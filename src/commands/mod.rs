@@ -16,15 +16,16 @@ pub mod report;
 
 use std::io::{self, Write};
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 
-use crate::cli::{self, Cli, Command, UsageError};
+use crate::cli::{self, Cli, Command, Settings, UsageError};
 use crate::core::Aggregate;
 use crate::filter::Filter;
-use crate::pipeline::{FollowConfig, IngestConfig, LiveOptions, Mode};
+use crate::pipeline::{FollowConfig, IngestConfig, LiveOptions, Mode, run_live_reporting};
 use crate::report::verdict;
+use crate::snapshot::SnapshotCell;
 use crate::source::follow::{FollowTiming, StartAt};
 use crate::source::status::{Mechanism, SourceBoard};
 use crate::source::{InputRegistry, InputSpec, SourceError};
@@ -192,14 +193,51 @@ fn stop_on_signals(signals: &[i32]) -> Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
-/// How headless live runs (`report --follow`, `replay` without the dashboard) publish:
-/// through `filter`, without the dashboard's heatmap.
-fn headless_live(filter: Option<Arc<Filter>>) -> LiveOptions {
-    LiveOptions {
-        filter,
+/// A headless live run (`report --follow`, `replay` without the dashboard): runs the
+/// pipeline through `run.filter` (without the dashboard's heatmap), hands the running total
+/// to `print` every `interval` and the final one once more at the end (`last` set), and says
+/// on stderr which inputs failed. A failed `print` (the reader of stdout went away) stops the
+/// run and is the error returned. Returns the total and whether an input failed.
+fn run_headless(
+    run: &Settings,
+    stop: &AtomicBool,
+    interval: Option<std::time::Duration>,
+    progress: Option<crate::report::progress::ProgressLine>,
+    mut print: impl FnMut(&Aggregate, bool) -> io::Result<()> + Send,
+) -> Result<(Aggregate, bool)> {
+    let options = LiveOptions {
+        filter: run.filter.clone(),
         heatmap: false,
         ..LiveOptions::default()
+    };
+    let mut write_failed: Option<io::Error> = None;
+    let mut write = |agg: &Aggregate, last: bool| {
+        if write_failed.is_none()
+            && let Err(e) = print(agg, last)
+        {
+            stop.store(true, Ordering::Relaxed);
+            write_failed = Some(e);
+        }
+    };
+    let mut periodic = |agg: &Aggregate| write(agg, false);
+    let reporter =
+        interval.map(|every| (every, &mut periodic as &mut (dyn FnMut(&Aggregate) + Send)));
+    let outcome = run_live_reporting(
+        &run.inputs,
+        &run.config,
+        &options,
+        &SnapshotCell::default(),
+        stop,
+        reporter,
+    );
+    drop(progress);
+    report_errors(&outcome.errors);
+    write(&outcome.total, true);
+    if let Some(e) = write_failed {
+        return Err(e).context("writing the report");
     }
+    let failed = run.failed || !outcome.errors.is_empty();
+    Ok((outcome.total, failed))
 }
 
 /// The wall clock in Unix seconds.

@@ -3,17 +3,17 @@
 
 use std::io::{self, Write};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use super::{
-    exit_code, follow_setup, headless_live, judged_exit_code, now_secs, progress_line,
-    report_errors, stop_on_signals,
+    exit_code, follow_setup, judged_exit_code, now_secs, progress_line, report_errors,
+    run_headless, stop_on_signals,
 };
 use crate::cli::{ReportArgs, Settings, parse_filter_flag};
 use crate::core::Aggregate;
-use crate::pipeline::{aggregate_and_retain, run_live_reporting};
+use crate::pipeline::aggregate_and_retain;
 use crate::report::{SummaryOptions, drill, json::ReportDoc, text};
-use crate::snapshot::{SnapshotCell, source_statuses};
+use crate::snapshot::source_statuses;
 use crate::store::Store;
 
 /// Runs `report` (or `report --follow`).
@@ -100,82 +100,52 @@ pub(super) fn write_report(
 /// `report --follow`: follows the inputs, prints a report every interval and a last one when
 /// a signal arrives or every input has ended. A signal-initiated stop exits 0.
 fn follow(args: ReportArgs) -> Result<i32> {
-    let Settings {
-        inputs,
-        mut config,
-        filter,
-        mut failed,
-    } = Settings::new(&args.input, false)?;
+    let mut run = Settings::new(&args.input, false)?;
     let stop = stop_on_signals(&[
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
     ])?;
     let registry = follow_setup(
-        &mut config,
-        &inputs,
+        &mut run.config,
+        &run.inputs,
         &args.input.paths,
         args.from_end,
         args.poll,
     );
-    let opts = args.output.summary(filter.as_deref());
-    let options = headless_live(filter.clone());
+    let opts = args.output.summary(run.filter.as_deref());
     let json = args.output.json;
-    let mut write_failed: Option<io::Error> = None;
-    let board = config.board.clone();
-    let mut print = |agg: &Aggregate| {
-        if write_failed.is_some() {
-            return;
-        }
+    let board = run.config.board.clone();
+    let print = |agg: &Aggregate, _last: bool| {
         let names = registry.names();
         let sources = board.as_deref().map(|b| source_statuses(b, &names, agg));
         let mut out = io::stdout().lock();
-        let written = if json {
+        if json {
             let mut doc = ReportDoc::new(agg, &names, opts);
             doc.sources = sources;
-            serde_json::to_writer(&mut out, &doc)
-                .map_err(io::Error::from)
-                .and_then(|()| writeln!(out))
-                .and_then(|()| out.flush())
-        } else {
-            let mut text = format!("--- {} ---\n", crate::units::utc(now_secs()));
-            for s in sources.iter().flatten() {
-                let reason = s
-                    .error
-                    .as_deref()
-                    .map(|r| format!(": {r}"))
-                    .unwrap_or_default();
-                text.push_str(&format!(
-                    "source   {} {:?}{reason}  {} lines, {} malformed\n",
-                    crate::sanitize::escape(s.name.as_bytes()),
-                    s.state,
-                    s.lines,
-                    s.malformed
-                ));
-            }
-            out.write_all(text.as_bytes())
-                .and_then(|()| write_report(&mut out, agg, &names, opts, false, true))
-        };
-        if let Err(e) = written {
-            // The reader went away (`| head`): stop following.
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-            write_failed = Some(e);
+            serde_json::to_writer(&mut out, &doc)?;
+            writeln!(out)?;
+            return out.flush();
         }
+        let mut text = format!("--- {} ---\n", crate::units::utc(now_secs()));
+        for s in sources.iter().flatten() {
+            let reason = s
+                .error
+                .as_deref()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "source   {} {:?}{reason}  {} lines, {} malformed\n",
+                crate::sanitize::escape(s.name.as_bytes()),
+                s.state,
+                s.lines,
+                s.malformed
+            ));
+        }
+        out.write_all(text.as_bytes())?;
+        write_report(&mut out, agg, &names, opts, false, true)
     };
-    let outcome = run_live_reporting(
-        &inputs,
-        &config,
-        &options,
-        &SnapshotCell::default(),
-        &stop,
-        Some((args.interval, &mut print)),
-    );
-    report_errors(&outcome.errors);
-    failed |= !outcome.errors.is_empty();
-    print(&outcome.total);
-    if let Some(e) = write_failed {
-        return Err(e).context("writing the report");
-    }
+    let (_, failed) = run_headless(&run, &stop, Some(args.interval), None, print)?;
     Ok(exit_code(failed))
 }
 

@@ -52,27 +52,23 @@ impl Filter {
 
     /// Records whose `side` port is `port` (`dstport=22`, `port=443`).
     pub fn port(side: Side, port: u16) -> Filter {
-        let (target, name) = side.port();
-        let range = Range {
-            lo: u64::from(port),
-            hi: u64::from(port),
-        };
-        Filter::built(
-            format!("{name}={port}"),
-            Node::Test(Test::Port(target, CmpOp::Eq, range)),
-        )
+        Filter::port_test(side, CmpOp::Eq, port)
     }
 
     /// Records whose `side` port is `port` or above (`dstport>=32768`).
     pub fn port_from(side: Side, port: u16) -> Filter {
+        Filter::port_test(side, CmpOp::Ge, port)
+    }
+
+    fn port_test(side: Side, op: CmpOp, port: u16) -> Filter {
         let (target, name) = side.port();
         let range = Range {
             lo: u64::from(port),
             hi: u64::from(port),
         };
         Filter::built(
-            format!("{name}>={port}"),
-            Node::Test(Test::Port(target, CmpOp::Ge, range)),
+            format!("{name}{}{port}", op.as_str()),
+            Node::Test(Test::Port(target, op, range)),
         )
     }
 
