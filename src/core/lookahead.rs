@@ -1,7 +1,7 @@
 //! Tables bigger than the CPU caches, made cheaper to update: an update's slot is prefetched
 //! when the record arrives and written [`LOOKAHEAD`] records later, so the cache misses of
 //! consecutive records overlap instead of queueing one after another; and such a table can
-//! ask for 2 MB pages ([`advise_huge_pages`]), so its look-ups miss the TLB less often.
+//! ask for 2 MB pages ([`os::advise_huge_pages`](crate::os::advise_huge_pages)), so its look-ups miss the TLB less often.
 
 /// How many records an update trails its prefetch.
 pub const LOOKAHEAD: usize = 16;
