@@ -177,6 +177,13 @@ pub fn open_counted(
         bytes: 0,
         source,
     })?;
+    if head.starts_with(super::PARQUET_MAGIC) {
+        return open_parquet(spec, buffered).map_err(|source| SourceError::Read {
+            name: spec.display_name(),
+            bytes: 0,
+            source,
+        });
+    }
     let gzip = head.starts_with(&GZIP_MAGIC);
     let reader: Box<dyn Read + Send> = if gzip {
         Box::new(MultiGzDecoder::new(buffered))
@@ -184,6 +191,32 @@ pub fn open_counted(
         Box::new(buffered)
     };
     Ok(OpenInput { reader, gzip })
+}
+
+/// A Parquet input as flow-log text lines (see [`super::parquet`]): a file is read where it
+/// lies, standard input is read whole first (Parquet is read from its end).
+#[cfg(feature = "parquet")]
+fn open_parquet(spec: &InputSpec, mut rest: impl Read) -> io::Result<OpenInput> {
+    let reader: Box<dyn Read + Send> = match spec {
+        InputSpec::File(path) => Box::new(super::parquet::ParquetLines::new(File::open(path)?)?),
+        InputSpec::Stdin => {
+            let mut all = Vec::new();
+            rest.read_to_end(&mut all)?;
+            Box::new(super::parquet::ParquetLines::new(bytes::Bytes::from(all))?)
+        }
+    };
+    Ok(OpenInput {
+        reader,
+        gzip: false,
+    })
+}
+
+/// Without Parquet support built in, a Parquet input is an error that says so.
+#[cfg(not(feature = "parquet"))]
+fn open_parquet(_: &InputSpec, _: impl Read) -> io::Result<OpenInput> {
+    Err(io::Error::other(
+        "a Parquet file, and this vpctop was built without the `parquet` feature",
+    ))
 }
 
 /// The first two bytes of every gzip stream.

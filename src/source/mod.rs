@@ -14,12 +14,17 @@
 pub mod follow;
 pub mod framer;
 pub mod input;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod progress;
 pub mod replay;
 pub mod status;
 pub mod watch;
 
 use thiserror::Error;
+
+/// The first bytes of every Parquet file.
+pub const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 
 pub use framer::{BufferPool, Chunk, ChunkBody, Framer};
 pub use input::{
