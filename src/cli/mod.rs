@@ -161,16 +161,6 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "N|max", default_value = "60", value_parser = parse_speed)]
     pub speed: crate::source::replay::Speed,
 
-    /// Skip records that start before TIME: RFC 3339 (2026-11-23T10:00Z; no zone is UTC), a
-    /// date, Unix seconds, or relative to now (-2h, now-1d).
-    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
-    pub from: Option<String>,
-
-    /// Stop at the first record that starts after TIME (as --from; a time of day such as
-    /// 11:30 is on the day of --from).
-    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
-    pub to: Option<String>,
-
     /// Print a report every DURATION of wall time while replaying (one JSON object per line
     /// with --json), and always a last one at the end.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
@@ -210,19 +200,9 @@ fn now_secs() -> u64 {
 }
 
 impl ReplayArgs {
-    /// `--from` and `--to` in Unix seconds; a time of day in `--to` is on `--from`'s day (or
-    /// today, UTC, without `--from`).
+    /// `--from` (or `--since`) and `--to` in Unix seconds.
     pub fn window(&self) -> (Option<u64>, Option<u64>) {
-        let now = now_secs();
-        let from = self
-            .from
-            .as_deref()
-            .and_then(|t| crate::filter::parse_time(t, now, now));
-        let to = self
-            .to
-            .as_deref()
-            .and_then(|t| crate::filter::parse_time(t, now, from.unwrap_or(now)));
-        (from, to)
+        self.input.window()
     }
 }
 
@@ -271,9 +251,67 @@ pub struct InputArgs {
     /// Parse threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Only records of the last DURATION (e.g. 2h, 30m): S3 prefixes and objects that cannot
+    /// hold them are not even listed or read.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "from")]
+    pub since: Option<std::time::Duration>,
+
+    /// Only records from TIME on: RFC 3339 (2026-11-23T10:00Z; no zone is UTC), a date, Unix
+    /// seconds, or relative to now (-2h, now-1d). `replay` starts there.
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub from: Option<String>,
+
+    /// Only records that start at TIME or before (as --from; a time of day such as 11:30 is
+    /// on the day of --from). `replay` stops there.
+    #[arg(long, value_name = "TIME", value_parser = parse_time_arg)]
+    pub to: Option<String>,
+
+    /// Where AWS inputs (`s3://…`) are read from.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// How AWS inputs are reached: the standard credential chain, with these on top.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AwsArgs {
+    /// A named profile of ~/.aws/config and ~/.aws/credentials (or AWS_PROFILE).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// The AWS region (or AWS_REGION, or the profile's).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Another endpoint for S3 and CloudWatch Logs: an S3-compatible store or a local test
+    /// server (or AWS_ENDPOINT_URL). S3 then uses path-style addressing.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// S3 objects read at the same time.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub s3_concurrency: usize,
 }
 
 impl InputArgs {
+    /// `--from` (or now minus `--since`) and `--to` in Unix seconds; a time of day in `--to`
+    /// is on `--from`'s day (or today, UTC, without `--from`).
+    pub fn window(&self) -> (Option<u64>, Option<u64>) {
+        let now = now_secs();
+        let from = match self.since {
+            Some(d) => Some(now.saturating_sub(d.as_secs())),
+            None => self
+                .from
+                .as_deref()
+                .and_then(|t| crate::filter::parse_time(t, now, now)),
+        };
+        let to = self
+            .to
+            .as_deref()
+            .and_then(|t| crate::filter::parse_time(t, now, from.unwrap_or(now)));
+        (from, to)
+    }
+
     /// The starting format: `--format` or the default v2. Unknown names in `--format` are an
     /// error unless `--allow-unknown-fields` is given.
     pub fn schema(&self) -> Result<Schema, FormatError> {

@@ -16,7 +16,7 @@ pub struct Settings {
     pub inputs: Vec<InputSpec>,
     /// How the pipeline reads them (batch mode; commands that follow or replay change it).
     pub config: IngestConfig,
-    /// `--filter`, parsed.
+    /// `--filter`, parsed, and the time window of `--since`/`--from`/`--to`.
     pub filter: Option<Arc<Filter>>,
     /// Some path could not be listed (already said on stderr).
     pub failed: bool,
@@ -39,18 +39,57 @@ impl Settings {
     /// input order (`records`).
     pub fn new(input: &InputArgs, ordered: bool) -> Result<Settings, UsageError> {
         let schema = input.schema().map_err(UsageError::Format)?;
-        let filter = match input.filter.as_deref() {
-            Some(text) => Some(Arc::new(parse_filter_flag("--filter", text)?)),
+        let (from, to) = input.window();
+        let mut filter = match input.filter.as_deref() {
+            Some(text) => Some(parse_filter_flag("--filter", text)?),
             None => None,
         };
+        let window = [from.map(Filter::ended_since), to.map(Filter::started_until)];
+        for w in window.into_iter().flatten() {
+            filter = Some(match filter {
+                Some(f) => f.and(&w),
+                None => w,
+            });
+        }
+        let filter = filter.map(Arc::new);
         let select = FileSelector::new(input.glob.clone());
-        let (inputs, errors) = expand_paths(&input.paths, &select);
-        for e in &errors {
-            eprintln!("vpctop: {e}");
+        let mut inputs = Vec::new();
+        let mut failed = false;
+        let mut remote = false;
+        for path in &input.paths {
+            if let Some(text) = path.to_str().filter(|t| t.starts_with("s3://")) {
+                remote = true;
+                match remote_inputs(text, &input.aws, (from, to), &select) {
+                    Ok(found) if found.is_empty() => {
+                        let window = if from.is_some() || to.is_some() {
+                            " in the time window"
+                        } else {
+                            ""
+                        };
+                        eprintln!("vpctop: {}: no objects{window}", escape(text));
+                    }
+                    Ok(found) => inputs.extend(found),
+                    Err(why) => {
+                        eprintln!("vpctop: {why}");
+                        failed = true;
+                    }
+                }
+                continue;
+            }
+            let (found, errors) = expand_paths(std::slice::from_ref(path), &select);
+            for e in &errors {
+                eprintln!("vpctop: {e}");
+            }
+            failed |= !errors.is_empty();
+            inputs.extend(found);
         }
         let mut config = IngestConfig::new(Arc::new(schema));
         if let Some(n) = input.threads {
             config.workers = n.max(1);
+        }
+        if remote {
+            // Objects wait on the network, not on a core: many in flight at once.
+            config.readers = input.aws.s3_concurrency.max(1);
         }
         if ordered {
             config.readers = 1;
@@ -60,7 +99,7 @@ impl Settings {
             inputs,
             config,
             filter,
-            failed: !errors.is_empty(),
+            failed,
         })
     }
 
@@ -68,6 +107,45 @@ impl Settings {
     pub fn names(&self) -> Vec<String> {
         self.inputs.iter().map(InputSpec::display_name).collect()
     }
+}
+
+/// The objects under an `s3://` location that can hold the window, each an input; or why
+/// they cannot be listed.
+#[cfg(feature = "aws")]
+fn remote_inputs(
+    text: &str,
+    args: &super::AwsArgs,
+    (from, to): (Option<u64>, Option<u64>),
+    select: &FileSelector,
+) -> Result<Vec<InputSpec>, String> {
+    use crate::source::aws::{AwsContext, AwsSettings, s3};
+    let location = s3::S3Location::parse(text)
+        .ok_or_else(|| format!("{}: not an S3 location (s3://bucket/prefix)", escape(text)))?;
+    let settings = AwsSettings {
+        profile: args.profile.clone(),
+        region: args.region.clone(),
+        endpoint_url: args.endpoint_url.clone(),
+    };
+    let context = AwsContext::new(&settings).map_err(|e| format!("{}: {e}", escape(text)))?;
+    s3::list(&context, &location, s3::Window { from, to }, select)
+}
+
+/// Without AWS support built in, an `s3://` input is an error that says so.
+#[cfg(not(feature = "aws"))]
+fn remote_inputs(
+    text: &str,
+    _: &super::AwsArgs,
+    _: (Option<u64>, Option<u64>),
+    _: &FileSelector,
+) -> Result<Vec<InputSpec>, String> {
+    Err(format!(
+        "{}: this vpctop was built without the `aws` feature",
+        escape(text)
+    ))
+}
+
+fn escape(text: &str) -> String {
+    crate::sanitize::escape(text.as_bytes())
 }
 
 /// Parses a filter given on the command line; on error, points at the column (like a

@@ -76,6 +76,10 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         filter: None,
         glob: None,
         threads: None,
+        since: None,
+        from: None,
+        to: None,
+        aws: Default::default(),
     };
     let mut settings = Settings::new(&input, false)?;
     let registry = follow_setup(&mut settings.config, &settings.inputs, &[], false, None);

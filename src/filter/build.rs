@@ -101,6 +101,15 @@ impl Filter {
         )
     }
 
+    /// Records that started at `secs` (Unix seconds) or before (`start<=…`): a time window's
+    /// far end.
+    pub fn started_until(secs: u64) -> Filter {
+        Filter::built(
+            format!("start<={secs}"),
+            Node::Test(Test::Uint(Target::One(Field::Start), CmpOp::Le, secs)),
+        )
+    }
+
     /// Records passing both filters. A filter that passes everything leaves the other as
     /// it is. The terms are kept flat (`a and b and c`), so a store scan sees every simple
     /// test at the top (see [`Filter::required_column_tests`]).
@@ -159,6 +168,7 @@ mod tests {
         same_as_parsed(&Filter::protocol(6), "proto=6");
         same_as_parsed(&Filter::interface("eni-0a1b"), "interface=eni-0a1b");
         same_as_parsed(&Filter::ended_since(1_700_000_000), "end>=1700000000");
+        same_as_parsed(&Filter::started_until(1_700_000_000), "start<=1700000000");
     }
 
     #[test]

@@ -138,6 +138,11 @@ fn follow_input<F: FnMut(Chunk)>(
             let mut stream = source::StdinStream::new(follow.timing.poll, cancel);
             framer.run(&mut stream).map_err(read_err)
         }
+        // An object is read once, as it is.
+        InputSpec::Remote(_) => {
+            let mut opened = source::open(spec).map_err(|e| (0, e))?;
+            framer.run(&mut opened.reader).map_err(read_err)
+        }
         InputSpec::File(path) if source::is_gzip_file(path) => {
             let mut opened = source::open(spec).map_err(|e| (0, e))?;
             framer.run(&mut opened.reader).map_err(read_err)

@@ -92,7 +92,7 @@ where
                 .enumerate()
                 .filter_map(|(i, s)| match s {
                     InputSpec::File(p) => Some((i, p.clone())),
-                    InputSpec::Stdin => None,
+                    InputSpec::Stdin | InputSpec::Remote(_) => None,
                 })
                 .collect();
             let (w, rx) = Wakeups::new(&files);

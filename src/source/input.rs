@@ -6,25 +6,54 @@ use std::path::{Path, PathBuf};
 
 use flate2::bufread::MultiGzDecoder;
 
+use std::sync::Arc;
+
 use super::SourceError;
 
 /// One input as the user named it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum InputSpec {
     /// Standard input (`-`).
     Stdin,
     /// A file on disk.
     File(PathBuf),
+    /// An object of a remote store (an S3 object), read once.
+    Remote(Arc<dyn RemoteInput>),
 }
 
+impl PartialEq for InputSpec {
+    fn eq(&self, other: &InputSpec) -> bool {
+        match (self, other) {
+            (InputSpec::Stdin, InputSpec::Stdin) => true,
+            (InputSpec::File(a), InputSpec::File(b)) => a == b,
+            (InputSpec::Remote(a), InputSpec::Remote(b)) => a.name() == b.name(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for InputSpec {}
+
 impl InputSpec {
-    /// How the input is named in messages and JSON (`-` for stdin, the path as given).
+    /// How the input is named in messages and JSON (`-` for stdin, the path as given, the
+    /// object's URL).
     pub fn display_name(&self) -> String {
         match self {
             InputSpec::Stdin => "-".to_string(),
             InputSpec::File(p) => p.display().to_string(),
+            InputSpec::Remote(r) => r.name(),
         }
     }
+}
+
+/// An input read over the network, once (an S3 object): what `source::aws` provides.
+pub trait RemoteInput: Send + Sync + std::fmt::Debug {
+    /// Its name in messages and JSON (`s3://bucket/key`).
+    fn name(&self) -> String;
+    /// Its size in bytes, when known before reading.
+    fn size(&self) -> Option<u64>;
+    /// Starts reading it: its bytes as they arrive.
+    fn open(&self) -> io::Result<Box<dyn Read + Send>>;
 }
 
 /// Which files in a directory are flow logs: not hidden, not a work file, and matching the
@@ -166,6 +195,10 @@ pub fn open_counted(
                 source,
             })?)
         }
+        InputSpec::Remote(r) => r.open().map_err(|source| SourceError::Open {
+            name: name.clone(),
+            source,
+        })?,
     };
     let raw: Box<dyn Read + Send> = match progress {
         Some(p) => Box::new(super::progress::Counted::new(raw, std::sync::Arc::clone(p))),
@@ -199,7 +232,7 @@ pub fn open_counted(
 fn open_parquet(spec: &InputSpec, mut rest: impl Read) -> io::Result<OpenInput> {
     let reader: Box<dyn Read + Send> = match spec {
         InputSpec::File(path) => Box::new(super::parquet::ParquetLines::new(File::open(path)?)?),
-        InputSpec::Stdin => {
+        InputSpec::Stdin | InputSpec::Remote(_) => {
             let mut all = Vec::new();
             rest.read_to_end(&mut all)?;
             Box::new(super::parquet::ParquetLines::new(bytes::Bytes::from(all))?)

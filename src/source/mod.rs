@@ -11,6 +11,8 @@
 //! threads of its own for reading (the pipeline lays those out); a bad input is an error
 //! value, never a panic.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod follow;
 pub mod framer;
 pub mod input;

@@ -27,6 +27,7 @@ impl Progress {
             .iter()
             .filter_map(|i| match i {
                 InputSpec::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                InputSpec::Remote(r) => r.size(),
                 InputSpec::Stdin => None,
             })
             .sum();

@@ -126,7 +126,7 @@ pub fn discover(
         .iter()
         .filter_map(|s| match s {
             InputSpec::File(p) => Some(p.clone()),
-            InputSpec::Stdin => None,
+            InputSpec::Stdin | InputSpec::Remote(_) => None,
         })
         .collect();
     let mut growing_gz: HashMap<PathBuf, u64> = HashMap::new();

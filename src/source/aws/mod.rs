@@ -1,0 +1,153 @@
+//! Inputs that AWS delivers: S3 objects ([`s3`]) and CloudWatch Logs groups
+//! ([`cloudwatch`]), through the official SDK.
+//!
+//! Owns: one [`AwsContext`] per run — a small tokio runtime for the SDK's network work and
+//! the configuration loaded the way every AWS tool loads it (environment, shared config and
+//! credentials files with a profile, SSO, web identity, container and instance metadata),
+//! plus `--region` and `--endpoint-url` (or `AWS_ENDPOINT_URL`; S3 then uses path-style
+//! addressing). Errors become one line of text naming what failed (`NoSuchBucket: …`,
+//! `AccessDenied: …`, `no AWS credentials …`), escaped for the terminal.
+//!
+//! Never: prints or keeps a secret: credentials stay inside the SDK, and no URL or header of
+//! a signed request is part of any message.
+
+pub mod s3;
+
+use std::io;
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+/// How to reach AWS, as the user asked on the command line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// A named profile of the shared config and credentials files (`--profile`).
+    pub profile: Option<String>,
+    /// The region (`--region`); otherwise the standard chain's.
+    pub region: Option<String>,
+    /// Another endpoint (`--endpoint-url`): an S3-compatible store, a local test server.
+    pub endpoint_url: Option<String>,
+}
+
+/// The SDK's runtime and configuration, shared by every AWS input of a run.
+pub struct AwsContext {
+    runtime: tokio::runtime::Runtime,
+    config: SdkConfig,
+}
+
+impl std::fmt::Debug for AwsContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsContext")
+            .field("region", &self.config.region())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The region S3 is asked in when the standard chain names none (bucket listings then
+/// still work for buckets there, and the error says to pass `--region` otherwise).
+const FALLBACK_REGION: &str = "us-east-1";
+
+impl AwsContext {
+    /// Loads the configuration (this reads files and the environment, not the network:
+    /// credentials are fetched on first use).
+    pub fn new(settings: &AwsSettings) -> io::Result<Arc<AwsContext>> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("vpctop-aws")
+            .enable_all()
+            .build()?;
+        use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+        let http = aws_smithy_http_client::Builder::new()
+            .tls_provider(Provider::Rustls(CryptoMode::Ring))
+            .build_https();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+        if let Some(p) = &settings.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &settings.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(e) = &settings.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        let mut config = runtime.block_on(loader.load());
+        if config.region().is_none() {
+            config = config
+                .into_builder()
+                .region(Region::new(FALLBACK_REGION))
+                .build();
+        }
+        Ok(Arc::new(AwsContext { runtime, config }))
+    }
+
+    /// Runs `future` to its end on the SDK's runtime (from any thread that is not one of
+    /// the runtime's own).
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// An S3 client; path-style addressing when another endpoint was given.
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let path_style = self.config.endpoint_url().is_some();
+        let config = aws_sdk_s3::config::Builder::from(&self.config)
+            .force_path_style(path_style)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// A CloudWatch Logs client.
+    pub fn logs(&self) -> aws_sdk_cloudwatchlogs::Client {
+        aws_sdk_cloudwatchlogs::Client::new(&self.config)
+    }
+}
+
+/// An error and its sources, each as it displays itself, joined by `: ` (the SDK's own
+/// rendering ends with a debug dump).
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        let part = e.to_string();
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        next = e.source();
+    }
+    text
+}
+
+/// One line saying why an SDK call failed: the service's code and message when it answered,
+/// otherwise what kept the request from being made or answered. Escaped for the terminal.
+pub fn describe<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let text = match err {
+        SdkError::ServiceError(e) => {
+            let e = e.err();
+            match (e.code(), e.message()) {
+                (Some(code), Some(message)) => format!("{code}: {message}"),
+                (Some(code), None) => code.to_string(),
+                _ => DisplayErrorContext(err).to_string(),
+            }
+        }
+        SdkError::TimeoutError(_) => "the request timed out".to_string(),
+        SdkError::DispatchFailure(d) if d.is_io() || d.is_timeout() => {
+            format!("could not reach the endpoint: {}", chain(err))
+        }
+        other => {
+            let text = chain(other);
+            if text.contains("no credentials") || text.contains("NoCredentials") {
+                "no AWS credentials found (environment, ~/.aws/credentials, --profile, SSO, \
+                 instance or container role)"
+                    .to_string()
+            } else {
+                text
+            }
+        }
+    };
+    crate::sanitize::escape(text.as_bytes())
+}

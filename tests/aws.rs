@@ -1,0 +1,261 @@
+//! S3 inputs against a real S3 API server on 127.0.0.1: moto in server mode, started by these
+//! tests on a free port and stopped when they end. Nothing inside vpctop is mocked.
+//!
+//! They need Python with `moto[server]`, `boto3` and `pyarrow`
+//! (`pip install -r tests/aws/requirements.txt`), so they build only with the `moto-tests`
+//! feature: `cargo test --features moto-tests --test aws`. `.ci/run` installs the packages and
+//! runs them.
+#![cfg(all(feature = "aws", feature = "moto-tests"))]
+// Test code: an unwrap that fails is a test that fails, with its line.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::Run;
+use serde_json::Value;
+
+/// A moto server on a free port of 127.0.0.1, killed when dropped. Its request log (one line
+/// per request) goes to a file, so tests can count what vpctop asked for.
+struct Moto {
+    child: Child,
+    endpoint: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("requests.log");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("python3")
+            .args([
+                "-m",
+                "moto.server",
+                "-H",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("python3 -m moto.server (pip install -r tests/aws/requirements.txt)");
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto did not start: {}",
+                read(&log)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Moto {
+            child,
+            endpoint,
+            log,
+            _dir: dir,
+        }
+    }
+
+    /// GET requests for objects (not listings) of `bucket` so far.
+    fn object_gets(&self, bucket: &str) -> Vec<String> {
+        let wanted = format!("\"GET /{bucket}/");
+        read(&self.log)
+            .lines()
+            .filter_map(|l| {
+                let at = l.find(&wanted)?;
+                let path = l[at + 5..].split(' ').next()?;
+                // A listing asks `?list-type=2…`; an object read is its key (and `x-id`).
+                let (key, query) = path.split_once('?').unwrap_or((path, ""));
+                (!query.contains("list-type")).then(|| key.to_string())
+            })
+            .collect()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read(path: &Path) -> String {
+    let mut text = String::new();
+    if let Ok(mut f) = std::fs::File::open(path) {
+        let _ = f.read_to_string(&mut text);
+    }
+    text
+}
+
+/// A bucket filled by tests/aws/make_bucket.py, and the same objects in a local directory.
+struct Delivered {
+    bucket: String,
+    local: tempfile::TempDir,
+    /// Every object key with the start of its delivery window (when its name has one).
+    objects: Vec<(String, Option<u64>)>,
+}
+
+fn deliver(moto: &Moto, bucket: &str) -> Delivered {
+    let local = tempfile::tempdir().unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/aws/make_bucket.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args([moto.endpoint.as_str(), bucket])
+        .arg(local.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "make_bucket.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let objects = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (key, start) = l.rsplit_once(' ').unwrap();
+            (key.to_string(), start.parse().ok())
+        })
+        .collect();
+    Delivered {
+        bucket: bucket.to_string(),
+        local,
+        objects,
+    }
+}
+
+/// Runs vpctop with test credentials (moto accepts any) and the server as endpoint.
+fn vpctop_at(moto: &Moto, args: &[&str]) -> Run {
+    vpctop_env(
+        args,
+        &[
+            ("AWS_ACCESS_KEY_ID", "testing-key-id"),
+            ("AWS_SECRET_ACCESS_KEY", "testing-secret-key-42"),
+            ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
+        ],
+    )
+}
+
+/// Runs vpctop with only these AWS settings in its environment (no profile files).
+fn vpctop_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_vpctop"));
+    cmd.args(args)
+        .env("HOME", home.path())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("AWS_") && k != "AWS_REGION" && k != "AWS_EC2_METADATA_DISABLED" {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.stdin(Stdio::null()).output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_bucket_reads_as_the_same_objects_synced_to_a_directory() {
+    let moto = Moto::start();
+    let d = deliver(&moto, "delivered");
+    assert!(d.objects.len() >= 13, "{} objects", d.objects.len());
+    let url = format!("s3://{}/", d.bucket);
+    let remote = vpctop_at(&moto, &["report", "--json", &url]);
+    assert_eq!(remote.code, 0, "{}", remote.stderr);
+    let local_dir = format!("{}/", d.local.path().display());
+    let local = common::vpctop(&["report", "--json", &local_dir]);
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    // The same report, field for field, once object URLs are read as the synced paths.
+    let remote: Value = serde_json::from_str(&remote.stdout.replace(&url, &local_dir)).unwrap();
+    let local: Value = serde_json::from_str(&local.stdout).unwrap();
+    assert_eq!(remote, local);
+    // Both layouts, both formats and the stray object were read: 6 × 40 text records,
+    // 6 × 30 Parquet records, and the README's two lines are malformed.
+    assert_eq!(remote["records"], 420, "{remote}");
+    assert_eq!(remote["malformed"], 2, "{remote}");
+    let gets: BTreeSet<String> = moto.object_gets(&d.bucket).into_iter().collect();
+    assert_eq!(gets.len(), d.objects.len(), "every object once: {gets:?}");
+}
+
+#[test]
+fn a_time_window_gets_only_the_objects_that_can_hold_it() {
+    let moto = Moto::start();
+    let d = deliver(&moto, "window");
+    // 2024-06-19 from 12:00 to 16:00 UTC: the two objects of 15:20 that day.
+    let (from, to) = ("2024-06-19T12:00:00Z", "2024-06-19T16:00:00Z");
+    let url = format!("s3://{}/", d.bucket);
+    let run = vpctop_at(
+        &moto,
+        &["report", "--json", "--from", from, "--to", to, &url],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let (lo, hi) = (1_718_798_400u64, 1_718_812_800u64);
+    let expected: BTreeSet<String> = d
+        .objects
+        .iter()
+        .filter(|(_, start)| start.is_some_and(|s| s + 300 > lo && s <= hi + 900))
+        .map(|(key, _)| format!("/{}/{key}", d.bucket))
+        .collect();
+    assert_eq!(expected.len(), 2, "{expected:?}");
+    let gets: BTreeSet<String> = moto.object_gets(&d.bucket).into_iter().collect();
+    // The README names no time: it is read, not skipped.
+    let readme = format!("/{}/AWSLogs/123456789012/vpcflowlogs/README.txt", d.bucket);
+    let mut want = expected.clone();
+    want.insert(readme);
+    assert_eq!(gets, want);
+    // And the records outside the window are not counted.
+    assert_eq!(doc["records"], 70, "{doc}");
+    assert_eq!(doc["flows"], 70, "{doc}");
+}
+
+#[test]
+fn a_missing_bucket_and_missing_credentials_are_named_and_other_inputs_go_on() {
+    let moto = Moto::start();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/demo-v5.log");
+    let sample = sample.to_str().unwrap();
+    let run = vpctop_at(&moto, &["report", "--json", "s3://no-such-bucket/", sample]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("s3://no-such-bucket/: NoSuchBucket"),
+        "{}",
+        run.stderr
+    );
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(
+        doc["records"].as_u64().unwrap() > 900,
+        "the sample still counts"
+    );
+    // The secret key never shows, whatever fails.
+    assert!(
+        !run.stderr.contains("testing-secret-key-42")
+            && !run.stdout.contains("testing-secret-key-42")
+    );
+
+    let endpoint = moto.endpoint.as_str();
+    let run = vpctop_env(
+        &["report", "s3://anything/", sample],
+        &[("AWS_ENDPOINT_URL", endpoint)],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("no AWS credentials"), "{}", run.stderr);
+}
