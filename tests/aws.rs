@@ -259,3 +259,192 @@ fn a_missing_bucket_and_missing_credentials_are_named_and_other_inputs_go_on() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("no AWS credentials"), "{}", run.stderr);
 }
+
+/// Puts `count` events into `stream` of `group` (see tests/aws/logs.py); returns their
+/// messages.
+fn put_events(
+    moto: &Moto,
+    group: &str,
+    stream: &str,
+    first: u64,
+    count: u64,
+    base: u64,
+) -> Vec<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/aws/logs.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args([
+            moto.endpoint.as_str(),
+            group,
+            stream,
+            &first.to_string(),
+            &count.to_string(),
+            &base.to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "logs.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn a_log_group_reads_as_its_events_and_a_stream_prefix_narrows_it() {
+    let moto = Moto::start();
+    let base = now_secs() - 3600;
+    let mut all = Vec::new();
+    for stream in ["eni-0001aaaa-all", "eni-0002bbbb-all", "eni-0003cccc-all"] {
+        all.extend(put_events(&moto, "/vpc/flowlogs", stream, 0, 25, base));
+    }
+    let run = vpctop_at(&moto, &["records", "cwl:///vpc/flowlogs"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let got: BTreeSet<String> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            assert_eq!(v["file"], "cwl:///vpc/flowlogs");
+            format!("{} {}", v["srcaddr"].as_str().unwrap(), v["start"])
+        })
+        .collect();
+    let want: BTreeSet<String> = all
+        .iter()
+        .map(|m| {
+            let f: Vec<&str> = m.split(' ').collect();
+            format!("{} {}", f[3], f[10])
+        })
+        .collect();
+    assert_eq!(got.len(), 75);
+    assert_eq!(got, want);
+
+    let one = vpctop_at(
+        &moto,
+        &[
+            "report",
+            "--json",
+            "--log-stream-prefix",
+            "eni-0002",
+            "cwl:///vpc/flowlogs",
+        ],
+    );
+    let doc: Value = serde_json::from_str(&one.stdout).unwrap();
+    assert_eq!(doc["records"], 25, "{}", one.stderr);
+    assert_eq!(doc["top"]["src"].as_array().unwrap().len().min(1), 1);
+    // A window: the events of the first 100 s (records 0..=9 of each stream start there).
+    let from = base.to_string();
+    let to = (base + 95).to_string();
+    let windowed = vpctop_at(
+        &moto,
+        &[
+            "report",
+            "--json",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "cwl:///vpc/flowlogs",
+        ],
+    );
+    let doc: Value = serde_json::from_str(&windowed.stdout).unwrap();
+    assert_eq!(doc["records"], 30, "{}", windowed.stderr);
+    // A group that does not exist is named with CloudWatch's reason.
+    let missing = vpctop_at(&moto, &["report", "cwl:///no/such/group"]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("cwl:///no/such/group"),
+        "{}",
+        missing.stderr
+    );
+    assert!(
+        missing.stderr.contains("ResourceNotFound"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn following_a_log_group_counts_new_events_exactly_once() {
+    use std::io::BufRead;
+    let moto = Moto::start();
+    let base = now_secs() - 300;
+    put_events(&moto, "flows", "eni-0001aaaa-all", 0, 10, base);
+    let home = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vpctop"))
+        .args([
+            "report",
+            "--follow",
+            "--json",
+            "--interval",
+            "300ms",
+            "--poll",
+            "200ms",
+            "--since",
+            "1h",
+            "cwl://flows",
+        ])
+        .env("HOME", home.path())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<u64>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let doc: Value = serde_json::from_str(&line).unwrap();
+            if tx.send(doc["records"].as_u64().unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    // Waits for a report counting `n` records; returns how many reports that took.
+    let wait_for = |n: u64| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut reports = 0;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let got = rx.recv_timeout(left).expect("a report in time");
+            reports += 1;
+            assert!(got <= n, "counted {got} records, more than the {n} put");
+            if got == n {
+                return reports;
+            }
+        }
+    };
+    wait_for(10);
+    // New events in the same stream and in a new one, while vpctop polls.
+    put_events(&moto, "flows", "eni-0001aaaa-all", 10, 5, base);
+    put_events(&moto, "flows", "eni-0002bbbb-all", 0, 5, base);
+    wait_for(20);
+    // Several more polls see the same events again: still counted once.
+    for _ in 0..5 {
+        let got = rx.recv_timeout(Duration::from_secs(30)).expect("a report");
+        assert_eq!(got, 20);
+    }
+    // SIGTERM ends it with a last report.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}

@@ -288,6 +288,11 @@ pub struct AwsArgs {
     #[arg(long, value_name = "URL")]
     pub endpoint_url: Option<String>,
 
+    /// For `cwl://` inputs: only the log streams whose names start with PREFIX (one ENI's
+    /// streams: eni-0abc).
+    #[arg(long, value_name = "PREFIX")]
+    pub log_stream_prefix: Option<String>,
+
     /// S3 objects read at the same time.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub s3_concurrency: usize,

@@ -57,7 +57,10 @@ impl Settings {
         let mut failed = false;
         let mut remote = false;
         for path in &input.paths {
-            if let Some(text) = path.to_str().filter(|t| t.starts_with("s3://")) {
+            if let Some(text) = path
+                .to_str()
+                .filter(|t| t.starts_with("s3://") || t.starts_with("cwl://"))
+            {
                 remote = true;
                 match remote_inputs(text, &input.aws, (from, to), &select) {
                     Ok(found) if found.is_empty() => {
@@ -118,16 +121,22 @@ fn remote_inputs(
     (from, to): (Option<u64>, Option<u64>),
     select: &FileSelector,
 ) -> Result<Vec<InputSpec>, String> {
-    use crate::source::aws::{AwsContext, AwsSettings, s3};
-    let location = s3::S3Location::parse(text)
-        .ok_or_else(|| format!("{}: not an S3 location (s3://bucket/prefix)", escape(text)))?;
+    use crate::source::aws::{AwsContext, AwsSettings, cloudwatch::LogGroup, s3};
     let settings = AwsSettings {
         profile: args.profile.clone(),
         region: args.region.clone(),
         endpoint_url: args.endpoint_url.clone(),
     };
     let context = AwsContext::new(&settings).map_err(|e| format!("{}: {e}", escape(text)))?;
-    s3::list(&context, &location, s3::Window { from, to }, select)
+    let window = s3::Window { from, to };
+    if text.starts_with("cwl://") {
+        let group = LogGroup::parse(text, args.log_stream_prefix.clone(), window, &context)
+            .ok_or_else(|| format!("{}: not a log group (cwl://GROUP)", escape(text)))?;
+        return Ok(vec![InputSpec::Remote(Arc::new(group))]);
+    }
+    let location = s3::S3Location::parse(text)
+        .ok_or_else(|| format!("{}: not an S3 location (s3://bucket/prefix)", escape(text)))?;
+    s3::list(&context, &location, window, select)
 }
 
 /// Without AWS support built in, an `s3://` input is an error that says so.

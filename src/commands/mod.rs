@@ -113,6 +113,7 @@ fn board_setup(config: &mut IngestConfig, inputs: &[InputSpec]) -> Arc<InputRegi
         .map(|i| match i {
             InputSpec::Stdin => Mechanism::Stream,
             InputSpec::File(_) => Mechanism::Polling,
+            InputSpec::Remote(r) if r.grows() => Mechanism::Polling,
             InputSpec::Remote(_) => Mechanism::Read,
         })
         .collect();

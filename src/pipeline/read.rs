@@ -138,7 +138,22 @@ fn follow_input<F: FnMut(Chunk)>(
             let mut stream = source::StdinStream::new(follow.timing.poll, cancel);
             framer.run(&mut stream).map_err(read_err)
         }
-        // An object is read once, as it is.
+        // A log group is polled for new events; an object is read once, as it is.
+        InputSpec::Remote(r) if r.grows() => {
+            if let Some(b) = config.board.as_deref() {
+                b.set(index, SourceState::Following);
+            }
+            let mut stream = r.follow(follow.timing.poll, cancel).map_err(|source| {
+                (
+                    0,
+                    SourceError::Open {
+                        name: name.clone(),
+                        source,
+                    },
+                )
+            })?;
+            framer.run(&mut stream).map_err(read_err)
+        }
         InputSpec::Remote(_) => {
             let mut opened = source::open(spec).map_err(|e| (0, e))?;
             framer.run(&mut opened.reader).map_err(read_err)

@@ -54,6 +54,20 @@ pub trait RemoteInput: Send + Sync + std::fmt::Debug {
     fn size(&self) -> Option<u64>;
     /// Starts reading it: its bytes as they arrive.
     fn open(&self) -> io::Result<Box<dyn Read + Send>>;
+    /// Starts following it: a stream that waits for more (polling every `poll`) until
+    /// `cancel` is set. What cannot grow is read once.
+    fn follow<'a>(
+        &self,
+        poll: std::time::Duration,
+        cancel: &'a std::sync::atomic::AtomicBool,
+    ) -> io::Result<Box<dyn Read + Send + 'a>> {
+        let _ = (poll, cancel);
+        self.open()
+    }
+    /// Whether following it waits for more (a log group), rather than reading it once.
+    fn grows(&self) -> bool {
+        false
+    }
 }
 
 /// Which files in a directory are flow logs: not hidden, not a work file, and matching the

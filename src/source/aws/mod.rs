@@ -11,6 +11,7 @@
 //! Never: prints or keeps a secret: credentials stay inside the SDK, and no URL or header of
 //! a signed request is part of any message.
 
+pub mod cloudwatch;
 pub mod s3;
 
 use std::io;
