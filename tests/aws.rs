@@ -448,3 +448,98 @@ fn following_a_log_group_counts_new_events_exactly_once() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+fn put_object(moto: &Moto, bucket: &str, key: &str, file: &Path) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/aws/put_object.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .args([moto.endpoint.as_str(), bucket, key])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "put_object.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn following_a_prefix_reads_each_new_object_once_even_under_an_earlier_key() {
+    use std::io::BufRead;
+    let moto = Moto::start();
+    let d = deliver(&moto, "growing");
+    let parquet = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/parquet");
+    let home = tempfile::tempdir().unwrap();
+    let url = format!("s3://{}/AWSLogs/", d.bucket);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vpctop"))
+        .args([
+            "report",
+            "--follow",
+            "--json",
+            "--interval",
+            "300ms",
+            "--poll",
+            "300ms",
+            &url,
+        ])
+        .env("HOME", home.path())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL", &moto.endpoint)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<u64>();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let doc: Value = serde_json::from_str(&line).unwrap();
+            if tx.send(doc["records"].as_u64().unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |n: u64| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let got = rx.recv_timeout(left).expect("a report in time");
+            assert!(
+                got <= n,
+                "counted {got} records, more than the {n} there are"
+            );
+            if got == n {
+                return;
+            }
+        }
+    };
+    wait_for(420);
+    // A new object after every key, and one whose key sorts before keys already read.
+    let late = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/21/\
+                123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d_20240621T0005Z_late.log";
+    let early = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/17/\
+                 123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d_20240617T2355Z_early.log.parquet";
+    put_object(&moto, &d.bucket, late, &parquet.join("v8-custom.log"));
+    put_object(&moto, &d.bucket, early, &parquet.join("v2.parquet"));
+    wait_for(420 + 400 + 1500);
+    for _ in 0..4 {
+        let got = rx.recv_timeout(Duration::from_secs(30)).expect("a report");
+        assert_eq!(got, 2320, "each object once");
+    }
+    let gets = moto.object_gets(&d.bucket);
+    let unique: BTreeSet<&String> = gets.iter().collect();
+    assert_eq!(
+        gets.len(),
+        unique.len(),
+        "no object was read twice: {gets:?}"
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}

@@ -7,6 +7,7 @@ use super::InputArgs;
 use crate::filter::Filter;
 use crate::pipeline::IngestConfig;
 use crate::schema::FormatError;
+use crate::source::input::RemoteListing;
 use crate::source::{FileSelector, InputSpec, expand_paths};
 
 /// Everything a reading command needs, validated.
@@ -20,6 +21,8 @@ pub struct Settings {
     pub filter: Option<Arc<Filter>>,
     /// Some path could not be listed (already said on stderr).
     pub failed: bool,
+    /// Remote locations (S3 prefixes) to list again while following.
+    pub listings: Vec<Arc<dyn RemoteListing>>,
 }
 
 /// Why the arguments cannot be run.
@@ -56,6 +59,7 @@ impl Settings {
         let mut inputs = Vec::new();
         let mut failed = false;
         let mut remote = false;
+        let mut listings = Vec::new();
         for path in &input.paths {
             if let Some(text) = path
                 .to_str()
@@ -63,7 +67,8 @@ impl Settings {
             {
                 remote = true;
                 match remote_inputs(text, &input.aws, (from, to), &select) {
-                    Ok(found) if found.is_empty() => {
+                    Ok((found, listing)) if found.is_empty() => {
+                        listings.extend(listing);
                         let window = if from.is_some() || to.is_some() {
                             " in the time window"
                         } else {
@@ -71,7 +76,10 @@ impl Settings {
                         };
                         eprintln!("vpctop: {}: no objects{window}", escape(text));
                     }
-                    Ok(found) => inputs.extend(found),
+                    Ok((found, listing)) => {
+                        listings.extend(listing);
+                        inputs.extend(found);
+                    }
                     Err(why) => {
                         eprintln!("vpctop: {why}");
                         failed = true;
@@ -103,6 +111,7 @@ impl Settings {
             config,
             filter,
             failed,
+            listings,
         })
     }
 
@@ -112,15 +121,18 @@ impl Settings {
     }
 }
 
-/// The objects under an `s3://` location that can hold the window, each an input; or why
-/// they cannot be listed.
+/// What an AWS location holds now, and the listing that finds what it holds later.
+type RemoteFound = (Vec<InputSpec>, Option<Arc<dyn RemoteListing>>);
+
+/// The objects under an `s3://` location that can hold the window, each an input, or a
+/// `cwl://` log group as one input; or why they cannot be listed.
 #[cfg(feature = "aws")]
 fn remote_inputs(
     text: &str,
     args: &super::AwsArgs,
     (from, to): (Option<u64>, Option<u64>),
     select: &FileSelector,
-) -> Result<Vec<InputSpec>, String> {
+) -> Result<RemoteFound, String> {
     use crate::source::aws::{AwsContext, AwsSettings, cloudwatch::LogGroup, s3};
     let settings = AwsSettings {
         profile: args.profile.clone(),
@@ -132,11 +144,13 @@ fn remote_inputs(
     if text.starts_with("cwl://") {
         let group = LogGroup::parse(text, args.log_stream_prefix.clone(), window, &context)
             .ok_or_else(|| format!("{}: not a log group (cwl://GROUP)", escape(text)))?;
-        return Ok(vec![InputSpec::Remote(Arc::new(group))]);
+        return Ok((vec![InputSpec::Remote(Arc::new(group))], None));
     }
     let location = s3::S3Location::parse(text)
         .ok_or_else(|| format!("{}: not an S3 location (s3://bucket/prefix)", escape(text)))?;
-    s3::list(&context, &location, window, select)
+    let listing = s3::S3Listing::new(&context, location, window, select.clone());
+    let found = listing.list()?;
+    Ok((found, Some(Arc::new(listing))))
 }
 
 /// Without AWS support built in, an `s3://` input is an error that says so.
@@ -146,7 +160,7 @@ fn remote_inputs(
     _: &super::AwsArgs,
     _: (Option<u64>, Option<u64>),
     _: &FileSelector,
-) -> Result<Vec<InputSpec>, String> {
+) -> Result<RemoteFound, String> {
     Err(format!(
         "{}: this vpctop was built without the `aws` feature",
         escape(text)

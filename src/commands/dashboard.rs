@@ -27,13 +27,7 @@ pub fn run(args: DashboardArgs) -> Result<i32> {
     let registry = if args.no_follow {
         board_setup(&mut settings.config, &settings.inputs)
     } else {
-        follow_setup(
-            &mut settings.config,
-            &settings.inputs,
-            &args.input.paths,
-            args.from_end,
-            args.poll,
-        )
+        follow_setup(&mut settings, &args.input.paths, args.from_end, args.poll)
     };
     let run = Run {
         settings,
@@ -97,6 +91,7 @@ impl Run<'_> {
             mut config,
             filter,
             failed,
+            ..
         } = settings;
         // Inputs read once (not followed) say how far reading has come in the status bar.
         let progress = config

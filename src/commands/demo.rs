@@ -82,7 +82,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         aws: Default::default(),
     };
     let mut settings = Settings::new(&input, false)?;
-    let registry = follow_setup(&mut settings.config, &settings.inputs, &[], false, None);
+    let registry = follow_setup(&mut settings, &[], false, None);
     let run = Run {
         settings,
         registry,

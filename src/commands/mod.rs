@@ -79,16 +79,20 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Sets `config` up to follow `inputs` (and watch the directories among `paths`), with
-/// every input's state on a board; returns the registry of input names.
+/// How often S3 prefixes are listed again while following, unless `--poll` says: AWS
+/// delivers every 5 to 10 minutes.
+const LISTING_POLL: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Sets `run` up to follow its inputs (and watch the directories among `paths` and its S3
+/// prefixes), with every input's state on a board; returns the registry of input names.
 fn follow_setup(
-    config: &mut IngestConfig,
-    inputs: &[InputSpec],
+    run: &mut Settings,
     paths: &[std::path::PathBuf],
     from_end: bool,
     poll: Option<std::time::Duration>,
 ) -> Arc<InputRegistry> {
-    let registry = board_setup(config, inputs);
+    let config = &mut run.config;
+    let registry = board_setup(config, &run.inputs);
     config.mode = Mode::Follow(FollowConfig {
         start: if from_end {
             StartAt::End
@@ -101,6 +105,8 @@ fn follow_setup(
         },
         watch_dirs: paths.iter().filter(|p| p.is_dir()).cloned().collect(),
         force_polling: poll.is_some(),
+        listings: run.listings.clone(),
+        listing_poll: poll.unwrap_or(LISTING_POLL),
     });
     registry
 }
@@ -270,10 +276,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a.log");
         std::fs::write(&file, "").unwrap();
-        let mut config = IngestConfig::new(Arc::new(crate::schema::Schema::default_v2()));
-        let inputs = [InputSpec::File(file.clone())];
+        let mut run = Settings {
+            inputs: vec![InputSpec::File(file.clone())],
+            config: IngestConfig::new(Arc::new(crate::schema::Schema::default_v2())),
+            filter: None,
+            failed: false,
+            listings: Vec::new(),
+        };
         let paths = [dir.path().to_path_buf(), file];
-        let registry = follow_setup(&mut config, &inputs, &paths, true, None);
+        let registry = follow_setup(&mut run, &paths, true, None);
+        let config = run.config;
         let follow = config.follow().expect("follow mode");
         assert_eq!(follow.watch_dirs, [dir.path().to_path_buf()]);
         assert_eq!(follow.start, StartAt::End);

@@ -22,6 +22,7 @@ pub fn run(args: RecordsArgs) -> Result<i32> {
         mut config,
         filter,
         mut failed,
+        ..
     } = Settings::new(&args.input, true)?;
     let line = progress_line(&mut config, &inputs, true);
     let names: Arc<[String]> = inputs.iter().map(|i| i.display_name()).collect();

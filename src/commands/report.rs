@@ -26,6 +26,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         mut config,
         filter,
         mut failed,
+        ..
     } = Settings::new(&args.input, false)?;
     let line = progress_line(&mut config, &inputs, false);
     let drill_key = match args.drill.as_deref() {
@@ -106,13 +107,7 @@ fn follow(args: ReportArgs) -> Result<i32> {
         signal_hook::consts::SIGTERM,
         signal_hook::consts::SIGHUP,
     ])?;
-    let registry = follow_setup(
-        &mut run.config,
-        &run.inputs,
-        &args.input.paths,
-        args.from_end,
-        args.poll,
-    );
+    let registry = follow_setup(&mut run, &args.input.paths, args.from_end, args.poll);
     let opts = args.output.summary(run.filter.as_deref());
     let json = args.output.json;
     let board = run.config.board.clone();

@@ -29,6 +29,7 @@ use std::sync::Arc;
 
 use crate::schema::SharedSchema;
 use crate::source::follow::{FollowTiming, StartAt};
+use crate::source::input::RemoteListing;
 use crate::source::progress::Progress;
 use crate::source::replay::ReplayConfig;
 use crate::source::status::SourceBoard;
@@ -61,6 +62,11 @@ pub struct FollowConfig {
     pub watch_dirs: Vec<PathBuf>,
     /// Poll followed files and watched directories instead of using file events (`--poll`).
     pub force_polling: bool,
+    /// Remote locations (S3 prefixes) listed again every `listing_poll`; objects not seen
+    /// before join the run, read once each.
+    pub listings: Vec<Arc<dyn RemoteListing>>,
+    /// How often remote locations are listed again.
+    pub listing_poll: std::time::Duration,
 }
 
 /// How a run is laid out.

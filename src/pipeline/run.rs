@@ -65,6 +65,61 @@ impl Gathered {
     }
 }
 
+/// While following, lists the remote locations again every `listing_poll` and calls `found`
+/// once for each input not seen before (in key order), with its index in the registry. A
+/// location that cannot be listed is an error of the run (said once until it lists again);
+/// the next poll tries again.
+fn relist(
+    follow: &FollowConfig,
+    inputs: &[InputSpec],
+    registry: &crate::source::InputRegistry,
+    (gathered, cancel): (&Gathered, &AtomicBool),
+    mut found: impl FnMut(usize, InputSpec),
+) {
+    // Waits one poll in short steps; false once the run is cancelled.
+    let wait = || {
+        let step = std::time::Duration::from_millis(50);
+        let mut waited = std::time::Duration::ZERO;
+        while waited < follow.listing_poll {
+            if cancel.load(Ordering::Relaxed) {
+                return false;
+            }
+            std::thread::sleep(step);
+            waited += step;
+        }
+        !cancel.load(Ordering::Relaxed)
+    };
+    let mut known: std::collections::HashSet<String> =
+        inputs.iter().map(InputSpec::display_name).collect();
+    let mut failing: std::collections::HashSet<String> = Default::default();
+    while wait() {
+        for listing in &follow.listings {
+            match listing.list() {
+                Ok(now) => {
+                    failing.remove(&listing.name());
+                    for spec in now {
+                        let name = spec.display_name();
+                        if known.insert(name.clone()) {
+                            found(registry.add(name), spec);
+                        }
+                    }
+                }
+                Err(why) => {
+                    let name = listing.name();
+                    if failing.insert(name.clone()) {
+                        let reason = why.strip_prefix(&format!("{name}: ")).unwrap_or(&why);
+                        let error = SourceError::Open {
+                            name,
+                            source: std::io::Error::other(reason.to_string()),
+                        };
+                        gathered.add((vec![(usize::MAX, error)], 0));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Reads every input through the framer and hands its chunks to `workers` handlers made by
 /// `make_handler`. `cancel` stops the readers early (e.g. the output pipe closed).
 pub fn ingest<H, F>(
@@ -208,6 +263,34 @@ where
                         gathered.add((e.into_iter().collect(), n));
                     });
                 });
+            });
+        }
+        if let (Some(joined), Some(registry), Some(follow)) =
+            (&joined, &config.registry, config.follow())
+            && !follow.listings.is_empty()
+        {
+            let tx = tx.clone();
+            let (pool, gathered) = (&pool, &gathered);
+            scope.spawn(move || {
+                let found = Reading {
+                    config: joined,
+                    pool,
+                    cancel,
+                };
+                relist(
+                    follow,
+                    inputs,
+                    registry,
+                    (gathered, cancel),
+                    |index, spec| {
+                        let tx = tx.clone();
+                        scope.spawn(move || {
+                            let mut seq = 0;
+                            let (n, e) = found.read_one(index, &spec, None, &mut seq, &tx);
+                            gathered.add((e.into_iter().collect(), n));
+                        });
+                    },
+                );
             });
         }
         drop(tx);

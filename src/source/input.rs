@@ -46,6 +46,15 @@ impl InputSpec {
     }
 }
 
+/// A remote location that holds inputs (an S3 prefix), listed again while following so that
+/// new objects join the run.
+pub trait RemoteListing: Send + Sync + std::fmt::Debug {
+    /// The location (`s3://bucket/prefix`).
+    fn name(&self) -> String;
+    /// Every input there now (that the run's window and selector take), in key order.
+    fn list(&self) -> Result<Vec<InputSpec>, String>;
+}
+
 /// An input read over the network, once (an S3 object): what `source::aws` provides.
 pub trait RemoteInput: Send + Sync + std::fmt::Debug {
     /// Its name in messages and JSON (`s3://bucket/key`).

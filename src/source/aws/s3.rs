@@ -249,6 +249,42 @@ impl Read for ObjectReader {
     }
 }
 
+/// An S3 prefix listed again and again while following.
+#[derive(Debug)]
+pub struct S3Listing {
+    context: Arc<AwsContext>,
+    location: S3Location,
+    window: Window,
+    select: FileSelector,
+}
+
+impl S3Listing {
+    /// The objects under `location` that can hold `window` and that `select` takes.
+    pub fn new(
+        context: &Arc<AwsContext>,
+        location: S3Location,
+        window: Window,
+        select: FileSelector,
+    ) -> S3Listing {
+        S3Listing {
+            context: Arc::clone(context),
+            location,
+            window,
+            select,
+        }
+    }
+}
+
+impl crate::source::input::RemoteListing for S3Listing {
+    fn name(&self) -> String {
+        self.location.to_string()
+    }
+
+    fn list(&self) -> Result<Vec<InputSpec>, String> {
+        list(&self.context, &self.location, self.window, &self.select)
+    }
+}
+
 /// Lists the objects under `location` that can hold records of `window` and that `select`
 /// accepts by file name, in key order, each as an input. An error names the location and
 /// what S3 said.
