@@ -254,11 +254,17 @@ pub fn open_counted(
 #[cfg(feature = "parquet")]
 fn open_parquet(spec: &InputSpec, mut rest: impl Read) -> io::Result<OpenInput> {
     let reader: Box<dyn Read + Send> = match spec {
-        InputSpec::File(path) => Box::new(super::parquet::ParquetLines::new(File::open(path)?)?),
+        InputSpec::File(path) => {
+            let path = path.clone();
+            Box::new(super::parquet::ParquetLines::new(move || {
+                File::open(&path)
+            })?)
+        }
         InputSpec::Stdin | InputSpec::Remote(_) => {
             let mut all = Vec::new();
             rest.read_to_end(&mut all)?;
-            Box::new(super::parquet::ParquetLines::new(bytes::Bytes::from(all))?)
+            let all = bytes::Bytes::from(all);
+            Box::new(super::parquet::ParquetLines::new(move || Ok(all.clone()))?)
         }
     };
     Ok(OpenInput {
