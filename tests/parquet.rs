@@ -95,3 +95,27 @@ fn a_damaged_parquet_file_is_named_with_its_reason_and_the_others_go_on() {
         "the good input still counts"
     );
 }
+
+#[test]
+fn a_file_that_makes_the_decoder_panic_is_an_error_of_that_input_and_nothing_more() {
+    // v5.parquet with bytes overwritten (found by mutating it): one of its row groups makes
+    // the parquet crate panic while decoding its metadata.
+    let damaged = fixture("damaged-footer.parquet");
+    let good = fixture("v2.log");
+    let run = vpctop(&[
+        "report",
+        "--json",
+        damaged.to_str().unwrap(),
+        good.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("damaged-footer.parquet"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+    let (alone, _) = report_json(&[&good], None);
+    assert_eq!(doc["records"], alone["records"]);
+}

@@ -36,6 +36,7 @@ const MAX_FOUND_FILES: usize = 4096;
 /// Runs the command `cli` names and returns the process's exit code; an error is said on
 /// stderr (once) and becomes a usage error's code, a closed output pipe a normal end.
 pub fn run(cli: Cli) -> i32 {
+    crate::source::contain::quiet_contained_panics();
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => cli::EXIT_OK,

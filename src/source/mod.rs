@@ -13,6 +13,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod contain;
 pub mod follow;
 pub mod framer;
 pub mod input;

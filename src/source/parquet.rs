@@ -25,6 +25,7 @@ use parquet::data_type::{ByteArray, ByteArrayType, DataType, Int32Type, Int64Typ
 use parquet::file::reader::{ChunkReader, FileReader};
 use parquet::file::serialized_reader::SerializedFileReader;
 
+use super::contain::contained;
 use crate::schema::Field;
 
 /// Rows decoded per column at a time: bounds memory whatever the row-group size.
@@ -76,6 +77,11 @@ enum Values {
 
 fn invalid(message: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message)
+}
+
+/// A panic of the parquet decoder, contained: the file is damaged in a way it did not check.
+fn decoder_panic(why: String) -> io::Error {
+    invalid(format!("parquet: damaged file (the decoder failed: {why})"))
 }
 
 fn parquet_error(e: parquet::errors::ParquetError) -> io::Error {
@@ -130,8 +136,9 @@ impl ParquetLines {
         R: ChunkReader + 'static,
         F: Fn() -> io::Result<R> + Send + Sync + 'static,
     {
-        let file = SerializedFileReader::new(open()?).map_err(parquet_error)?;
-        let (chosen, header) = flow_columns(&file)?;
+        let file = contained(|| SerializedFileReader::new(open()?).map_err(parquet_error))
+            .map_err(decoder_panic)??;
+        let (chosen, header) = contained(|| flow_columns(&file)).map_err(decoder_panic)??;
         let groups = file.num_row_groups();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let n = cores.min(groups).max(1);
@@ -144,8 +151,11 @@ impl ParquetLines {
                 .name("vpctop-parquet".into())
                 .spawn(move || {
                     let decoder = open().and_then(|r| {
+                        let file = contained(|| SerializedFileReader::new(r))
+                            .map_err(decoder_panic)?
+                            .map_err(parquet_error)?;
                         Ok(GroupDecoder {
-                            file: SerializedFileReader::new(r).map_err(parquet_error)?,
+                            file,
                             chosen,
                             columns: Vec::new(),
                         })
@@ -159,8 +169,13 @@ impl ParquetLines {
                     };
                     for g in (k..groups).step_by(n) {
                         // A closed channel means the reader is gone: stop.
-                        if !decoder.send_group(g, &tx) {
-                            return;
+                        match contained(|| decoder.send_group(g, &tx)) {
+                            Ok(true) => {}
+                            Ok(false) => return,
+                            Err(why) => {
+                                let _ = tx.send(Err(decoder_panic(why)));
+                                return;
+                            }
                         }
                     }
                 })?;

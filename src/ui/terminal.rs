@@ -81,6 +81,10 @@ fn install_panic_hook() {
     }
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        // A decoder's panic contained as an input's error leaves the dashboard running.
+        if crate::source::contain::is_contained() {
+            return;
+        }
         restore();
         previous(info);
     }));

@@ -65,3 +65,5 @@ def main():
 
 if __name__ == "__main__":
     main()
+# damaged-footer.parquet is v5.parquet with a few bytes overwritten at random (kept because
+# the parquet crate panicked on it; vpctop must report it as that input's error).
