@@ -56,7 +56,7 @@ mod tests {
         assert_eq!(err, "bad footer");
         assert!(!is_contained());
         let nested = contained(|| {
-            let inner = contained(|| is_contained());
+            let inner = contained(is_contained);
             (inner, is_contained())
         });
         assert_eq!(nested, Ok((Ok(true), true)));
