@@ -45,6 +45,19 @@ impl std::fmt::Debug for AwsContext {
     }
 }
 
+/// Attempts per request: throttling (`SlowDown`, `ThrottlingException`) and transient errors
+/// are retried with exponential backoff and jitter up to this many times in all.
+pub const MAX_ATTEMPTS: u32 = 6;
+
+/// Error codes that mean "too many requests": the message says they were retried.
+const THROTTLED: &[&str] = &[
+    "SlowDown",
+    "Throttling",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+];
+
 /// The region S3 is asked in when the standard chain names none (bucket listings then
 /// still work for buckets there, and the error says to pass `--region` otherwise).
 const FALLBACK_REGION: &str = "us-east-1";
@@ -62,7 +75,11 @@ impl AwsContext {
         let http = aws_smithy_http_client::Builder::new()
             .tls_provider(Provider::Rustls(CryptoMode::Ring))
             .build_https();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http);
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http)
+            .retry_config(
+                aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS),
+            );
         if let Some(p) = &settings.profile {
             loader = loader.profile_name(p);
         }
@@ -129,10 +146,18 @@ where
     let text = match err {
         SdkError::ServiceError(e) => {
             let e = e.err();
-            match (e.code(), e.message()) {
+            let throttled = e.code().is_some_and(|c| THROTTLED.contains(&c));
+            let text = match (e.code(), e.message()) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (Some(code), None) => code.to_string(),
                 _ => DisplayErrorContext(err).to_string(),
+            };
+            if throttled {
+                format!(
+                    "{text} (throttled: retried with backoff, gave up after {MAX_ATTEMPTS} attempts)"
+                )
+            } else {
+                text
             }
         }
         SdkError::TimeoutError(_) => "the request timed out".to_string(),
@@ -151,4 +176,39 @@ where
         }
     };
     crate::sanitize::escape(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_s3::config::http::HttpResponse;
+    use aws_sdk_s3::error::ErrorMetadata;
+    use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error;
+    use aws_sdk_s3::primitives::SdkBody;
+
+    fn service_error(code: &str, message: &str) -> SdkError<ListObjectsV2Error, HttpResponse> {
+        let meta = ErrorMetadata::builder().code(code).message(message).build();
+        let raw = HttpResponse::new(503.try_into().unwrap(), SdkBody::empty());
+        SdkError::service_error(ListObjectsV2Error::generic(meta), raw)
+    }
+
+    #[test]
+    fn a_service_error_is_its_code_and_message_and_throttling_says_it_was_retried() {
+        let denied = service_error("AccessDenied", "Access Denied");
+        assert_eq!(describe(&denied), "AccessDenied: Access Denied");
+        let slow = service_error("SlowDown", "Please reduce your request rate.");
+        let text = describe(&slow);
+        assert!(
+            text.starts_with("SlowDown: Please reduce your request rate."),
+            "{text}"
+        );
+        assert!(text.contains("retried with backoff"), "{text}");
+        assert!(text.contains(&MAX_ATTEMPTS.to_string()), "{text}");
+    }
+
+    #[test]
+    fn text_from_the_server_is_escaped() {
+        let hostile = service_error("AccessDenied", "no\x1b[2J way");
+        assert!(!describe(&hostile).contains('\x1b'));
+    }
 }
