@@ -5,7 +5,7 @@
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 
-use super::{View, fit, overlay, put_line, span};
+use super::{View, fit, fit_middle, overlay, put_line, span};
 use crate::sanitize::escape;
 use crate::ui::theme::Theme;
 use crate::units::{bytes, count};
@@ -64,7 +64,7 @@ pub fn render(buf: &mut Buffer, screen: Rect, view: &View<'_>, theme: &Theme) {
         let one_line = 11 + name.chars().count() + 1 + numbers.chars().count() <= w;
         let mut first = vec![
             span(format!("{:<10} ", state), style),
-            span(fit(&name, w.saturating_sub(11)), theme.text()),
+            span(fit_middle(&name, w.saturating_sub(11)), theme.text()),
         ];
         if one_line {
             first.push(span(format!(" {numbers}"), theme.dim()));

@@ -214,6 +214,26 @@ pub(crate) fn fit(text: &str, width: usize) -> String {
     out
 }
 
+/// `text` in at most `width` characters, cut in the middle when it is longer: the start and
+/// the end of a name (`s3://bucket/…/…_20261123T1620Z_fe12.log.gz`) are what tell inputs
+/// apart.
+pub(crate) fn fit_middle(text: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= width {
+        return text.to_string();
+    }
+    if width < 3 {
+        return fit(text, width);
+    }
+    let keep = width - 1;
+    let head = keep / 3;
+    let tail = keep - head;
+    let mut out: String = chars[..head].iter().collect();
+    out.push('…');
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
 /// `text` right-aligned in `width` characters.
 pub(crate) fn right(text: &str, width: usize) -> String {
     format!("{:>width$}", fit(text, width))
@@ -246,6 +266,15 @@ mod tests {
         assert_eq!(fit("10.0.0.1", 20), "10.0.0.1");
         assert_eq!(fit("10.0.0.123 -> 10.0.0.231", 10), "10.0.0.12…");
         assert_eq!(fit("abc", 0), "");
+        let key = "s3://logs/AWSLogs/1/vpcflowlogs/us-east-1/2026/11/23/x_20261123T1620Z_a.log.gz";
+        let cut = fit_middle(key, 30);
+        assert_eq!(cut.chars().count(), 30);
+        assert!(
+            cut.starts_with("s3://logs") && cut.ends_with("1620Z_a.log.gz"),
+            "{cut}"
+        );
+        assert_eq!(fit_middle("short", 30), "short");
+        assert_eq!(fit_middle("abcdef", 2), "a…");
         assert_eq!(right("7", 3), "  7");
     }
 
