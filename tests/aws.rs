@@ -378,75 +378,95 @@ fn a_log_group_reads_as_its_events_and_a_stream_prefix_narrows_it() {
 
 #[test]
 fn following_a_log_group_counts_new_events_exactly_once() {
-    use std::io::BufRead;
     let moto = Moto::start();
     let base = now_secs() - 300;
     put_events(&moto, "flows", "eni-0001aaaa-all", 0, 10, base);
-    let home = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vpctop"))
-        .args([
-            "report",
-            "--follow",
-            "--json",
-            "--interval",
-            "300ms",
-            "--poll",
-            "200ms",
-            "--since",
-            "1h",
-            "cwl://flows",
-        ])
-        .env("HOME", home.path())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<u64>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let doc: Value = serde_json::from_str(&line).unwrap();
-            if tx.send(doc["records"].as_u64().unwrap()).is_err() {
-                break;
-            }
-        }
-    });
-    // Waits for a report counting `n` records; returns how many reports that took.
-    let wait_for = |n: u64| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let mut reports = 0;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let got = rx.recv_timeout(left).expect("a report in time");
-            reports += 1;
-            assert!(got <= n, "counted {got} records, more than the {n} put");
-            if got == n {
-                return reports;
-            }
-        }
-    };
-    wait_for(10);
+    let run = Following::start(&moto, &["--poll", "200ms", "--since", "1h", "cwl://flows"]);
+    run.wait_for(10);
     // New events in the same stream and in a new one, while vpctop polls.
     put_events(&moto, "flows", "eni-0001aaaa-all", 10, 5, base);
     put_events(&moto, "flows", "eni-0002bbbb-all", 0, 5, base);
-    wait_for(20);
+    run.wait_for(20);
     // Several more polls see the same events again: still counted once.
     for _ in 0..5 {
-        let got = rx.recv_timeout(Duration::from_secs(30)).expect("a report");
-        assert_eq!(got, 20);
+        assert_eq!(run.next(), 20);
     }
-    // SIGTERM ends it with a last report.
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(run.stop(), Some(0));
+}
+
+/// `vpctop report --follow --json ARGS…` against the server, its reports' record counts
+/// read as they come.
+struct Following {
+    child: Child,
+    reports: std::sync::mpsc::Receiver<u64>,
+    _home: tempfile::TempDir,
+}
+
+impl Following {
+    fn start(moto: &Moto, args: &[&str]) -> Following {
+        use std::io::BufRead;
+        let home = tempfile::tempdir().unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vpctop"))
+            .args(["report", "--follow", "--json", "--interval", "300ms"])
+            .args(args)
+            .env("HOME", home.path())
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL", &moto.endpoint)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (tx, reports) = std::sync::mpsc::channel::<u64>();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let doc: Value = serde_json::from_str(&line).unwrap();
+                if tx.send(doc["records"].as_u64().unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        Following {
+            child,
+            reports,
+            _home: home,
+        }
+    }
+
+    /// The next report's record count (within 30 s).
+    fn next(&self) -> u64 {
+        self.reports
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a report in time")
+    }
+
+    /// Waits (up to a minute) for a report counting `n` records; none may count more.
+    fn wait_for(&self, n: u64) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let got = self.reports.recv_timeout(left).expect("a report in time");
+            assert!(
+                got <= n,
+                "counted {got} records, more than the {n} there are"
+            );
+            if got == n {
+                return;
+            }
+        }
+    }
+
+    /// SIGTERM: a last report, then the exit code.
+    fn stop(mut self) -> Option<i32> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().unwrap().code()
+    }
 }
 
 fn put_object(moto: &Moto, bucket: &str, key: &str, file: &Path) {
@@ -466,59 +486,12 @@ fn put_object(moto: &Moto, bucket: &str, key: &str, file: &Path) {
 
 #[test]
 fn following_a_prefix_reads_each_new_object_once_even_under_an_earlier_key() {
-    use std::io::BufRead;
     let moto = Moto::start();
     let d = deliver(&moto, "growing");
     let parquet = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/parquet");
-    let home = tempfile::tempdir().unwrap();
     let url = format!("s3://{}/AWSLogs/", d.bucket);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vpctop"))
-        .args([
-            "report",
-            "--follow",
-            "--json",
-            "--interval",
-            "300ms",
-            "--poll",
-            "300ms",
-            &url,
-        ])
-        .env("HOME", home.path())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL", &moto.endpoint)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<u64>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            let doc: Value = serde_json::from_str(&line).unwrap();
-            if tx.send(doc["records"].as_u64().unwrap()).is_err() {
-                break;
-            }
-        }
-    });
-    let wait_for = |n: u64| {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let got = rx.recv_timeout(left).expect("a report in time");
-            assert!(
-                got <= n,
-                "counted {got} records, more than the {n} there are"
-            );
-            if got == n {
-                return;
-            }
-        }
-    };
-    wait_for(420);
+    let run = Following::start(&moto, &["--poll", "300ms", &url]);
+    run.wait_for(420);
     // A new object after every key, and one whose key sorts before keys already read.
     let late = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2024/06/21/\
                 123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d_20240621T0005Z_late.log";
@@ -526,10 +499,9 @@ fn following_a_prefix_reads_each_new_object_once_even_under_an_earlier_key() {
                  123456789012_vpcflowlogs_us-east-1_fl-0a1b2c3d_20240617T2355Z_early.log.parquet";
     put_object(&moto, &d.bucket, late, &parquet.join("v8-custom.log"));
     put_object(&moto, &d.bucket, early, &parquet.join("v2.parquet"));
-    wait_for(420 + 400 + 1500);
+    run.wait_for(420 + 400 + 1500);
     for _ in 0..4 {
-        let got = rx.recv_timeout(Duration::from_secs(30)).expect("a report");
-        assert_eq!(got, 2320, "each object once");
+        assert_eq!(run.next(), 2320, "each object once");
     }
     let gets = moto.object_gets(&d.bucket);
     let unique: BTreeSet<&String> = gets.iter().collect();
@@ -538,8 +510,5 @@ fn following_a_prefix_reads_each_new_object_once_even_under_an_earlier_key() {
         unique.len(),
         "no object was read twice: {gets:?}"
     );
-    let _ = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status();
-    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert_eq!(run.stop(), Some(0));
 }
