@@ -22,6 +22,8 @@ COLS = ["version", "account_id", "interface_id", "srcaddr", "dstaddr", "srcport"
 INT32 = {"version", "srcport", "dstport", "protocol"}
 INT64 = {"packets", "bytes", "start", "end"}
 
+# The same aggregates as bench/baseline.sh's agg.py (kept in step by hand: the point is that
+# both engines answer the same question), over read_parquet instead of read_csv.
 AGG = """
 import sys, duckdb
 path = sys.argv[1]

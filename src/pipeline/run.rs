@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use super::read::Reading;
+use super::read::{ChunkSender, Reading};
 use super::{FollowConfig, IngestConfig, Mode};
 use crate::parse::LineParser;
 use crate::source::follow::StartAt;
@@ -234,64 +234,56 @@ where
                 gathered.add(replay_inputs(inputs, shown, replay, &mut send, cancel));
             });
         }
-        if let (Some(joined), Some(registry), Some(follow)) =
-            (&joined, &config.registry, config.follow())
-            && !follow.watch_dirs.is_empty()
+        // An input found while following (in a watched directory, or a remote listing) is
+        // read on a thread of its own, from its start.
+        let read_found = joined.as_ref().map(|joined| {
+            let found = Reading {
+                config: joined,
+                pool: &pool,
+                cancel,
+            };
+            let gathered = &gathered;
+            move |index: usize, spec: InputSpec, tx: ChunkSender| {
+                scope.spawn(move || {
+                    let mut seq = 0;
+                    let (n, e) = found.read_one(index, &spec, None, &mut seq, &tx);
+                    gathered.add((e.into_iter().collect(), n));
+                });
+            }
+        });
+        if let (Some(read_found), Some(registry), Some(follow)) =
+            (read_found, &config.registry, config.follow())
         {
-            let tx = tx.clone();
-            let (pool, gathered) = (&pool, &gathered);
-            scope.spawn(move || {
-                let watch = DirWatch {
-                    dirs: &follow.watch_dirs,
-                    select: &config.select,
-                    registry,
-                    board: config.board.as_deref(),
-                    poll: follow.timing.poll,
-                    force_polling: follow.force_polling,
-                };
-                let found = Reading {
-                    config: joined,
-                    pool,
-                    cancel,
-                };
-                discover(watch, inputs, cancel, |index, path| {
-                    let tx = tx.clone();
-                    scope.spawn(move || {
-                        let mut seq = 0;
-                        let spec = InputSpec::File(path);
-                        let (n, e) = found.read_one(index, &spec, None, &mut seq, &tx);
-                        gathered.add((e.into_iter().collect(), n));
+            if !follow.watch_dirs.is_empty() {
+                let tx = tx.clone();
+                scope.spawn(move || {
+                    let watch = DirWatch {
+                        dirs: &follow.watch_dirs,
+                        select: &config.select,
+                        registry,
+                        board: config.board.as_deref(),
+                        poll: follow.timing.poll,
+                        force_polling: follow.force_polling,
+                    };
+                    discover(watch, inputs, cancel, |index, path| {
+                        read_found(index, InputSpec::File(path), tx.clone());
                     });
                 });
-            });
-        }
-        if let (Some(joined), Some(registry), Some(follow)) =
-            (&joined, &config.registry, config.follow())
-            && !follow.listings.is_empty()
-        {
-            let tx = tx.clone();
-            let (pool, gathered) = (&pool, &gathered);
-            scope.spawn(move || {
-                let found = Reading {
-                    config: joined,
-                    pool,
-                    cancel,
-                };
-                relist(
-                    follow,
-                    inputs,
-                    registry,
-                    (gathered, cancel),
-                    |index, spec| {
-                        let tx = tx.clone();
-                        scope.spawn(move || {
-                            let mut seq = 0;
-                            let (n, e) = found.read_one(index, &spec, None, &mut seq, &tx);
-                            gathered.add((e.into_iter().collect(), n));
-                        });
-                    },
-                );
-            });
+            }
+            if !follow.listings.is_empty() {
+                let (tx, gathered) = (tx.clone(), &gathered);
+                scope.spawn(move || {
+                    relist(
+                        follow,
+                        inputs,
+                        registry,
+                        (gathered, cancel),
+                        |index, spec| {
+                            read_found(index, spec, tx.clone());
+                        },
+                    );
+                });
+            }
         }
         drop(tx);
         worker_handles
