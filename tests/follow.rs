@@ -169,7 +169,12 @@ fn rotation_and_truncation_under_a_writer_lose_nothing_and_count_nothing_twice()
                 // Rotate only what vpctop has caught up with, as a real writer's rotation
                 // interval is far longer than the poll interval.
                 let seen = complete;
-                f.wait_for("catching up before a rotation", |d| records(d) == seen);
+                let what = format!(
+                    "seed {seed}: catching up before rotation {} ({} bytes written)",
+                    rotations + 1,
+                    written
+                );
+                f.wait_for(&what, |d| records(d) == seen);
                 rotations += 1;
                 if rng.below(2) == 0 {
                     std::fs::rename(&path, dir.path().join(format!("current.log.{rotations}")))
@@ -187,7 +192,7 @@ fn rotation_and_truncation_under_a_writer_lose_nothing_and_count_nothing_twice()
             }
         }
         let n = recs.len() as u64;
-        f.wait_for("every record", |d| records(d) == n);
+        f.wait_for(&format!("seed {seed}: every record"), |d| records(d) == n);
         let (code, last) = f.terminate();
         assert_eq!(
             code,
