@@ -60,13 +60,15 @@ impl Settings {
         let mut failed = false;
         let mut remote = false;
         let mut listings = Vec::new();
+        // One AWS context (runtime, configuration) for every AWS input of the run.
+        let mut aws = None;
         for path in &input.paths {
             if let Some(text) = path
                 .to_str()
                 .filter(|t| t.starts_with("s3://") || t.starts_with("cwl://"))
             {
                 remote = true;
-                match remote_inputs(text, &input.aws, (from, to), &select) {
+                match remote_inputs(text, &input.aws, &mut aws, (from, to), &select) {
                     Ok((found, listing)) if found.is_empty() => {
                         listings.extend(listing);
                         let window = if from.is_some() || to.is_some() {
@@ -81,7 +83,7 @@ impl Settings {
                         inputs.extend(found);
                     }
                     Err(why) => {
-                        eprintln!("vpctop: {why}");
+                        eprintln!("vpctop: {}: {why}", escape(text));
                         failed = true;
                     }
                 }
@@ -124,30 +126,42 @@ impl Settings {
 /// What an AWS location holds now, and the listing that finds what it holds later.
 type RemoteFound = (Vec<InputSpec>, Option<Arc<dyn RemoteListing>>);
 
+/// The AWS context of a run, made on the first AWS input.
+#[cfg(feature = "aws")]
+type AwsOnce = Option<Arc<crate::source::aws::AwsContext>>;
+#[cfg(not(feature = "aws"))]
+type AwsOnce = Option<()>;
+
 /// The objects under an `s3://` location that can hold the window, each an input, or a
-/// `cwl://` log group as one input; or why they cannot be listed.
+/// `cwl://` log group as one input; or why they cannot be listed (the caller names `text`).
 #[cfg(feature = "aws")]
 fn remote_inputs(
     text: &str,
     args: &super::AwsArgs,
+    aws: &mut AwsOnce,
     (from, to): (Option<u64>, Option<u64>),
     select: &FileSelector,
 ) -> Result<RemoteFound, String> {
     use crate::source::aws::{AwsContext, AwsSettings, cloudwatch::LogGroup, s3};
-    let settings = AwsSettings {
-        profile: args.profile.clone(),
-        region: args.region.clone(),
-        endpoint_url: args.endpoint_url.clone(),
+    let context = match aws {
+        Some(c) => Arc::clone(c),
+        None => {
+            let settings = AwsSettings {
+                profile: args.profile.clone(),
+                region: args.region.clone(),
+                endpoint_url: args.endpoint_url.clone(),
+            };
+            let c = AwsContext::new(&settings).map_err(|e| e.to_string())?;
+            aws.insert(c).clone()
+        }
     };
-    let context = AwsContext::new(&settings).map_err(|e| format!("{}: {e}", escape(text)))?;
     let window = s3::Window { from, to };
     if text.starts_with("cwl://") {
         let group = LogGroup::parse(text, args.log_stream_prefix.clone(), window, &context)
-            .ok_or_else(|| format!("{}: not a log group (cwl://GROUP)", escape(text)))?;
+            .ok_or("not a log group (cwl://GROUP)")?;
         return Ok((vec![InputSpec::Remote(Arc::new(group))], None));
     }
-    let location = s3::S3Location::parse(text)
-        .ok_or_else(|| format!("{}: not an S3 location (s3://bucket/prefix)", escape(text)))?;
+    let location = s3::S3Location::parse(text).ok_or("not an S3 location (s3://bucket/prefix)")?;
     let listing = s3::S3Listing::new(&context, location, window, select.clone());
     let found = listing.list()?;
     Ok((found, Some(Arc::new(listing))))
@@ -156,15 +170,13 @@ fn remote_inputs(
 /// Without AWS support built in, an `s3://` input is an error that says so.
 #[cfg(not(feature = "aws"))]
 fn remote_inputs(
-    text: &str,
+    _: &str,
     _: &super::AwsArgs,
+    _: &mut AwsOnce,
     _: (Option<u64>, Option<u64>),
     _: &FileSelector,
 ) -> Result<RemoteFound, String> {
-    Err(format!(
-        "{}: this vpctop was built without the `aws` feature",
-        escape(text)
-    ))
+    Err("this vpctop was built without the `aws` feature".to_string())
 }
 
 fn escape(text: &str) -> String {

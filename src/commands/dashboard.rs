@@ -86,6 +86,7 @@ impl Run<'_> {
             ui,
             base_filter,
         } = self;
+        let names: Arc<[String]> = settings.names().into();
         let Settings {
             inputs,
             mut config,
@@ -100,7 +101,6 @@ impl Run<'_> {
             .then(|| crate::source::progress::Progress::for_inputs(&inputs));
         config.progress = progress.clone();
         let store = Store::new(usize::try_from(ui.memory).unwrap_or(usize::MAX));
-        let names: Arc<[String]> = inputs.iter().map(InputSpec::display_name).collect();
         let published = Arc::new(Notify::new());
         let woken = Arc::clone(&published);
         let live = LiveOptions {

@@ -17,15 +17,16 @@ use crate::report::{records, verdict};
 
 /// Runs `records`.
 pub fn run(args: RecordsArgs) -> Result<i32> {
+    let settings = Settings::new(&args.input, true)?;
+    let names: Arc<[String]> = settings.names().into();
     let Settings {
         inputs,
         mut config,
         filter,
         mut failed,
         ..
-    } = Settings::new(&args.input, true)?;
+    } = settings;
     let line = progress_line(&mut config, &inputs, true);
-    let names: Arc<[String]> = inputs.iter().map(|i| i.display_name()).collect();
     let cancel = AtomicBool::new(false);
     let (tx, rx) = sync_channel(config.workers * 4);
     let (outcome, written) = std::thread::scope(|scope| {

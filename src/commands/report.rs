@@ -21,13 +21,15 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     if args.follow {
         return follow(args);
     }
+    let settings = Settings::new(&args.input, false)?;
+    let names = settings.names();
     let Settings {
         inputs,
         mut config,
         filter,
         mut failed,
         ..
-    } = Settings::new(&args.input, false)?;
+    } = settings;
     let line = progress_line(&mut config, &inputs, false);
     let drill_key = match args.drill.as_deref() {
         Some(text) => Some(parse_filter_flag("--drill", text)?),
@@ -41,7 +43,6 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     drop(line);
     report_errors(&errors);
     failed |= !errors.is_empty();
-    let names: Vec<String> = inputs.iter().map(|i| i.display_name()).collect();
     let opts = args.output.summary(filter.as_deref());
     let drilled = match (&drill_key, &store) {
         (Some(key), Some(store)) => Some(drill::drill(

@@ -117,30 +117,39 @@ impl Filter {
         match (self.is_all(), other.is_all()) {
             (_, true) => self.clone(),
             (true, false) => other.clone(),
-            (false, false) => {
-                let mut terms = Vec::new();
-                for root in [&self.root, &other.root] {
-                    match root {
-                        Node::And(items) => terms.extend(items.iter().cloned()),
-                        other => terms.push(other.clone()),
-                    }
-                }
-                Filter::built(format!("({self}) and ({other})"), Node::And(terms))
-            }
+            (false, false) => Filter::built(
+                format!("({self}) and ({other})"),
+                Node::And(flat(&self.root, &other.root, |n| match n {
+                    Node::And(items) => Some(items),
+                    _ => None,
+                })),
+            ),
         }
     }
 
     /// Records passing either filter.
     pub fn or(&self, other: &Filter) -> Filter {
-        let mut terms = Vec::new();
-        for root in [&self.root, &other.root] {
-            match root {
-                Node::Or(items) => terms.extend(items.iter().cloned()),
-                other => terms.push(other.clone()),
-            }
-        }
-        Filter::built(format!("({self}) or ({other})"), Node::Or(terms))
+        Filter::built(
+            format!("({self}) or ({other})"),
+            Node::Or(flat(&self.root, &other.root, |n| match n {
+                Node::Or(items) => Some(items),
+                _ => None,
+            })),
+        )
     }
+}
+
+/// The terms of `a` and `b` joined, each opened up when `same` says it is already a join of
+/// the same kind (`(a and b) and c` is `a and b and c`).
+fn flat(a: &Node, b: &Node, same: impl Fn(&Node) -> Option<&Vec<Node>>) -> Vec<Node> {
+    let mut terms = Vec::new();
+    for root in [a, b] {
+        match same(root) {
+            Some(items) => terms.extend(items.iter().cloned()),
+            None => terms.push(root.clone()),
+        }
+    }
+    terms
 }
 
 #[cfg(test)]

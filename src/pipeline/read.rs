@@ -110,8 +110,8 @@ pub(super) fn read_input(
     })
 }
 
-/// Follows one input (a file by name, or stdin as a stream) until `cancel` is set or stdin
-/// ends. A gzip file cannot grow line by line: it is read once.
+/// Follows one input (a file by name, stdin or a log group as a stream) until `cancel` is
+/// set or stdin ends. A gzip file or an S3 object cannot grow line by line: it is read once.
 fn follow_input<F: FnMut(Chunk)>(
     (index, spec, woken): (usize, &InputSpec, Option<Receiver<()>>),
     config: &IngestConfig,
@@ -130,6 +130,16 @@ fn follow_input<F: FnMut(Chunk)>(
             },
         )
     };
+    // Neither a gzip file nor an object can grow line by line: each is read once, as it is.
+    let read_once = match spec {
+        InputSpec::Stdin => false,
+        InputSpec::File(path) => source::is_gzip_file(path),
+        InputSpec::Remote(r) => !r.grows(),
+    };
+    if read_once {
+        let mut opened = source::open(spec).map_err(|e| (0, e))?;
+        return framer.run(&mut opened.reader).map_err(read_err);
+    }
     match spec {
         InputSpec::Stdin => {
             if let Some(b) = config.board.as_deref() {
@@ -138,8 +148,8 @@ fn follow_input<F: FnMut(Chunk)>(
             let mut stream = source::StdinStream::new(follow.timing.poll, cancel);
             framer.run(&mut stream).map_err(read_err)
         }
-        // A log group is polled for new events; an object is read once, as it is.
-        InputSpec::Remote(r) if r.grows() => {
+        // A log group is polled for new events.
+        InputSpec::Remote(r) => {
             if let Some(b) = config.board.as_deref() {
                 b.set(index, SourceState::Following);
             }
@@ -153,14 +163,6 @@ fn follow_input<F: FnMut(Chunk)>(
                 )
             })?;
             framer.run(&mut stream).map_err(read_err)
-        }
-        InputSpec::Remote(_) => {
-            let mut opened = source::open(spec).map_err(|e| (0, e))?;
-            framer.run(&mut opened.reader).map_err(read_err)
-        }
-        InputSpec::File(path) if source::is_gzip_file(path) => {
-            let mut opened = source::open(spec).map_err(|e| (0, e))?;
-            framer.run(&mut opened.reader).map_err(read_err)
         }
         InputSpec::File(path) => {
             let follower = Follower::new(path, follow.start);

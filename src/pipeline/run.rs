@@ -107,10 +107,9 @@ fn relist(
                 Err(why) => {
                     let name = listing.name();
                     if failing.insert(name.clone()) {
-                        let reason = why.strip_prefix(&format!("{name}: ")).unwrap_or(&why);
                         let error = SourceError::Open {
                             name,
-                            source: std::io::Error::other(reason.to_string()),
+                            source: std::io::Error::other(why),
                         };
                         gathered.add((vec![(usize::MAX, error)], 0));
                     }

@@ -51,7 +51,8 @@ impl InputSpec {
 pub trait RemoteListing: Send + Sync + std::fmt::Debug {
     /// The location (`s3://bucket/prefix`).
     fn name(&self) -> String;
-    /// Every input there now (that the run's window and selector take), in key order.
+    /// Every input there now (that the run's window and selector take), in key order; or
+    /// why it cannot be listed (without the location's name).
     fn list(&self) -> Result<Vec<InputSpec>, String>;
 }
 

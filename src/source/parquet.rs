@@ -360,8 +360,7 @@ impl Read for ParquetLines {
         if self.at >= self.out.len() && !self.fill()? {
             return Ok(0);
         }
-        let n = buf.len().min(self.out.len() - self.at);
-        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        let n = (&self.out[self.at..]).read(buf)?;
         self.at += n;
         Ok(n)
     }

@@ -22,6 +22,9 @@ use crate::source::input::RemoteInput;
 /// How far back following starts when no `--since`/`--from` says (as `aws logs tail`).
 const FOLLOW_LOOKBACK_MS: i64 = 10 * 60 * 1000;
 
+/// The most log streams one FilterLogEvents call may name.
+const MAX_STREAMS: usize = 100;
+
 /// How late (in event time) an event may arrive after a newer one and still be read.
 pub const LATE_EVENTS_MS: i64 = 15 * 60 * 1000;
 
@@ -90,8 +93,8 @@ impl LogGroup {
         })
     }
 
-    /// The names of the group's streams that start with `prefix` (at most 100: what one
-    /// FilterLogEvents call takes).
+    /// The names of the group's streams that start with `prefix`; an error when there are
+    /// more than one FilterLogEvents call takes.
     fn streams(
         &self,
         client: &aws_sdk_cloudwatchlogs::Client,
@@ -117,11 +120,18 @@ impl LogGroup {
                     .filter_map(|s| s.log_stream_name().map(str::to_string)),
             );
             match page.next_token() {
-                Some(t) if names.len() < 100 => token = Some(t.to_string()),
+                Some(t) if names.len() <= MAX_STREAMS => token = Some(t.to_string()),
                 _ => break,
             }
         }
-        names.truncate(100);
+        // One FilterLogEvents call names at most this many streams: reading some of them
+        // and dropping the rest unsaid would lose records.
+        if names.len() > MAX_STREAMS {
+            return Err(io::Error::other(format!(
+                "more than {MAX_STREAMS} log streams start with {}: narrow --log-stream-prefix",
+                crate::sanitize::escape(prefix.as_bytes())
+            )));
+        }
         if names.is_empty() {
             return Err(io::Error::other(format!(
                 "no log stream starts with {}",
@@ -251,8 +261,7 @@ impl Read for EventReader<'_> {
         if self.at >= self.out.len() && !self.next_page()? {
             return Ok(0);
         }
-        let n = buf.len().min(self.out.len() - self.at);
-        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        let n = (&self.out[self.at..]).read(buf)?;
         self.at += n;
         Ok(n)
     }

@@ -286,8 +286,8 @@ impl crate::source::input::RemoteListing for S3Listing {
 }
 
 /// Lists the objects under `location` that can hold records of `window` and that `select`
-/// accepts by file name, in key order, each as an input. An error names the location and
-/// what S3 said.
+/// accepts by file name, in key order, each as an input. An error is what S3 said (the
+/// caller names the location).
 pub fn list(
     context: &Arc<AwsContext>,
     location: &S3Location,
@@ -309,9 +309,7 @@ pub fn list(
             if let Some(t) = token.take() {
                 request = request.continuation_token(t);
             }
-            let page = context
-                .block_on(request.send())
-                .map_err(|e| format!("{location}: {}", describe(&e)))?;
+            let page = context.block_on(request.send()).map_err(|e| describe(&e))?;
             for common in page.common_prefixes() {
                 let Some(sub) = common.prefix() else { continue };
                 let segment = sub[prefix.len()..].trim_end_matches('/');
