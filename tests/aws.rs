@@ -512,3 +512,28 @@ fn following_a_prefix_reads_each_new_object_once_even_under_an_earlier_key() {
     );
     assert_eq!(run.stop(), Some(0));
 }
+
+#[test]
+fn following_a_stream_prefix_picks_up_streams_created_while_it_runs() {
+    let moto = Moto::start();
+    let base = now_secs() - 300;
+    put_events(&moto, "by-eni", "eni-0001aaaa-all", 0, 10, base);
+    put_events(&moto, "by-eni", "eni-0009zzzz-all", 0, 7, base);
+    let run = Following::start(
+        &moto,
+        &[
+            "--poll",
+            "200ms",
+            "--since",
+            "1h",
+            "--log-stream-prefix",
+            "eni-000",
+            "cwl://by-eni",
+        ],
+    );
+    run.wait_for(17);
+    // A new interface's stream, created after following began, matches the prefix too.
+    put_events(&moto, "by-eni", "eni-0002bbbb-all", 0, 5, base);
+    run.wait_for(22);
+    assert_eq!(run.stop(), Some(0));
+}

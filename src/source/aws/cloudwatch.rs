@@ -210,6 +210,10 @@ impl EventReader<'_> {
                 }
                 let floor = self.start.unwrap_or(0);
                 self.start = Some((self.newest - LATE_EVENTS_MS).max(floor));
+                // Streams created since (a new interface's) join the poll.
+                if let Some(prefix) = &self.source.stream_prefix {
+                    self.streams = Some(self.source.streams(&self.client, prefix)?);
+                }
             }
             self.first = false;
             // `interleaved` is deprecated because AWS always interleaves now; servers that
