@@ -119,3 +119,30 @@ fn a_file_that_makes_the_decoder_panic_is_an_error_of_that_input_and_nothing_mor
     let (alone, _) = report_json(&[&good], None);
     assert_eq!(doc["records"], alone["records"]);
 }
+
+#[test]
+fn records_kept_from_parquet_rows_are_read_back_as_their_text_lines() {
+    // `--drill` keeps every record with its place in the input and reads the sample records
+    // back from there: a Parquet row counted from its columns must point at its own line.
+    for name in ["v2", "v5", "v8-custom"] {
+        let drill = |file: &str| {
+            let path = fixture(file);
+            let run = vpctop(&[
+                "report",
+                "--json",
+                "--drill",
+                "host=10.0.0.0/8",
+                path.to_str().unwrap(),
+            ]);
+            json_of_success(&run)["drill"]
+                .to_string()
+                .replace(file, "FILE")
+        };
+        let (text, parquet) = (
+            drill(&format!("{name}.log")),
+            drill(&format!("{name}.parquet")),
+        );
+        assert!(text.contains("\"raw\""), "{name}: no raw records in {text}");
+        assert_eq!(text, parquet, "{name}");
+    }
+}

@@ -171,7 +171,7 @@ pub(super) fn decode_value(
 
 /// `ACCEPT` / `REJECT`, compared as fixed-size arrays (inline loads, no `memcmp` call).
 #[inline(always)]
-pub(super) fn action(token: &[u8]) -> Option<Action> {
+pub fn action(token: &[u8]) -> Option<Action> {
     match <[u8; 6]>::try_from(token).ok()? {
         [b'A', b'C', b'C', b'E', b'P', b'T'] => Some(Action::Accept),
         [b'R', b'E', b'J', b'E', b'C', b'T'] => Some(Action::Reject),
@@ -181,7 +181,7 @@ pub(super) fn action(token: &[u8]) -> Option<Action> {
 
 /// `OK` / `NODATA` / `SKIPDATA`, compared as fixed-size arrays.
 #[inline(always)]
-pub(super) fn log_status(token: &[u8]) -> Option<LogStatus> {
+pub fn log_status(token: &[u8]) -> Option<LogStatus> {
     match token.len() {
         2 if token == b"OK" => Some(LogStatus::Ok),
         6 if <[u8; 6]>::try_from(token).ok()? == *b"NODATA" => Some(LogStatus::NoData),

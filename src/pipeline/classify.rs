@@ -77,36 +77,48 @@ pub fn classify_chunk<S: LineSink>(
                 }
                 let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
                 let line = &rest[..end];
-                let pos = position(at);
-                let mut one =
-                    |text: &[u8], counts: &mut LineCounts| match parser.parse(schema, text) {
-                        Line::Blank => counts.blank += 1,
-                        Line::Record(rec) => {
-                            counts.records += 1;
-                            if sink.record(&rec, line_no, pos) {
-                                count_matched(counts, rec.log_status());
-                            }
-                        }
-                        Line::Malformed(m) => {
-                            counts.malformed += 1;
-                            sink.malformed(line_no, &m, schema, text);
-                        }
-                    };
-                match Payload::of(line) {
-                    None => one(line, &mut counts),
-                    // CloudWatch checking the destination: metadata, like a header.
-                    Some(p) if p.is_control() => counts.headers += 1,
-                    Some(p) if p.log_events.is_empty() => counts.blank += 1,
-                    // Each log event counts as a line of its own.
-                    Some(p) => {
-                        counts.lines += p.log_events.len() as u64 - 1;
-                        for event in &p.log_events {
-                            one(event.message.as_bytes(), &mut counts);
-                        }
-                    }
-                }
+                general_line(
+                    line,
+                    (line_no, position(at)),
+                    schema,
+                    parser,
+                    sink,
+                    &mut counts,
+                );
                 at += end + 1;
                 line_no += 1;
+            }
+        }
+        #[cfg(feature = "parquet")]
+        ChunkBody::Rows(batch) => {
+            // Rows with the default columns go straight to flows; the rest (and every row for
+            // a sink that takes no flows) as the line they would have been.
+            let fast = S::TAKES_FLOWS && schema.is_default_v2();
+            let mut offset = chunk.first_offset;
+            let mut text = Vec::new();
+            for (r, line_no) in (0..batch.rows()).zip(chunk.first_line..) {
+                let len = batch.line_len(r);
+                counts.bytes += u64::from(len);
+                counts.lines += 1;
+                let pos = Position {
+                    input: chunk.input,
+                    offset,
+                };
+                match if fast { batch.flow(r) } else { None } {
+                    Some(flow) => {
+                        counts.records += 1;
+                        if sink.flow(&flow, pos) {
+                            count_matched(&mut counts, flow.status);
+                        }
+                    }
+                    None => {
+                        text.clear();
+                        batch.render(r, &mut text);
+                        let line = text.strip_suffix(b"\n").unwrap_or(&text);
+                        general_line(line, (line_no, pos), schema, parser, sink, &mut counts);
+                    }
+                }
+                offset += u64::from(len);
             }
         }
         ChunkBody::Overlong(prefix) => {
@@ -121,6 +133,44 @@ pub fn classify_chunk<S: LineSink>(
         }
     }
     counts
+}
+
+/// Classifies one line by the general parser (envelopes unwrapped): a record, a header, a
+/// blank or a malformed line, read from line `line_no` at `pos`.
+fn general_line<S: LineSink>(
+    line: &[u8],
+    (line_no, pos): (u64, Position),
+    schema: &Schema,
+    parser: &mut LineParser,
+    sink: &mut S,
+    counts: &mut LineCounts,
+) {
+    let mut one = |text: &[u8], counts: &mut LineCounts| match parser.parse(schema, text) {
+        Line::Blank => counts.blank += 1,
+        Line::Record(rec) => {
+            counts.records += 1;
+            if sink.record(&rec, line_no, pos) {
+                count_matched(counts, rec.log_status());
+            }
+        }
+        Line::Malformed(m) => {
+            counts.malformed += 1;
+            sink.malformed(line_no, &m, schema, text);
+        }
+    };
+    match Payload::of(line) {
+        None => one(line, counts),
+        // CloudWatch checking the destination: metadata, like a header.
+        Some(p) if p.is_control() => counts.headers += 1,
+        Some(p) if p.log_events.is_empty() => counts.blank += 1,
+        // Each log event counts as a line of its own.
+        Some(p) => {
+            counts.lines += p.log_events.len() as u64 - 1;
+            for event in &p.log_events {
+                one(event.message.as_bytes(), counts);
+            }
+        }
+    }
 }
 
 /// Adds a chunk's accounting to `agg`, with the fields its format has.

@@ -195,6 +195,8 @@ where
                         handler.handle(&chunk, &mut parser);
                         match chunk.body {
                             ChunkBody::Lines(buf) | ChunkBody::Overlong(buf) => pool.give(buf),
+                            #[cfg(feature = "parquet")]
+                            ChunkBody::Rows(_) => {}
                         }
                     }
                     handler.finish()

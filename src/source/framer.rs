@@ -47,6 +47,9 @@ pub enum ChunkBody {
     Lines(Vec<u8>),
     /// One line longer than [`MAX_LINE_BYTES`]: its first bytes only.
     Overlong(Vec<u8>),
+    /// Rows of a Parquet file, one line each (in `Lines`' numbering and offsets).
+    #[cfg(feature = "parquet")]
+    Rows(super::parquet::RowBatch),
 }
 
 /// Reusable chunk buffers, so steady-state framing allocates nothing.

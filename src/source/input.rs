@@ -204,6 +204,31 @@ pub fn open_counted(
     spec: &InputSpec,
     progress: Option<&std::sync::Arc<super::progress::Progress>>,
 ) -> Result<OpenInput, SourceError> {
+    match open_rows_or_text(spec, progress)? {
+        Opened::Text(input) => Ok(input),
+        #[cfg(feature = "parquet")]
+        Opened::Rows(rows) => Ok(OpenInput {
+            reader: Box::new(super::parquet::ParquetLines::of(rows)),
+            gzip: false,
+        }),
+    }
+}
+
+/// An input opened for counting: text to frame, or a Parquet file's rows, which are counted
+/// from their columns (the same records, lines and offsets as its text, without the text).
+pub enum Opened {
+    /// Bytes to frame into lines.
+    Text(OpenInput),
+    /// A Parquet file's rows.
+    #[cfg(feature = "parquet")]
+    Rows(super::parquet::ParquetRows),
+}
+
+/// Like [`open_counted`], but a Parquet file comes as its rows.
+pub fn open_rows_or_text(
+    spec: &InputSpec,
+    progress: Option<&std::sync::Arc<super::progress::Progress>>,
+) -> Result<Opened, SourceError> {
     let name = spec.display_name();
     let raw: Box<dyn Read + Send> = match spec {
         InputSpec::Stdin => Box::new(io::stdin()),
@@ -247,36 +272,32 @@ pub fn open_counted(
     } else {
         Box::new(buffered)
     };
-    Ok(OpenInput { reader, gzip })
+    Ok(Opened::Text(OpenInput { reader, gzip }))
 }
 
-/// A Parquet input as flow-log text lines (see [`super::parquet`]): a file is read where it
-/// lies, standard input is read whole first (Parquet is read from its end).
+/// A Parquet input's rows (see [`super::parquet`]): a file is read where it lies, standard
+/// input and an object are read whole first (Parquet is read from its end).
 #[cfg(feature = "parquet")]
-fn open_parquet(spec: &InputSpec, mut rest: impl Read) -> io::Result<OpenInput> {
-    let reader: Box<dyn Read + Send> = match spec {
+fn open_parquet(spec: &InputSpec, mut rest: impl Read) -> io::Result<Opened> {
+    use super::parquet::ParquetRows;
+    let rows = match spec {
         InputSpec::File(path) => {
             let path = path.clone();
-            Box::new(super::parquet::ParquetLines::new(move || {
-                File::open(&path)
-            })?)
+            ParquetRows::open(move || File::open(&path))?
         }
         InputSpec::Stdin | InputSpec::Remote(_) => {
             let mut all = Vec::new();
             rest.read_to_end(&mut all)?;
             let all = bytes::Bytes::from(all);
-            Box::new(super::parquet::ParquetLines::new(move || Ok(all.clone()))?)
+            ParquetRows::open(move || Ok(all.clone()))?
         }
     };
-    Ok(OpenInput {
-        reader,
-        gzip: false,
-    })
+    Ok(Opened::Rows(rows))
 }
 
 /// Without Parquet support built in, a Parquet input is an error that says so.
 #[cfg(not(feature = "parquet"))]
-fn open_parquet(_: &InputSpec, _: impl Read) -> io::Result<OpenInput> {
+fn open_parquet(_: &InputSpec, _: impl Read) -> io::Result<Opened> {
     Err(io::Error::other(
         "a Parquet file, and this vpctop was built without the `parquet` feature",
     ))

@@ -31,8 +31,8 @@ pub const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 
 pub use framer::{BufferPool, Chunk, ChunkBody, Framer};
 pub use input::{
-    FileSelector, InputRegistry, InputSpec, StdinStream, expand_paths, is_gzip_file,
-    is_log_candidate, list_dir, open, open_counted, read_line_at,
+    FileSelector, InputRegistry, InputSpec, Opened, StdinStream, expand_paths, is_gzip_file,
+    is_log_candidate, list_dir, open, open_counted, open_rows_or_text, read_line_at,
 };
 
 /// Why an input could not be read (to the end).
