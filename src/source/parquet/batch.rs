@@ -17,6 +17,7 @@ use std::sync::Arc;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
 use arrow_array::{Array, ArrayRef, BinaryArray, Int32Array, Int64Array, StringArray};
+use arrow_buffer::NullBuffer;
 use arrow_schema::DataType;
 
 use crate::parse::decode::{action, log_status, parse_addr};
@@ -49,7 +50,11 @@ enum Column {
 /// A string column's dictionary, examined once.
 #[derive(Debug)]
 pub struct Dictionary {
+    /// The shared array examined (kept to know it again).
     values: ArrayRef,
+    /// The entries' bytes, one after another, and where each starts (one more for the end).
+    bytes: Vec<u8>,
+    starts: Vec<usize>,
     /// Each entry's length as written in a line (`-` for an empty one).
     lens: Vec<u32>,
     /// Each entry decoded for the [`Flow`] field its column is, if any.
@@ -66,8 +71,8 @@ enum Decoded {
     Plain(Vec<bool>),
 }
 
-/// The bytes of dictionary entry `i` (strings and binary alike).
-fn entry(values: &ArrayRef, i: usize) -> &[u8] {
+/// The bytes of array entry `i` (strings and binary alike).
+fn array_entry(values: &ArrayRef, i: usize) -> &[u8] {
     if let Some(s) = values.as_string_opt::<i32>() {
         return s.value(i).as_bytes();
     }
@@ -88,26 +93,43 @@ impl Dictionary {
     /// Examines `values` (a string or binary array) for a column holding `field`.
     pub fn examine(values: ArrayRef, field: Field) -> Dictionary {
         let n = values.len();
-        let lens = (0..n)
-            .map(|i| entry(&values, i).len().max(1) as u32)
-            .collect();
-        let each = |f: &dyn Fn(&[u8]) -> bool| (0..n).map(|i| f(entry(&values, i))).collect();
-        let decoded = match field {
+        let mut bytes = Vec::new();
+        let mut starts = Vec::with_capacity(n + 1);
+        for i in 0..n {
+            starts.push(bytes.len());
+            bytes.extend_from_slice(array_entry(&values, i));
+        }
+        starts.push(bytes.len());
+        let mut dict = Dictionary {
+            values,
+            bytes,
+            starts,
+            lens: Vec::new(),
+            decoded: Decoded::Plain(Vec::new()),
+        };
+        dict.lens = (0..n).map(|i| dict.entry(i).len().max(1) as u32).collect();
+        let each = |f: &dyn Fn(&[u8]) -> bool| (0..n).map(|i| f(dict.entry(i))).collect();
+        dict.decoded = match field {
             Field::SrcAddr | Field::DstAddr => {
-                Decoded::Addr((0..n).map(|i| parse_addr(entry(&values, i))).collect())
+                Decoded::Addr((0..n).map(|i| parse_addr(dict.entry(i))).collect())
             }
-            Field::Action => Decoded::Action((0..n).map(|i| action(entry(&values, i))).collect()),
+            Field::Action => Decoded::Action((0..n).map(|i| action(dict.entry(i))).collect()),
             Field::LogStatus => {
-                Decoded::Status((0..n).map(|i| log_status(entry(&values, i))).collect())
+                Decoded::Status((0..n).map(|i| log_status(dict.entry(i))).collect())
             }
             _ => Decoded::Plain(each(&|b| {
                 !b.is_empty() && b != b"-" && !b.iter().any(|&c| replaced(c))
             })),
         };
-        Dictionary {
-            values,
-            lens,
-            decoded,
+        dict
+    }
+
+    /// Entry `k`'s bytes (empty past the end).
+    #[inline(always)]
+    fn entry(&self, k: usize) -> &[u8] {
+        match (self.starts.get(k), self.starts.get(k + 1)) {
+            (Some(&a), Some(&b)) => self.bytes.get(a..b).unwrap_or_default(),
+            _ => &[],
         }
     }
 
@@ -155,7 +177,7 @@ impl RowBatch {
             lens: Vec::new(),
             v2,
         };
-        batch.lens = (0..rows).map(|r| batch.measure(r)).collect();
+        batch.lens = batch.measure();
         Ok(batch)
     }
 
@@ -174,23 +196,33 @@ impl RowBatch {
         self.lens.iter().map(|&l| u64::from(l)).sum()
     }
 
-    /// Row `r`'s line length, measured without writing it.
-    fn measure(&self, r: usize) -> u32 {
-        let mut len = self.columns.len() as u32; // separators and the newline
+    /// Every row's line length, measured column by column without writing it.
+    fn measure(&self) -> Vec<u32> {
+        // Separators and the newline.
+        let mut lens = vec![self.columns.len() as u32; self.rows];
         for c in &self.columns {
-            len += match c {
-                Column::I32(a) if a.is_valid(r) => digits(i128::from(a.value(r))),
-                Column::I64(a) if a.is_valid(r) => digits(i128::from(a.value(r))),
-                Column::Wide(v) => v.get(r).copied().flatten().map_or(1, digits),
-                Column::Text(keys, dict) if keys.is_valid(r) => usize::try_from(keys.value(r))
-                    .ok()
-                    .and_then(|k| dict.lens.get(k))
-                    .copied()
-                    .unwrap_or(1),
-                _ => 1,
-            };
+            match c {
+                Column::I32(a) => {
+                    add_widths(&mut lens, a.values(), a.nulls(), |v| digits64(i64::from(v)))
+                }
+                Column::I64(a) => add_widths(&mut lens, a.values(), a.nulls(), digits64),
+                Column::Wide(v) => {
+                    for (len, v) in lens.iter_mut().zip(v) {
+                        *len += v.map_or(1, digits);
+                    }
+                }
+                Column::Text(keys, dict) => {
+                    add_widths(&mut lens, keys.values(), keys.nulls(), |k| {
+                        usize::try_from(k)
+                            .ok()
+                            .and_then(|k| dict.lens.get(k))
+                            .copied()
+                            .unwrap_or(1)
+                    })
+                }
+            }
         }
-        len
+        lens
     }
 
     /// Appends row `r` as a line (with its newline) to `out`: values space-separated, `-` for
@@ -213,10 +245,7 @@ impl RowBatch {
                     out.extend_from_slice(ints.format(n).as_bytes());
                 }
                 Column::Text(keys, dict) if keys.is_valid(r) => {
-                    let bytes = usize::try_from(keys.value(r))
-                        .ok()
-                        .filter(|&k| k < dict.values.len())
-                        .map_or(&[][..], |k| entry(&dict.values, k));
+                    let bytes = usize::try_from(keys.value(r)).map_or(&[][..], |k| dict.entry(k));
                     if bytes.is_empty() {
                         out.push(b'-');
                     }
@@ -279,18 +308,69 @@ const V2: [Field; 14] = [
     Field::LogStatus,
 ];
 
+/// Decimal characters of `n`, its sign included, without a loop: the bit length gives the
+/// digit count to within one, and one comparison settles it.
+#[inline(always)]
+fn digits64(n: i64) -> u32 {
+    const POW10: [u64; 20] = {
+        let mut t = [1u64; 20];
+        let mut i = 1;
+        while i < 20 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    let v = n.unsigned_abs();
+    let bits = 64 - (v | 1).leading_zeros();
+    let guess = (bits * 1233) >> 12;
+    let digits = guess + u32::from(POW10.get(guess as usize).is_some_and(|&p| v >= p));
+    u32::from(n < 0) + digits.max(1)
+}
+
 /// Decimal characters of `n`, its sign included.
 fn digits(n: i128) -> u32 {
     let sign = u32::from(n < 0);
     sign + n.unsigned_abs().checked_ilog10().unwrap_or(0) + 1
 }
 
+/// Adds each value's width (1 for a null, written `-`) to its row's length.
+#[inline(always)]
+fn add_widths<T: Copy>(
+    lens: &mut [u32],
+    values: &[T],
+    nulls: Option<&NullBuffer>,
+    width: impl Fn(T) -> u32,
+) {
+    match nulls {
+        None => {
+            for (len, &v) in lens.iter_mut().zip(values) {
+                *len += width(v);
+            }
+        }
+        Some(nulls) => {
+            for (r, (len, &v)) in lens.iter_mut().zip(values).enumerate() {
+                *len += if nulls.is_valid(r) { width(v) } else { 1 };
+            }
+        }
+    }
+}
+
+/// Value `r` of a primitive column, unless it is null.
+#[inline(always)]
+fn value<T: Copy>(values: &[T], nulls: Option<&NullBuffer>, r: usize) -> Option<T> {
+    match nulls {
+        Some(n) if !n.is_valid(r) => None,
+        _ => values.get(r).copied(),
+    }
+}
+
 /// An integer column's value at `r`, if present.
 #[inline(always)]
 fn int(c: &Column, r: usize) -> Option<i128> {
     match c {
-        Column::I32(a) => a.is_valid(r).then(|| i128::from(a.value(r))),
-        Column::I64(a) => a.is_valid(r).then(|| i128::from(a.value(r))),
+        Column::I32(a) => value(a.values(), a.nulls(), r).map(i128::from),
+        Column::I64(a) => value(a.values(), a.nulls(), r).map(i128::from),
         Column::Wide(v) => v.get(r).copied().flatten(),
         Column::Text(..) => None,
     }
@@ -300,8 +380,9 @@ fn int(c: &Column, r: usize) -> Option<i128> {
 #[inline(always)]
 fn key(c: &Column, r: usize) -> Option<(usize, &Dictionary)> {
     match c {
-        Column::Text(keys, dict) if keys.is_valid(r) => {
-            Some((usize::try_from(keys.value(r)).ok()?, dict))
+        Column::Text(keys, dict) => {
+            let k = value(keys.values(), keys.nulls(), r)?;
+            Some((usize::try_from(k).ok()?, dict))
         }
         _ => None,
     }
@@ -312,7 +393,7 @@ fn key(c: &Column, r: usize) -> Option<(usize, &Dictionary)> {
 fn plain(c: &Column, r: usize) -> Option<&[u8]> {
     let (k, dict) = key(c, r)?;
     match &dict.decoded {
-        Decoded::Plain(ok) if *ok.get(k)? => Some(entry(&dict.values, k)),
+        Decoded::Plain(ok) if *ok.get(k)? => Some(dict.entry(k)),
         _ => None,
     }
 }
@@ -353,8 +434,8 @@ impl Column {
             Column::Wide((0..a.len()).map(|r| a.is_valid(r).then(|| f(r))).collect())
         };
         Ok(match a.data_type() {
-            DataType::Int32 => Column::I32(a.as_primitive::<Int32Type>().clone()),
-            DataType::Int64 => Column::I64(a.as_primitive::<Int64Type>().clone()),
+            DataType::Int32 => Column::I32(dense(a.as_primitive::<Int32Type>())),
+            DataType::Int64 => Column::I64(dense(a.as_primitive::<Int64Type>())),
             // Dates and times written as plain integers: their integers, as written.
             DataType::Date32 => match a
                 .to_data()
@@ -362,7 +443,7 @@ impl Column {
                 .data_type(DataType::Int32)
                 .build()
             {
-                Ok(data) => Column::I32(Int32Array::from(data)),
+                Ok(data) => Column::I32(dense(&Int32Array::from(data))),
                 Err(_) => return Err(unsupported()),
             },
             DataType::Date64 | DataType::Timestamp(..) | DataType::Duration(_) => {
@@ -372,7 +453,7 @@ impl Column {
                     .data_type(DataType::Int64)
                     .build()
                 {
-                    Ok(data) => Column::I64(Int64Array::from(data)),
+                    Ok(data) => Column::I64(dense(&Int64Array::from(data))),
                     Err(_) => return Err(unsupported()),
                 }
             }
@@ -413,7 +494,7 @@ impl Column {
                         dict
                     }
                 };
-                Column::Text(d.keys().clone(), dict)
+                Column::Text(dense(d.keys()), dict)
             }
             // Plain strings (a writer or reader that kept no dictionary): one of their own.
             DataType::Utf8 | DataType::Binary => {
@@ -429,6 +510,18 @@ impl Column {
             }
             _ => return Err(unsupported()),
         })
+    }
+}
+
+/// `a` without its null mask when nothing is null (the readers' loops then test nothing).
+fn dense<T: arrow_array::ArrowPrimitiveType>(
+    a: &arrow_array::PrimitiveArray<T>,
+) -> arrow_array::PrimitiveArray<T> {
+    match a.nulls() {
+        Some(n) if n.null_count() == 0 => {
+            arrow_array::PrimitiveArray::new(a.values().clone(), None)
+        }
+        _ => a.clone(),
     }
 }
 
@@ -646,6 +739,31 @@ mod tests {
             Some("SKIPDATA"),
             Some("{\"message\":\"x\"}"),
         ])
+    }
+
+    #[test]
+    fn widths_are_the_lengths_of_the_written_numbers() {
+        let mut cases = vec![
+            0i64,
+            1,
+            9,
+            10,
+            99,
+            100,
+            -1,
+            -10,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ];
+        for p in 0..19 {
+            let t = 10i64.pow(p);
+            cases.extend([t - 1, t, t + 1, -t, -(t - 1)]);
+        }
+        for n in cases {
+            assert_eq!(digits64(n) as usize, n.to_string().len(), "{n}");
+            assert_eq!(digits(i128::from(n)) as usize, n.to_string().len(), "{n}");
+        }
     }
 
     proptest! {
