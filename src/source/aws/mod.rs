@@ -18,7 +18,8 @@ use std::io;
 use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 
 /// How to reach AWS, as the user asked on the command line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -136,21 +137,47 @@ fn chain(err: &dyn std::error::Error) -> String {
     text
 }
 
+/// An answer the SDK could not read as the service's error (a server or proxy speaking
+/// another dialect): its HTTP status, and the code and message if the body has them in XML
+/// or JSON, otherwise the body's first bytes.
+fn unparsed_answer(raw: &HttpResponse) -> String {
+    let status = raw.status().as_u16();
+    let body = raw.body().bytes().unwrap_or_default();
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]).into_owned();
+    let between = |open: &str, close: &str| {
+        let from = text.find(open)? + open.len();
+        let to = from + text[from..].find(close)?;
+        Some(text[from..to].trim().to_string())
+    };
+    let code = between("<Code>", "</Code>").or_else(|| between("\"__type\":\"", "\""));
+    let message = between("<Message>", "</Message>")
+        .or_else(|| between("\"message\":\"", "\""))
+        .or_else(|| between("\"Message\":\"", "\""));
+    match (code, message) {
+        (Some(code), Some(message)) => format!("{code}: {message} (HTTP {status})"),
+        (Some(code), None) => format!("{code} (HTTP {status})"),
+        _ => {
+            let start: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let start: String = start.chars().take(120).collect();
+            format!("HTTP {status} that is not an AWS error answer: {start}")
+        }
+    }
+}
+
 /// One line saying why an SDK call failed: the service's code and message when it answered,
 /// otherwise what kept the request from being made or answered. Escaped for the terminal.
-pub fn describe<E, R>(err: &SdkError<E, R>) -> String
+pub fn describe<E>(err: &SdkError<E, HttpResponse>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     let text = match err {
-        SdkError::ServiceError(e) => {
-            let e = e.err();
+        SdkError::ServiceError(service) => {
+            let e = service.err();
             let throttled = e.code().is_some_and(|c| THROTTLED.contains(&c));
             let text = match (e.code(), e.message()) {
                 (Some(code), Some(message)) => format!("{code}: {message}"),
                 (Some(code), None) => code.to_string(),
-                _ => DisplayErrorContext(err).to_string(),
+                _ => unparsed_answer(service.raw()),
             };
             if throttled {
                 format!(
@@ -190,6 +217,41 @@ mod tests {
         let meta = ErrorMetadata::builder().code(code).message(message).build();
         let raw = HttpResponse::new(503.try_into().unwrap(), SdkBody::empty());
         SdkError::service_error(ListObjectsV2Error::generic(meta), raw)
+    }
+
+    fn unreadable(status: u16, body: &str) -> SdkError<ListObjectsV2Error, HttpResponse> {
+        let meta = ErrorMetadata::builder().build();
+        let raw = HttpResponse::new(status.try_into().unwrap(), SdkBody::from(body.to_string()));
+        SdkError::service_error(ListObjectsV2Error::generic(meta), raw)
+    }
+
+    #[test]
+    fn an_answer_the_sdk_cannot_read_is_its_status_and_what_it_says_in_one_line() {
+        let xml = unreadable(
+            403,
+            "<?xml version=\"1.0\"?>\n<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code>\
+             <Message>The security token included in the request is invalid.</Message></Error>\
+             </Errors></ErrorResponse>",
+        );
+        assert_eq!(
+            describe(&xml),
+            "InvalidClientTokenId: The security token included in the request is invalid. (HTTP 403)"
+        );
+        let json = unreadable(
+            400,
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
+        );
+        assert_eq!(
+            describe(&json),
+            "ThrottlingException: Rate exceeded (HTTP 400)"
+        );
+        let html = unreadable(502, "<html>\n<body>Bad gateway \x1b[31m</body></html>");
+        let text = describe(&html);
+        assert!(
+            text.starts_with("HTTP 502 that is not an AWS error answer: <html>"),
+            "{text}"
+        );
+        assert!(!text.contains('\x1b') && !text.contains('\n'), "{text}");
     }
 
     #[test]
