@@ -5,10 +5,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::Receiver;
 
 use super::{FollowConfig, IngestConfig};
-use crate::schema::Schema;
 use crate::source::follow::{FollowReader, Follower};
 use crate::source::status::{Mechanism, SourceState};
-use crate::source::{self, BufferPool, Chunk, ChunkBody, Framer, InputSpec, Opened, SourceError};
+use crate::source::{self, BufferPool, Chunk, Framer, InputSpec, Opened, SourceError};
 
 /// The sending end of the chunk queue that readers fill and workers drain.
 pub(super) type ChunkSender = crossbeam_channel::Sender<Chunk>;
@@ -130,6 +129,8 @@ fn send_rows(
     mut emit: impl FnMut(Chunk),
     cancel: &AtomicBool,
 ) -> Result<u64, (u64, SourceError)> {
+    use crate::schema::Schema;
+    use crate::source::ChunkBody;
     let header = rows.header();
     let schema = Schema::from_header_line(crate::parse::strip_cr(
         header.strip_suffix(b"\n").unwrap_or(header),

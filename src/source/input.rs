@@ -260,7 +260,7 @@ pub fn open_rows_or_text(
         source,
     })?;
     if head.starts_with(super::PARQUET_MAGIC) {
-        return open_parquet(spec, buffered).map_err(|source| SourceError::Read {
+        return open_parquet(spec, buffered, progress).map_err(|source| SourceError::Read {
             name: spec.display_name(),
             bytes: 0,
             source,
@@ -278,12 +278,16 @@ pub fn open_rows_or_text(
 /// A Parquet input's rows (see [`super::parquet`]): a file is read where it lies, standard
 /// input and an object are read whole first (Parquet is read from its end).
 #[cfg(feature = "parquet")]
-fn open_parquet(spec: &InputSpec, mut rest: impl Read) -> io::Result<Opened> {
+fn open_parquet(
+    spec: &InputSpec,
+    mut rest: impl Read,
+    progress: Option<&std::sync::Arc<super::progress::Progress>>,
+) -> io::Result<Opened> {
     use super::parquet::ParquetRows;
     let rows = match spec {
         InputSpec::File(path) => {
             let path = path.clone();
-            ParquetRows::open(move || File::open(&path))?
+            ParquetRows::open(move || File::open(&path))?.counting(progress.cloned())
         }
         InputSpec::Stdin | InputSpec::Remote(_) => {
             let mut all = Vec::new();
@@ -297,7 +301,11 @@ fn open_parquet(spec: &InputSpec, mut rest: impl Read) -> io::Result<Opened> {
 
 /// Without Parquet support built in, a Parquet input is an error that says so.
 #[cfg(not(feature = "parquet"))]
-fn open_parquet(_: &InputSpec, _: impl Read) -> io::Result<Opened> {
+fn open_parquet(
+    _: &InputSpec,
+    _: impl Read,
+    _: Option<&std::sync::Arc<super::progress::Progress>>,
+) -> io::Result<Opened> {
     Err(io::Error::other(
         "a Parquet file, and this vpctop was built without the `parquet` feature",
     ))
