@@ -22,6 +22,7 @@ pub mod core;
 pub mod demo;
 pub mod diagnose;
 pub mod filter;
+pub mod inventory;
 pub mod manual;
 pub mod names;
 pub mod os;

@@ -24,6 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["core", "source"],
     &["filter"],
     &["parse"],
+    &["inventory"],
     &[
         "schema",
         "names",
