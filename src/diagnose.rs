@@ -68,6 +68,8 @@ pub struct Finding {
     /// Distinct rejected ports behind the finding (more than one for a port scan, whose
     /// `port` is then the lowest).
     pub ports: u64,
+    /// A port the client used (the lowest seen): where replies go back to.
+    pub client_port: u16,
 }
 
 impl Finding {
@@ -107,6 +109,19 @@ impl Finding {
     }
 }
 
+impl Finding {
+    /// The request behind the finding, as a packet the inventory's rules can judge.
+    pub fn request(&self) -> crate::inventory::rules::Packet {
+        crate::inventory::rules::Packet {
+            src: self.client,
+            dst: self.server,
+            srcport: self.client_port,
+            dstport: self.port,
+            protocol: self.protocol,
+        }
+    }
+}
+
 impl Observation {
     /// The observation a retained record makes, if it has every field the rules need.
     pub fn of(r: &crate::store::query::StoredRecord) -> Option<Observation> {
@@ -120,6 +135,13 @@ impl Observation {
         })
     }
 }
+
+/// What a finding is about: cause, client, server, port, protocol.
+type FindingKey = (Cause, IpAddr, IpAddr, u16, u8);
+
+/// Per client, server and protocol: rejected ports, the lowest of them, rejected records
+/// and the lowest client port.
+type ScanTally = (usize, u16, u64, u16);
 
 /// The 5-tuple as seen from the other side.
 type Tuple = (IpAddr, IpAddr, u16, u16, u8);
@@ -137,34 +159,41 @@ pub fn diagnose(observations: impl IntoIterator<Item = Observation>, limit: usiz
         };
         *side.entry(tuple).or_default() += 1;
     }
-    // (cause, client, server, port, protocol) -> rejected records
-    let mut findings: HashMap<(Cause, IpAddr, IpAddr, u16, u8), u64> = HashMap::new();
+    // (cause, client, server, port, protocol) -> rejected records, lowest client port
+    let mut findings: HashMap<FindingKey, (u64, u16)> = HashMap::new();
     for (&(src, dst, sport, dport, proto), &n) in &rejected {
         // A reply comes from the service port, which is the lower one (well-known or
         // registered) against the client's ephemeral port.
         let reply_to_accepted =
             sport < dport && accepted.contains_key(&(dst, src, dport, sport, proto));
-        let key = if reply_to_accepted {
+        let (key, client_port) = if reply_to_accepted {
             // This rejected record is the reply: its source is the server.
-            (Cause::NetworkAclDeniesReturnTraffic, dst, src, sport, proto)
+            (
+                (Cause::NetworkAclDeniesReturnTraffic, dst, src, sport, proto),
+                dport,
+            )
         } else {
-            (Cause::SecurityGroupOrNetworkAcl, src, dst, dport, proto)
+            (
+                (Cause::SecurityGroupOrNetworkAcl, src, dst, dport, proto),
+                sport,
+            )
         };
-        *findings.entry(key).or_default() += n;
+        let e = findings.entry(key).or_insert((0, u16::MAX));
+        *e = (e.0 + n, e.1.min(client_port));
     }
     // Many rejected ports between one client and one server are one port scan.
-    let mut ports: HashMap<(IpAddr, IpAddr, u8), (usize, u16, u64)> = HashMap::new();
-    for (&(cause, client, server, port, protocol), &n) in &findings {
+    let mut ports: HashMap<(IpAddr, IpAddr, u8), ScanTally> = HashMap::new();
+    for (&(cause, client, server, port, protocol), &(n, cport)) in &findings {
         if cause == Cause::SecurityGroupOrNetworkAcl {
             let e = ports
                 .entry((client, server, protocol))
-                .or_insert((0, u16::MAX, 0));
-            *e = (e.0 + 1, e.1.min(port), e.2 + n);
+                .or_insert((0, u16::MAX, 0, u16::MAX));
+            *e = (e.0 + 1, e.1.min(port), e.2 + n, e.3.min(cport));
         }
     }
-    let scans: HashMap<(IpAddr, IpAddr, u8), (usize, u16, u64)> = ports
+    let scans: HashMap<(IpAddr, IpAddr, u8), ScanTally> = ports
         .into_iter()
-        .filter(|(_, (n, _, _))| *n >= PORT_SCAN_PORTS)
+        .filter(|(_, (n, _, _, _))| *n >= PORT_SCAN_PORTS)
         .collect();
     let mut out: Vec<Finding> = findings
         .into_iter()
@@ -173,7 +202,7 @@ pub fn diagnose(observations: impl IntoIterator<Item = Observation>, limit: usiz
                 || !scans.contains_key(&(*client, *server, *protocol))
         })
         .map(
-            |((cause, client, server, port, protocol), rejected)| Finding {
+            |((cause, client, server, port, protocol), (rejected, client_port))| Finding {
                 cause,
                 client,
                 server,
@@ -181,22 +210,22 @@ pub fn diagnose(observations: impl IntoIterator<Item = Observation>, limit: usiz
                 protocol,
                 rejected,
                 ports: 1,
+                client_port,
             },
         )
         .collect();
-    out.extend(
-        scans
-            .into_iter()
-            .map(|((client, server, protocol), (n, low, rejected))| Finding {
-                cause: Cause::PortScan,
-                client,
-                server,
-                port: low,
-                protocol,
-                rejected,
-                ports: n as u64,
-            }),
-    );
+    out.extend(scans.into_iter().map(
+        |((client, server, protocol), (n, low, rejected, client_port))| Finding {
+            cause: Cause::PortScan,
+            client,
+            server,
+            port: low,
+            protocol,
+            rejected,
+            ports: n as u64,
+            client_port,
+        },
+    ));
     // Most rejected first; the rest only to make the order deterministic.
     out.sort_by(|a, b| {
         b.rejected.cmp(&a.rejected).then_with(|| {
@@ -411,6 +440,7 @@ mod tests {
             protocol: 6,
             rejected: 3,
             ports: 1,
+            client_port: 50123,
         };
         let within = |text: &str| f.within(&Filter::parse(text).unwrap());
         assert_eq!(within("action=REJECT dstport=22"), Some(false));

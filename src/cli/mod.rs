@@ -238,6 +238,14 @@ pub struct InputArgs {
     #[arg(long)]
     pub allow_unknown_fields: bool,
 
+    /// The account as the AWS CLI prints it, a JSON file or a directory of them (repeatable):
+    /// what `aws ec2 describe-network-interfaces`, `describe-security-groups`,
+    /// `describe-network-acls`, `describe-subnets`, `describe-vpcs` and `describe-instances`
+    /// print. The diagnosis then names the security group or network ACL rule that blocks a
+    /// REJECTed conversation.
+    #[arg(long, value_name = "PATH")]
+    pub inventory: Vec<PathBuf>,
+
     /// Keep only records matching EXPR, e.g. 'action=REJECT dstport=22 src=10.0.0.0/8'
     /// (the language is in `vpctop --help` and `vpctop man`).
     #[arg(long, value_name = "EXPR")]

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::InputArgs;
 use crate::filter::Filter;
+use crate::inventory::Inventory;
 use crate::pipeline::IngestConfig;
 use crate::schema::FormatError;
 use crate::source::input::RemoteListing;
@@ -23,6 +24,8 @@ pub struct Settings {
     pub failed: bool,
     /// Remote locations (S3 prefixes) to list again while following.
     pub listings: Vec<Arc<dyn RemoteListing>>,
+    /// The account's inventory (`--inventory`), when given.
+    pub inventory: Option<Arc<Inventory>>,
 }
 
 /// Why the arguments cannot be run.
@@ -34,6 +37,9 @@ pub enum UsageError {
     /// Already explained on stderr (with a caret under the column, or a hint).
     #[error("invalid arguments")]
     Explained,
+    /// `--inventory` cannot be read.
+    #[error("--inventory: {0}")]
+    Inventory(crate::inventory::InventoryError),
 }
 
 impl Settings {
@@ -42,6 +48,13 @@ impl Settings {
     /// input order (`records`).
     pub fn new(input: &InputArgs, ordered: bool) -> Result<Settings, UsageError> {
         let schema = input.schema().map_err(UsageError::Format)?;
+        let inventory = if input.inventory.is_empty() {
+            None
+        } else {
+            Some(Arc::new(
+                Inventory::load(&input.inventory).map_err(UsageError::Inventory)?,
+            ))
+        };
         let (from, to) = input.window();
         let mut filter = match input.filter.as_deref() {
             Some(text) => Some(parse_filter_flag("--filter", text)?),
@@ -114,6 +127,7 @@ impl Settings {
             filter,
             failed,
             listings,
+            inventory,
         })
     }
 

@@ -73,6 +73,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         paths: vec![path],
         format: None,
         allow_unknown_fields: false,
+        inventory: Vec::new(),
         filter: None,
         glob: None,
         threads: None,

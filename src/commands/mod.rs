@@ -283,6 +283,7 @@ mod tests {
             filter: None,
             failed: false,
             listings: Vec::new(),
+            inventory: None,
         };
         let paths = [dir.path().to_path_buf(), file];
         let registry = follow_setup(&mut run, &paths, true, None);

@@ -28,6 +28,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         mut config,
         filter,
         mut failed,
+        inventory,
         ..
     } = settings;
     let line = progress_line(&mut config, &inputs, false);
@@ -52,6 +53,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
                 filter: filter.as_deref(),
                 limit: args.drill_limit,
                 metric: opts.by,
+                inventory: inventory.as_deref(),
             },
             &inputs,
             &names,

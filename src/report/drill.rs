@@ -10,6 +10,8 @@ use serde::Serialize;
 use crate::core::{Metric, Stats};
 use crate::diagnose::{Finding, Observation, diagnose};
 use crate::filter::Filter;
+use crate::inventory::Inventory;
+use crate::inventory::rules::Verdict;
 use crate::names;
 use crate::sanitize::escape_limited;
 use crate::source::InputSpec;
@@ -52,6 +54,9 @@ pub struct DiagnosisDoc {
     pub finding: Finding,
     /// The finding in words.
     pub explanation: String,
+    /// What the inventory's rules say about it (with `--inventory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules: Option<Verdict>,
 }
 
 /// A time range, Unix seconds, inclusive.
@@ -107,6 +112,8 @@ pub struct DrillRequest<'a> {
     pub limit: usize,
     /// What conversations are sorted by.
     pub metric: Metric,
+    /// The account's inventory, to judge findings by its rules.
+    pub inventory: Option<&'a Inventory>,
 }
 
 /// Runs the drill-down over `state`; `inputs`/`names` resolve record positions.
@@ -122,6 +129,7 @@ pub fn drill(
         filter,
         limit,
         metric,
+        inventory,
     } = req;
     let within = filter.filter(|f| !f.is_all()).map(|f| key.and(f));
     let select = within.as_ref().unwrap_or(key);
@@ -145,6 +153,7 @@ pub fn drill(
         .into_iter()
         .map(|finding| DiagnosisDoc {
             explanation: finding.explain(),
+            rules: inventory.map(|inv| inv.judge(finding.request())),
             finding,
         })
         .collect();
@@ -254,6 +263,9 @@ pub fn render(d: &DrillDoc) -> String {
         let _ = writeln!(out, "  diagnosis:");
         for f in &d.diagnosis {
             let _ = writeln!(out, "    {}", f.explanation);
+            if let Some(rules) = &f.rules {
+                let _ = writeln!(out, "      rules: {}", rules.text());
+            }
         }
     }
     if !d.records.is_empty() {

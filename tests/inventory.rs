@@ -1,0 +1,117 @@
+//! `--inventory`: the account's AWS CLI JSON turns the REJECT diagnosis into the exact
+//! security group or network ACL rule, through the real binary. The fixture account is
+//! described in tests/corpus/inventory/README.md; tests/corpus/inventory-flows.log holds one
+//! conversation per incident.
+// Test code: an unwrap that fails is a test that fails, with its line.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{corpus, json_of_success, vpctop};
+use serde_json::Value;
+
+fn drill(extra: &[&str]) -> Value {
+    let flows = corpus().join("inventory-flows.log");
+    let mut args = vec!["report", "--json", "--drill", "host=0.0.0.0/0"];
+    args.extend_from_slice(extra);
+    args.push(flows.to_str().unwrap());
+    json_of_success(&vpctop(&args))
+}
+
+/// The rules' verdict for the finding of `client` → `server`:`port`.
+fn verdict<'d>(doc: &'d Value, client: &str, server: &str, port: u64) -> &'d Value {
+    doc["drill"]["diagnosis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["client"] == client && f["server"] == server && f["port"] == port)
+        .unwrap_or_else(|| panic!("no finding {client} -> {server}:{port} in {doc}"))
+        .get("rules")
+        .unwrap_or(&Value::Null)
+}
+
+#[test]
+fn each_incident_is_named_by_the_rule_that_blocks_it() {
+    let dir = corpus().join("inventory");
+    let doc = drill(&["--inventory", dir.to_str().unwrap()]);
+    let ssh = verdict(&doc, "45.33.32.156", "10.0.1.10", 22);
+    assert_eq!(ssh["verdict"], "blocked");
+    assert_eq!(ssh["leg"], "request");
+    assert_eq!(
+        ssh["rule"],
+        "security group sg-0web (web) of eni-0web1 (web-1) allows no inbound tcp 22 from \
+         45.33.32.156 (it allows tcp 22 from security group sg-0bastion)"
+    );
+    let replies = verdict(&doc, "10.0.1.10", "10.0.2.20", 5432);
+    assert_eq!(replies["leg"], "reply");
+    assert_eq!(
+        replies["rule"],
+        "network ACL acl-0db (subnet subnet-0db (db-b)): no outbound rule allows tcp 50000 to \
+         10.0.1.10: the default rule * denies the replies"
+    );
+    let denied = verdict(&doc, "10.0.3.7", "10.0.2.20", 5432);
+    assert_eq!(
+        denied["rule"],
+        "network ACL acl-0db (subnet subnet-0db (db-b)) rule 120 DENY tcp 5432 from \
+         10.0.3.0/24 (inbound) denies it"
+    );
+}
+
+#[test]
+fn files_can_be_given_one_by_one_and_without_an_inventory_the_diagnosis_stays_a_pattern() {
+    let dir = corpus().join("inventory");
+    let files: Vec<String> = [
+        "network-interfaces.json",
+        "security-groups.json",
+        "instances.json",
+    ]
+    .iter()
+    .map(|f| dir.join(f).to_str().unwrap().to_string())
+    .collect();
+    let mut args = Vec::new();
+    for f in &files {
+        args.extend(["--inventory", f.as_str()]);
+    }
+    // Security groups alone still name the one that blocks the SSH attempt, and say what
+    // is missing where nothing loaded blocks.
+    let doc = drill(&args);
+    let ssh = verdict(&doc, "45.33.32.156", "10.0.1.10", 22);
+    assert_eq!(ssh["verdict"], "blocked", "{ssh}");
+    let replies = verdict(&doc, "10.0.1.10", "10.0.2.20", 5432);
+    assert_eq!(replies["verdict"], "unknown", "{replies}");
+    assert!(
+        replies["rule"]
+            .as_str()
+            .unwrap()
+            .contains("the network ACL of subnet-0db"),
+        "{replies}"
+    );
+    let plain = drill(&[]);
+    assert!(verdict(&plain, "45.33.32.156", "10.0.1.10", 22).is_null());
+}
+
+#[test]
+fn a_malformed_inventory_file_is_named_with_its_json_path_and_nothing_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("sg.json");
+    std::fs::write(
+        &bad,
+        r#"{"SecurityGroups": [{"GroupId": "sg-1", "IpPermissions": [{"IpProtocol": "tcp", "FromPort": "22"}]}]}"#,
+    )
+    .unwrap();
+    let flows = corpus().join("inventory-flows.log");
+    let run = vpctop(&[
+        "report",
+        "--inventory",
+        dir.path().to_str().unwrap(),
+        flows.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr
+            .contains("sg.json: at .SecurityGroups[0].IpPermissions[0].FromPort: invalid type"),
+        "{}",
+        run.stderr
+    );
+}
