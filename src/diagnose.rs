@@ -110,6 +110,25 @@ impl Finding {
 }
 
 impl Finding {
+    /// One line for people with what blocks it said by `rule` (from the account's rules)
+    /// instead of the pattern's guess: "10.0.3.7 -> 10.0.2.20:5432/tcp: network ACL … rule
+    /// 120 DENY … (1 rejected record)".
+    pub fn explain_with(&self, rule: &str) -> String {
+        let ports = if self.ports > 1 {
+            format!("{} ports from {}", self.ports, self.port)
+        } else {
+            self.port.to_string()
+        };
+        format!(
+            "{} -> {}:{ports}/{}: {rule} ({})",
+            self.client,
+            self.server,
+            crate::names::protocol(self.protocol)
+                .map_or_else(|| self.protocol.to_string(), str::to_string),
+            rejected_records(self.rejected)
+        )
+    }
+
     /// The request behind the finding, as a packet the inventory's rules can judge.
     pub fn request(&self) -> crate::inventory::rules::Packet {
         crate::inventory::rules::Packet {

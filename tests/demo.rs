@@ -301,6 +301,7 @@ fn the_inspector_names_every_field_of_a_v5_record_by_its_header() {
         registry: vpctop::source::InputRegistry::new(vec!["demo-v5.log".into()]),
         schema,
         threads: 2,
+        inventory: None,
     };
     let scanner = INCIDENTS[0].outsider;
     let talker = Arc::new(Filter::parse(&format!("src={scanner}")).unwrap());

@@ -105,6 +105,7 @@ fn fixture_of(text: &str, memory: usize) -> Fixture {
         registry: InputRegistry::new(vec!["flows.log".into()]),
         schema,
         threads: 2,
+        inventory: None,
     };
     Fixture {
         live,
@@ -330,6 +331,42 @@ fn drilled_into(key: &str) -> UiState {
     state.apply(Action::Enter, &rows);
     assert_eq!(state.drill.len(), 1);
     state
+}
+
+#[test]
+fn with_an_inventory_the_inspector_names_the_rule_behind_the_reject() {
+    let flows = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/inventory-flows.log"),
+    )
+    .unwrap();
+    let mut f = fixture_of(&flows, 1 << 30);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/inventory");
+    f.context.inventory = Some(Arc::new(
+        vpctop::inventory::Inventory::load(&[dir]).unwrap(),
+    ));
+    let state = drilled_into("10.0.3.7");
+    let data = inspect(&f, &state);
+    assert_eq!(data.findings.len(), 1);
+    let rules = data.findings[0]
+        .rules
+        .as_ref()
+        .expect("judged by the inventory");
+    assert!(rules.text().contains("rule 120 DENY tcp 5432"), "{rules:?}");
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, Some(&data)), color);
+        // The paragraph wraps inside the pane's border: read it without the border.
+        let flat: String = text(&buf)
+            .replace('┃', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            flat.contains("10.0.3.7 -> 10.0.2.20:5432/TCP: network ACL acl-0db (subnet subnet-0db (db-b)) rule 120 DENY"),
+            "{look}\n{}",
+            text(&buf)
+        );
+        check(&format!("inspector_rules_{look}"), &buf, color);
+    });
 }
 
 #[test]

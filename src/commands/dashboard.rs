@@ -92,6 +92,7 @@ impl Run<'_> {
             mut config,
             filter,
             failed,
+            inventory,
             ..
         } = settings;
         // Inputs read once (not followed) say how far reading has come in the status bar.
@@ -131,6 +132,7 @@ impl Run<'_> {
             base_filter,
             latency_log: ui.latency_log.clone(),
             on_forced_exit,
+            inventory,
         };
         {
             let cancel = Arc::clone(&cancel);

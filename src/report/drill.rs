@@ -264,7 +264,7 @@ pub fn render(d: &DrillDoc) -> String {
         for f in &d.diagnosis {
             let _ = writeln!(out, "    {}", f.explanation);
             if let Some(rules) = &f.rules {
-                let _ = writeln!(out, "      rules: {}", rules.text());
+                let _ = writeln!(out, "      by the account's rules: {}", rules.text());
             }
         }
     }

@@ -88,6 +88,8 @@ pub struct Dashboard {
     /// Clean-up to run if a hang-up has to end the process from outside the event loop
     /// (see [`hangup`]).
     pub on_forced_exit: Option<hangup::ForcedExit>,
+    /// The account's inventory (`--inventory`): findings are judged by its rules.
+    pub inventory: Option<Arc<crate::inventory::Inventory>>,
 }
 
 /// How the dashboard ended.
@@ -227,6 +229,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
             registry: Arc::clone(&d.registry),
             schema: Arc::clone(&d.schema),
             threads: d.query_threads.max(1),
+            inventory: d.inventory.clone(),
         },
         move |r| {
             let _ = reply_tx.send(r);

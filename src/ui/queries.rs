@@ -152,6 +152,8 @@ pub struct QueryContext {
     pub schema: Arc<Schema>,
     /// Scan threads.
     pub threads: usize,
+    /// The account's inventory, when given: findings are judged by its rules.
+    pub inventory: Option<Arc<crate::inventory::Inventory>>,
 }
 
 /// Starts the worker; it ends when the request sender is dropped.
@@ -234,6 +236,8 @@ pub struct FindingRow {
     /// The finding's rejected request lies outside the applied filter (shown after those
     /// inside it, and marked).
     pub outside_view: bool,
+    /// What the inventory's rules say about it, when an inventory is loaded.
+    pub rules: Option<crate::inventory::rules::Verdict>,
 }
 
 /// Answers one inspector request.
@@ -296,6 +300,10 @@ pub fn inspect_level(
             .and_then(|f| finding.within(f))
             .is_some_and(|inside| !inside);
         FindingRow {
+            rules: context
+                .inventory
+                .as_deref()
+                .map(|inv| inv.judge(finding.request())),
             finding,
             outside_view,
         }

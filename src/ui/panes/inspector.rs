@@ -349,7 +349,18 @@ fn diagnosis(
     if row.outside_view {
         spans.push(span("[outside the filter] ", theme.dim()));
     }
-    spans.push(span(row.finding.explain(), theme.reject()));
+    // The account's rule, when one blocks it, says more than the pattern: it comes first.
+    match &row.rules {
+        Some(crate::inventory::rules::Verdict::Blocked { rule, .. }) => {
+            spans.push(span(row.finding.explain_with(rule), theme.reject()));
+        }
+        Some(other) => {
+            spans.push(span(row.finding.explain(), theme.reject()));
+            spans.push(span(" Rules: ", theme.title()));
+            spans.push(span(other.text().to_string(), theme.dim()));
+        }
+        None => spans.push(span(row.finding.explain(), theme.reject())),
+    }
     let text = Line::from(spans);
     let rows = inner.height.saturating_sub(y + 3).clamp(1, 3);
     let area = Rect {
