@@ -21,5 +21,12 @@ fn main() -> std::io::Result<()> {
         }
         println!("{} ({} lines)", path.display(), s.text.lines().count());
     }
+    let inventory = dir.join("inventory");
+    std::fs::create_dir_all(&inventory)?;
+    for (name, text) in vpctop::demo::samples::sample_inventory() {
+        let path = inventory.join(name);
+        std::fs::write(&path, &text)?;
+        println!("{} ({} bytes)", path.display(), text.len());
+    }
     Ok(())
 }

@@ -114,19 +114,19 @@ impl Finding {
     /// instead of the pattern's guess: "10.0.3.7 -> 10.0.2.20:5432/tcp: network ACL … rule
     /// 120 DENY … (1 rejected record)".
     pub fn explain_with(&self, rule: &str) -> String {
-        let ports = if self.ports > 1 {
-            format!("{} ports from {}", self.ports, self.port)
-        } else {
-            self.port.to_string()
+        let protocol = crate::names::protocol(self.protocol)
+            .map_or_else(|| self.protocol.to_string(), str::to_string);
+        let what = match self.cause {
+            Cause::PortScan => format!(
+                "{} -> {}: port scan of {} {protocol} ports from port {} up",
+                self.client, self.server, self.ports, self.port
+            ),
+            _ => format!(
+                "{} -> {}:{}/{protocol}",
+                self.client, self.server, self.port
+            ),
         };
-        format!(
-            "{} -> {}:{ports}/{}: {rule} ({})",
-            self.client,
-            self.server,
-            crate::names::protocol(self.protocol)
-                .map_or_else(|| self.protocol.to_string(), str::to_string),
-            rejected_records(self.rejected)
-        )
+        format!("{what}: {rule} ({})", rejected_records(self.rejected))
     }
 
     /// The request behind the finding, as a packet the inventory's rules can judge.

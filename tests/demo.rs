@@ -55,6 +55,55 @@ fn shipped_samples_are_what_the_generator_makes() {
         );
     }
     assert!(total < 1 << 20, "samples stay under 1 MB ({total} bytes)");
+    for (name, text) in vpctop::demo::samples::sample_inventory() {
+        let shipped =
+            std::fs::read_to_string(assets.join("inventory").join(&name)).expect("inventory file");
+        assert!(
+            shipped == text,
+            "assets/samples/inventory/{name} differs from the generator: run `cargo run --example make_assets`"
+        );
+    }
+}
+
+#[test]
+fn the_demo_inventory_names_the_rule_behind_each_incident() {
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
+    let run = common::vpctop(&[
+        "report",
+        "--json",
+        "--inventory",
+        assets.join("inventory").to_str().unwrap(),
+        "--drill",
+        "host=10.0.0.0/8",
+        assets.join("demo-v2.log").to_str().unwrap(),
+    ]);
+    let doc = common::json_of_success(&run);
+    let findings = doc["drill"]["diagnosis"].as_array().unwrap();
+    let rule = |client: &str, server: &str| {
+        let f = findings
+            .iter()
+            .find(|f| f["client"] == client && f["server"] == server)
+            .unwrap_or_else(|| panic!("no finding {client} -> {server}"));
+        assert_eq!(f["rules"]["verdict"], "blocked", "{f}");
+        f["rules"]["rule"].as_str().unwrap().to_string()
+    };
+    let scan = rule("45.33.32.156", "10.0.1.20");
+    assert!(
+        scan.starts_with("security group sg-0fleet00000000 (fleet)"),
+        "{scan}"
+    );
+    let brute = rule("185.220.101.47", "10.0.0.10");
+    assert!(
+        brute.contains("(bastion) allow no inbound tcp 22 from 185.220.101.47")
+            && brute.contains("tcp 22 from prefix list"),
+        "{brute}"
+    );
+    let replies = rule("203.0.113.50", "10.0.2.30");
+    assert!(
+        replies.starts_with("network ACL acl-0strict0000000000 (app-strict)")
+            && replies.ends_with("the default rule * denies the replies"),
+        "{replies}"
+    );
 }
 
 #[test]

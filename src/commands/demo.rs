@@ -54,6 +54,14 @@ pub fn run(args: DemoArgs) -> Result<i32> {
     let dir = std::env::temp_dir().join(format!("vpctop-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let path = dir.join("demo-flows.log");
+    // The demo network's inventory, so the inspector names the rules behind its REJECTs.
+    let inventory = dir.join("inventory");
+    std::fs::create_dir_all(&inventory)
+        .with_context(|| format!("creating {}", inventory.display()))?;
+    for (name, text) in crate::demo::inventory::files(&pace.generator()) {
+        std::fs::write(inventory.join(&name), text)
+            .with_context(|| format!("writing {}", inventory.join(&name).display()))?;
+    }
     let mut sink = GrowingFile::create(&path, header)
         .with_context(|| format!("creating {}", path.display()))?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -73,7 +81,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         paths: vec![path],
         format: None,
         allow_unknown_fields: false,
-        inventory: Vec::new(),
+        inventory: vec![inventory],
         filter: None,
         glob: None,
         threads: None,

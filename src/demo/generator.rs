@@ -132,14 +132,14 @@ impl Rng {
 
 /// One simulated network interface.
 #[derive(Debug, Clone)]
-struct Interface {
-    eni: String,
-    account: &'static str,
-    vpc: String,
-    subnet: String,
-    instance: String,
-    az: &'static str,
-    ip: Ipv4Addr,
+pub(super) struct Interface {
+    pub(super) eni: String,
+    pub(super) account: &'static str,
+    pub(super) vpc: String,
+    pub(super) subnet: String,
+    pub(super) instance: String,
+    pub(super) az: &'static str,
+    pub(super) ip: Ipv4Addr,
 }
 
 /// One flow record, before formatting.
@@ -236,10 +236,18 @@ impl Generator {
                 });
             }
         }
-        // The incidents' insiders are real interfaces of the fleet.
+        // The incidents' insiders are real interfaces of the fleet, in the subnet their
+        // address is in.
         for (k, inc) in INCIDENTS.iter().enumerate() {
             if !inc.insider.is_unspecified() {
-                interfaces[k * 37 + 5].ip = inc.insider;
+                let [_, a, subnet, _] = inc.insider.octets();
+                let i = &mut interfaces[k * 37 + 5];
+                i.ip = inc.insider;
+                i.subnet = format!(
+                    "subnet-{:017x}",
+                    0x5b00 + u64::from(a) * 16 + u64::from(subnet)
+                );
+                i.az = ["use1-az1", "use1-az2", "use1-az4"][usize::from(subnet) % 3];
             }
         }
         let servers = SERVICES
@@ -280,6 +288,11 @@ impl Generator {
             DemoFormat::V2 => V2_FIELDS,
             DemoFormat::V5 => V5_FIELDS,
         }
+    }
+
+    /// The simulated interfaces (for the demo's inventory).
+    pub(super) fn interfaces(&self) -> &[Interface] {
+        &self.interfaces
     }
 
     /// The record second the next call starts at.

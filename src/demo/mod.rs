@@ -11,6 +11,7 @@
 //! through the same follower a user's files go through.
 
 pub mod generator;
+pub mod inventory;
 pub mod samples;
 pub mod writer;
 

@@ -28,6 +28,12 @@ fn lines(g: &mut Generator, until: u64) -> String {
     text
 }
 
+/// The inventory of the v2 samples' network (the same interfaces: the same seed), as the
+/// files of `assets/samples/inventory/`.
+pub fn sample_inventory() -> Vec<(String, String)> {
+    super::inventory::files(&Generator::new(1, DemoFormat::V2, ORIGIN, 20.0))
+}
+
 /// The samples: two minutes of v2 (one whole incident cycle) with an S3 header, the next
 /// minute as a gzip object, and one minute of the 29-field v5 format.
 pub fn samples() -> Vec<Sample> {
