@@ -115,3 +115,58 @@ fn a_malformed_inventory_file_is_named_with_its_json_path_and_nothing_runs() {
         run.stderr
     );
 }
+
+#[test]
+fn report_names_addresses_and_interfaces_by_their_owners() {
+    let dir = corpus().join("inventory");
+    let flows = corpus().join("inventory-flows.log");
+    let run = vpctop(&[
+        "report",
+        "--json",
+        "--inventory",
+        dir.to_str().unwrap(),
+        flows.to_str().unwrap(),
+    ]);
+    let doc = json_of_success(&run);
+    let name = |list: &str, key: &str| {
+        doc["top"][list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key)
+            .unwrap_or_else(|| panic!("no {key} in top.{list}: {doc}"))
+            .get("name")
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    // An instance's interface: its Name tag (from describe-instances) and instance id.
+    assert_eq!(name("dst", "10.0.1.10"), "web-1 (i-0web1)");
+    assert_eq!(name("dst", "10.0.2.20"), "db-1 (i-0db1)");
+    // Outside every interface: the subnet or VPC it lies in, or the internet.
+    assert_eq!(
+        name("src", "10.0.3.7"),
+        "vpc prod",
+        "in the VPC, in no known subnet"
+    );
+    assert_eq!(name("src", "45.33.32.156"), "internet");
+    assert_eq!(name("interface", "eni-0db1"), "db-1 (i-0db1)");
+    assert_eq!(
+        name("pair", "10.0.1.10 -> 10.0.2.20"),
+        "web-1 (i-0web1) -> db-1 (i-0db1)"
+    );
+    // Without an inventory the keys stand alone.
+    let plain = json_of_success(&vpctop(&["report", "--json", flows.to_str().unwrap()]));
+    assert!(plain["top"]["dst"][0].get("name").is_none());
+    // The text report shows the same names beside the keys.
+    let text = vpctop(&[
+        "report",
+        "--inventory",
+        dir.to_str().unwrap(),
+        flows.to_str().unwrap(),
+    ]);
+    assert!(
+        text.stdout.contains("10.0.2.20 [db-1 (i-0db1)]"),
+        "{}",
+        text.stdout
+    );
+}

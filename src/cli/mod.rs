@@ -367,6 +367,7 @@ impl OutputArgs {
             top: self.top,
             by: self.by.into(),
             filter,
+            inventory: None,
         }
     }
 }

@@ -44,7 +44,8 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     drop(line);
     report_errors(&errors);
     failed |= !errors.is_empty();
-    let opts = args.output.summary(filter.as_deref());
+    let mut opts = args.output.summary(filter.as_deref());
+    opts.inventory = inventory.as_deref();
     let drilled = match (&drill_key, &store) {
         (Some(key), Some(store)) => Some(drill::drill(
             &store.state(),
@@ -111,7 +112,8 @@ fn follow(args: ReportArgs) -> Result<i32> {
         signal_hook::consts::SIGHUP,
     ])?;
     let registry = follow_setup(&mut run, &args.input.paths, args.from_end, args.poll);
-    let opts = args.output.summary(run.filter.as_deref());
+    let mut opts = args.output.summary(run.filter.as_deref());
+    opts.inventory = run.inventory.as_deref();
     let json = args.output.json;
     let board = run.config.board.clone();
     let print = |agg: &Aggregate, _last: bool| {
@@ -159,6 +161,7 @@ mod tests {
             top: 3,
             by: crate::core::Metric::Bytes,
             filter: None,
+            inventory: None,
         };
         let mut out = Vec::new();
         write_report(&mut out, &agg, &names, opts, true, true).unwrap();

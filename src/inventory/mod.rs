@@ -440,6 +440,85 @@ impl Inventory {
     }
 }
 
+impl Inventory {
+    /// Who `addr` is, for people: its interface's owner (`web-1 (i-0abc)`, `NAT gateway:
+    /// Interface for NAT Gateway nat-0f3`), else the subnet or VPC it lies in, else
+    /// `internet` for a public address; `None` when nothing is known.
+    pub fn name_of(&self, addr: IpAddr) -> Option<String> {
+        if let Some(i) = self.interface_of(addr) {
+            return Some(interface_label(i));
+        }
+        if let Some(s) = self
+            .subnets
+            .values()
+            .find(|s| s.blocks.iter().any(|b| b.contains(addr)))
+        {
+            return Some(format!("subnet {}", s.name.as_deref().unwrap_or(&s.id)));
+        }
+        if let Some(v) = self
+            .vpcs
+            .values()
+            .find(|v| v.blocks.iter().any(|b| b.contains(addr)))
+        {
+            return Some(format!("vpc {}", v.name.as_deref().unwrap_or(&v.id)));
+        }
+        is_public(addr).then(|| "internet".to_string())
+    }
+
+    /// Who interface `eni-…` belongs to, for people (as [`Inventory::name_of`]).
+    pub fn name_of_interface(&self, id: &str) -> Option<String> {
+        self.interface(id).map(interface_label)
+    }
+}
+
+/// `web-1 (i-0abc)`, `i-0abc`, `NAT gateway: Interface for NAT Gateway nat-0f3`, or the
+/// interface's description.
+fn interface_label(i: &Interface) -> String {
+    let kind = match i.kind.as_deref() {
+        Some("nat_gateway") => Some("NAT gateway"),
+        Some("network_load_balancer") => Some("load balancer"),
+        Some("gateway_load_balancer" | "gateway_load_balancer_endpoint") => {
+            Some("gateway load balancer")
+        }
+        Some("vpc_endpoint") => Some("VPC endpoint"),
+        Some("lambda") => Some("Lambda"),
+        Some("transit_gateway") => Some("transit gateway"),
+        _ => None,
+    };
+    match (&i.name, &i.instance, kind, &i.description) {
+        (Some(n), Some(inst), _, _) => format!("{n} ({inst})"),
+        (Some(n), None, _, _) => n.clone(),
+        (None, Some(inst), _, _) => inst.clone(),
+        (None, None, Some(k), Some(d)) => format!("{k}: {d}"),
+        (None, None, Some(k), None) => format!("{k} {}", i.id),
+        (None, None, None, Some(d)) => d.clone(),
+        (None, None, None, None) => i.id.clone(),
+    }
+}
+
+/// Whether `addr` is routed on the internet (not private, shared, loopback, link-local,
+/// documentation or unspecified).
+fn is_public(addr: IpAddr) -> bool {
+    match addr {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || (a == 100 && (64..128).contains(&b)))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
 /// serde_path_to_error's path (`SecurityGroups[3].IpPermissions`) as a JSON path from the
 /// root (`.SecurityGroups[3].IpPermissions`).
 fn json_path(path: &str) -> String {

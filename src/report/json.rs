@@ -139,6 +139,9 @@ pub struct TimeDoc {
 pub struct EntryDoc {
     /// The key as text.
     pub key: String,
+    /// Who the key is, by the inventory (`--inventory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// Its totals (OK records).
     #[serde(flatten)]
     pub stats: Stats,
@@ -182,9 +185,10 @@ fn totals(s: &Stats) -> TotalsDoc {
     }
 }
 
-fn entries(list: Vec<TopEntry>) -> Vec<EntryDoc> {
+fn entries(list: Vec<TopEntry>, name: impl Fn(&str) -> Option<String>) -> Vec<EntryDoc> {
     list.into_iter()
         .map(|e| EntryDoc {
+            name: name(&e.key),
             key: e.key,
             stats: e.stats,
         })
@@ -194,7 +198,11 @@ fn entries(list: Vec<TopEntry>) -> Vec<EntryDoc> {
 impl ReportDoc {
     /// Builds the document; `input_names[i]` names input `i`.
     pub fn new(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>) -> ReportDoc {
-        let top = |d: Dimension| entries(agg.top(d, opts.by, opts.top));
+        let top = |d: Dimension| {
+            entries(agg.top(d, opts.by, opts.top), |k| {
+                super::key_name(opts.inventory, d, k)
+            })
+        };
         let c = &agg.counts;
         ReportDoc {
             lines: c.lines,

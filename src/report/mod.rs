@@ -24,4 +24,35 @@ pub struct SummaryOptions<'f> {
     pub by: crate::core::Metric,
     /// The filter the aggregate was made with, if any (reported with its match count).
     pub filter: Option<&'f crate::filter::Filter>,
+    /// The account's inventory, to name addresses and interfaces (`--inventory`).
+    pub inventory: Option<&'f crate::inventory::Inventory>,
+}
+
+/// Who a top-list key is, by the inventory: an address's or interface's owner, or both
+/// ends of a pair (`web-1 (i-0abc) -> internet`).
+pub fn key_name(
+    inventory: Option<&crate::inventory::Inventory>,
+    dim: crate::core::Dimension,
+    key: &str,
+) -> Option<String> {
+    use crate::core::Dimension;
+    let inv = inventory?;
+    let addr = |k: &str| k.parse().ok().and_then(|a| inv.name_of(a));
+    match dim {
+        Dimension::Src | Dimension::Dst => addr(key),
+        Dimension::Interface => inv.name_of_interface(key),
+        Dimension::Pair => {
+            let (s, d) = key.split_once(" -> ")?;
+            let (s_name, d_name) = (addr(s), addr(d));
+            if s_name.is_none() && d_name.is_none() {
+                return None;
+            }
+            Some(format!(
+                "{} -> {}",
+                s_name.unwrap_or_else(|| s.to_string()),
+                d_name.unwrap_or_else(|| d.to_string())
+            ))
+        }
+        Dimension::DstPort | Dimension::Protocol => None,
+    }
 }

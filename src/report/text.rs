@@ -115,7 +115,7 @@ pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>)
             continue;
         }
         let _ = writeln!(out, "\nTop {} by {by}", plural(dim));
-        table(&mut out, dim, &list);
+        table(&mut out, dim, &list, opts.inventory);
     }
     if c.malformed > 0 {
         let _ = writeln!(
@@ -172,8 +172,19 @@ fn label(dim: Dimension, key: &str) -> String {
     }
 }
 
-fn table(out: &mut String, dim: Dimension, list: &[TopEntry]) {
-    let labels: Vec<String> = list.iter().map(|e| label(dim, &e.key)).collect();
+fn table(
+    out: &mut String,
+    dim: Dimension,
+    list: &[TopEntry],
+    inventory: Option<&crate::inventory::Inventory>,
+) {
+    let labels: Vec<String> = list
+        .iter()
+        .map(|e| match super::key_name(inventory, dim, &e.key) {
+            Some(name) => format!("{} [{}]", label(dim, &e.key), escape(name.as_bytes())),
+            None => label(dim, &e.key),
+        })
+        .collect();
     let width = labels
         .iter()
         .map(|l| l.chars().count())
