@@ -95,6 +95,7 @@ fn main() -> std::io::Result<()> {
         inspector: None,
         wall_now: snapshot.last_end.unwrap_or(0) + 60,
         base_filter: None,
+        inventory: None,
     };
     let mut times = Vec::new();
     for i in 0..500 {

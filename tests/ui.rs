@@ -182,6 +182,7 @@ fn view<'a>(f: &'a Fixture, inspector: Option<&'a InspectorData>) -> View<'a> {
         inspector,
         wall_now: f.live.last_end.unwrap_or(0) + 125,
         base_filter: None,
+        inventory: f.context.inventory.as_deref(),
     }
 }
 
@@ -366,6 +367,27 @@ fn with_an_inventory_the_inspector_names_the_rule_behind_the_reject() {
             text(&buf)
         );
         check(&format!("inspector_rules_{look}"), &buf, color);
+    });
+}
+
+#[test]
+fn with_an_inventory_talkers_carry_their_owners_names() {
+    let flows = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/inventory-flows.log"),
+    )
+    .unwrap();
+    let mut f = fixture_of(&flows, 1 << 30);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/inventory");
+    f.context.inventory = Some(Arc::new(
+        vpctop::inventory::Inventory::load(&[dir]).unwrap(),
+    ));
+    let state = UiState::new(None);
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let t = text(&buf);
+        assert!(t.contains("10.0.1.10 web-1 (i-0web1)"), "{look}\n{t}");
+        assert!(t.contains("45.33.32.156 internet"), "{look}\n{t}");
+        check(&format!("talkers_named_{look}"), &buf, color);
     });
 }
 

@@ -183,7 +183,12 @@ impl Session {
         }
     }
 
-    fn view<'a>(&'a self, state: &UiState, empty: &'a Snapshot, base: Option<&'a str>) -> View<'a> {
+    fn view<'a>(
+        &'a self,
+        state: &UiState,
+        empty: &'a Snapshot,
+        (base, inventory): (Option<&'a str>, Option<&'a crate::inventory::Inventory>),
+    ) -> View<'a> {
         let (shown, updating) = if state.needs_query() {
             match &self.view {
                 Some((g, s)) => (s.as_ref(), *g != self.view_generation),
@@ -202,6 +207,7 @@ impl Session {
                 .filter(|d| d.generation == self.inspect_generation),
             wall_now: now_secs(),
             base_filter: base,
+            inventory,
         }
     }
 }
@@ -346,7 +352,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
                 dirty = true;
             }
             () = tokio::time::sleep_until(next_frame), if dirty => {
-                let view = s.view(&state, &empty, base);
+                let view = s.view(&state, &empty, (base, d.inventory.as_deref()));
                 rows = ViewRows::of(&state, &view);
                 state.clamp(&Rows {
                     talkers: &rows.talkers,

@@ -42,6 +42,8 @@ pub struct View<'a> {
     pub wall_now: u64,
     /// The `--filter` ingest applies.
     pub base_filter: Option<&'a str>,
+    /// The account's inventory (`--inventory`): talkers carry their owners' names.
+    pub inventory: Option<&'a crate::inventory::Inventory>,
 }
 
 /// The rows of every list in view, in order: what keys and clicks select from.

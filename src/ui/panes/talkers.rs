@@ -22,6 +22,19 @@ const SHARE_MAX: usize = 45;
 const KEY_MIN: usize = 24;
 const REJ_W: usize = 6;
 
+/// How a key reads with its owner's name from the inventory, when there is one.
+fn named_label(
+    dim: Dimension,
+    key: &str,
+    inventory: Option<&crate::inventory::Inventory>,
+) -> String {
+    let label = key_label(dim, key);
+    match crate::report::key_name(inventory, dim, key) {
+        Some(name) => format!("{label} {}", crate::sanitize::escape(name.as_bytes())),
+        None => label,
+    }
+}
+
 /// How a key reads: ports and protocols get their names, everything is escaped.
 pub fn key_label(dim: Dimension, key: &str) -> String {
     let named = match dim {
@@ -76,9 +89,9 @@ pub fn render(
         .unwrap_or(0);
     let distinct = snap.distinct[d];
     if !full {
-        let top = entries
-            .first()
-            .map_or("-".to_string(), |e| key_label(state.dimension, &e.key));
+        let top = entries.first().map_or("-".to_string(), |e| {
+            named_label(state.dimension, &e.key, view.inventory)
+        });
         put_line(
             buf,
             area,
@@ -135,7 +148,11 @@ pub fn render(
         .iter()
         .skip(list.offset)
         .take(list.visible())
-        .map(|e| key_label(state.dimension, &e.key).chars().count())
+        .map(|e| {
+            named_label(state.dimension, &e.key, view.inventory)
+                .chars()
+                .count()
+        })
         .max()
         .unwrap_or(0);
     let key_w = room.min(widest.max(KEY_MIN) + 2);
@@ -204,6 +221,7 @@ pub fn render(
             whole,
             RowLayout {
                 key_w,
+                inventory: view.inventory,
                 show_packets,
                 show_share,
                 share_w,
@@ -225,8 +243,9 @@ pub fn render(
 }
 
 #[derive(Clone, Copy)]
-struct RowLayout {
+struct RowLayout<'v> {
     key_w: usize,
+    inventory: Option<&'v crate::inventory::Inventory>,
     show_packets: bool,
     show_share: bool,
     share_w: usize,
@@ -236,7 +255,7 @@ fn row_spans<'a>(
     i: usize,
     e: &TopEntry,
     whole: u64,
-    layout: RowLayout,
+    layout: RowLayout<'_>,
     state: &UiState,
     theme: &Theme,
 ) -> Vec<Span<'a>> {
@@ -247,7 +266,10 @@ fn row_spans<'a>(
         span(
             format!(
                 "{:<key_w$}",
-                fit(&key_label(state.dimension, &e.key), key_w)
+                fit(
+                    &named_label(state.dimension, &e.key, layout.inventory),
+                    key_w
+                )
             ),
             theme.text(),
         ),
