@@ -30,6 +30,29 @@ pub struct Observation {
     pub protocol: u8,
     /// ACCEPT or REJECT.
     pub action: Action,
+    /// A reason AWS gave for a REJECT that is neither a security group nor a network ACL.
+    pub reason: Option<AwsReason>,
+}
+
+/// A `reject-reason` AWS records (v8): what rejected it when it was not a security group or
+/// network ACL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AwsReason {
+    /// `BPA`: VPC Block Public Access.
+    BlockPublicAccess,
+    /// `EC`: VPC encryption controls.
+    EncryptionControls,
+}
+
+impl AwsReason {
+    /// The reason a `reject-reason` value names, if it is one vpctop knows.
+    pub fn of(text: &str) -> Option<AwsReason> {
+        match text {
+            "BPA" => Some(AwsReason::BlockPublicAccess),
+            "EC" => Some(AwsReason::EncryptionControls),
+            _ => None,
+        }
+    }
 }
 
 /// What the rejections mean.
@@ -45,6 +68,11 @@ pub enum Cause {
     /// One client was rejected on many ports of one server: a port scan, stopped by a
     /// security group or network ACL.
     PortScan,
+    /// AWS says VPC Block Public Access rejected it (`reject-reason` BPA): no security group
+    /// or network ACL is involved.
+    BlockPublicAccess,
+    /// AWS says VPC encryption controls rejected it (`reject-reason` EC).
+    EncryptionControls,
 }
 
 /// Distinct rejected ports of one server from one client that make a port scan.
@@ -85,6 +113,14 @@ impl Finding {
                 "rejected: a security group or network ACL denies it (or packets came after \
                  the connection closed)"
             }
+            Cause::BlockPublicAccess => {
+                "rejected by VPC Block Public Access (reject-reason BPA), not by a security \
+                 group or network ACL: see the VPC's or account's BPA settings and exclusions"
+            }
+            Cause::EncryptionControls => {
+                "rejected by VPC encryption controls (reject-reason EC): the traffic would \
+                 not be encrypted as the VPC requires"
+            }
             Cause::PortScan => {
                 return format!(
                     "{} -> {}: port scan: {} ports probed from port {} up, all rejected by a \
@@ -110,6 +146,15 @@ impl Finding {
 }
 
 impl Finding {
+    /// Whether security groups and network ACLs are what to judge it by (not when AWS gave
+    /// another reason).
+    pub fn judged_by_rules(&self) -> bool {
+        !matches!(
+            self.cause,
+            Cause::BlockPublicAccess | Cause::EncryptionControls
+        )
+    }
+
     /// One line for people with what blocks it said by `rule` (from the account's rules)
     /// instead of the pattern's guess: "10.0.3.7 -> 10.0.2.20:5432/tcp: network ACL … rule
     /// 120 DENY … (1 rejected record)".
@@ -144,13 +189,19 @@ impl Finding {
 impl Observation {
     /// The observation a retained record makes, if it has every field the rules need.
     pub fn of(r: &crate::store::query::StoredRecord) -> Option<Observation> {
+        let reason = r.reject_reason.as_deref().and_then(AwsReason::of);
         Some(Observation {
             src: r.src?,
             dst: r.dst?,
-            srcport: r.srcport?,
+            // A reason AWS gives needs no reply pattern: a format without srcport still says it.
+            srcport: match reason {
+                Some(_) => r.srcport.unwrap_or(0),
+                None => r.srcport?,
+            },
             dstport: r.dstport?,
             protocol: r.protocol?,
             action: r.action?,
+            reason,
         })
     }
 }
@@ -170,7 +221,20 @@ type Tuple = (IpAddr, IpAddr, u16, u16, u8);
 pub fn diagnose(observations: impl IntoIterator<Item = Observation>, limit: usize) -> Vec<Finding> {
     let mut accepted: HashMap<Tuple, u64> = HashMap::new();
     let mut rejected: HashMap<Tuple, u64> = HashMap::new();
+    // REJECTs AWS gave a reason for are that reason's findings, whatever their pattern.
+    let mut by_reason: HashMap<FindingKey, (u64, u16)> = HashMap::new();
     for o in observations {
+        if let (Action::Reject, Some(reason)) = (o.action, o.reason) {
+            let cause = match reason {
+                AwsReason::BlockPublicAccess => Cause::BlockPublicAccess,
+                AwsReason::EncryptionControls => Cause::EncryptionControls,
+            };
+            let e = by_reason
+                .entry((cause, o.src, o.dst, o.dstport, o.protocol))
+                .or_insert((0, u16::MAX));
+            *e = (e.0 + 1, e.1.min(o.srcport));
+            continue;
+        }
         let tuple = (o.src, o.dst, o.srcport, o.dstport, o.protocol);
         let side = match o.action {
             Action::Accept => &mut accepted,
@@ -200,6 +264,7 @@ pub fn diagnose(observations: impl IntoIterator<Item = Observation>, limit: usiz
         let e = findings.entry(key).or_insert((0, u16::MAX));
         *e = (e.0 + n, e.1.min(client_port));
     }
+    findings.extend(by_reason);
     // Many rejected ports between one client and one server are one port scan.
     let mut ports: HashMap<(IpAddr, IpAddr, u8), ScanTally> = HashMap::new();
     for (&(cause, client, server, port, protocol), &(n, cport)) in &findings {
@@ -326,7 +391,30 @@ mod tests {
             dstport: dport,
             protocol: 6,
             action,
+            reason: None,
         }
+    }
+
+    #[test]
+    fn a_reason_aws_gives_is_the_finding_whatever_the_pattern() {
+        let mut bpa = obs("10.0.1.5", 40000, "203.0.113.9", 443, Action::Reject);
+        bpa.reason = AwsReason::of("BPA");
+        let accepted = obs("203.0.113.9", 443, "10.0.1.5", 40000, Action::Accept);
+        let f = diagnose([bpa, bpa, accepted], 10);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].cause, Cause::BlockPublicAccess);
+        assert_eq!(
+            (f[0].rejected, f[0].port, f[0].client_port),
+            (2, 443, 40000)
+        );
+        assert!(!f[0].judged_by_rules());
+        assert!(
+            f[0].explain().contains("VPC Block Public Access"),
+            "{}",
+            f[0].explain()
+        );
+        assert_eq!(AwsReason::of("EC"), Some(AwsReason::EncryptionControls));
+        assert_eq!(AwsReason::of("-"), None);
     }
 
     #[test]
@@ -413,6 +501,7 @@ mod tests {
                 dstport: p,
                 protocol: 6,
                 action: Action::Reject,
+                reason: None,
             })
             .collect();
         // Fewer ports from someone else stay separate findings.
@@ -424,6 +513,7 @@ mod tests {
                 dstport: p,
                 protocol: 6,
                 action: Action::Reject,
+                reason: None,
             });
         }
         let found = diagnose(obs, 10);

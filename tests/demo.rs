@@ -147,6 +147,7 @@ fn findings(seed: u64) -> Vec<Finding> {
             } else {
                 Action::Reject
             },
+            reason: None,
         });
     diagnose(obs, 10_000)
 }

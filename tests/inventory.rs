@@ -170,3 +170,36 @@ fn report_names_addresses_and_interfaces_by_their_owners() {
         text.stdout
     );
 }
+
+#[test]
+fn a_reject_aws_gives_a_reason_for_is_that_reason_and_not_judged_by_the_rules() {
+    // v8 records with reject-reason=BPA: VPC Block Public Access, whatever the groups say.
+    let flows = corpus().join("parquet").join("v8-custom.log");
+    let dir = corpus().join("inventory");
+    let run = vpctop(&[
+        "report",
+        "--json",
+        "--inventory",
+        dir.to_str().unwrap(),
+        "--drill",
+        "host=0.0.0.0/0",
+        flows.to_str().unwrap(),
+    ]);
+    let doc = json_of_success(&run);
+    let findings = doc["drill"]["diagnosis"].as_array().unwrap();
+    let bpa: Vec<&Value> = findings
+        .iter()
+        .filter(|f| f["cause"] == "block_public_access")
+        .collect();
+    assert!(!bpa.is_empty(), "{doc}");
+    for f in bpa {
+        assert!(f.get("rules").is_none(), "{f}");
+        assert!(
+            f["explanation"]
+                .as_str()
+                .unwrap()
+                .contains("VPC Block Public Access"),
+            "{f}"
+        );
+    }
+}

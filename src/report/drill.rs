@@ -153,7 +153,9 @@ pub fn drill(
         .into_iter()
         .map(|finding| DiagnosisDoc {
             explanation: finding.explain(),
-            rules: inventory.map(|inv| inv.judge(finding.request())),
+            rules: inventory
+                .filter(|_| finding.judged_by_rules())
+                .map(|inv| inv.judge(finding.request())),
             finding,
         })
         .collect();

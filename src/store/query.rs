@@ -292,11 +292,19 @@ pub struct StoredRecord {
     pub action: Option<crate::parse::Action>,
     /// Start.
     pub start: Option<u64>,
+    /// `reject-reason` (v8), when the format has it and it is not `-`.
+    pub reject_reason: Option<Box<str>>,
 }
 
 impl StoredRecord {
     fn of(row: &Row<'_>, f: &Flow<'_>) -> StoredRecord {
+        use crate::filter::FieldSource;
+        let reject_reason = row
+            .text(crate::schema::Field::RejectReason)
+            .filter(|t| !t.is_empty() && *t != b"-")
+            .map(|t| String::from_utf8_lossy(t).into());
         StoredRecord {
+            reject_reason,
             position: row.position(),
             end: f.end,
             src: f.src,

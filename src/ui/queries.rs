@@ -303,6 +303,7 @@ pub fn inspect_level(
             rules: context
                 .inventory
                 .as_deref()
+                .filter(|_| finding.judged_by_rules())
                 .map(|inv| inv.judge(finding.request())),
             finding,
             outside_view,
