@@ -134,26 +134,51 @@ impl Follower {
     /// Whether the bytes before the read position are still the ones read there: a file cut
     /// by copy-truncate and written again past its old size keeps its size, not its bytes.
     fn rewritten(&self) -> bool {
+        self.changed_before(self.offset, &self.tail)
+    }
+
+    /// Whether the bytes of the open file that end at `offset` are no longer `tail`.
+    fn changed_before(&self, offset: u64, tail: &[u8]) -> bool {
         #[cfg(unix)]
         {
             use std::os::unix::fs::FileExt;
             let Some(file) = self.file.as_ref() else {
                 return false;
             };
-            if self.tail.is_empty() {
+            if tail.is_empty() {
                 return false;
             }
-            let at = self.offset - self.tail.len() as u64;
-            let mut now = vec![0u8; self.tail.len()];
+            let at = offset - tail.len() as u64;
+            let mut now = vec![0u8; tail.len()];
             match file.read_exact_at(&mut now, at) {
-                Ok(()) => now != self.tail,
+                Ok(()) => now != tail,
                 Err(_) => true, // shorter than before: truncated
             }
         }
         #[cfg(not(unix))]
         {
+            let _ = (offset, tail);
             false
         }
+    }
+
+    /// [`Follower::drain`], checked: a file cut and written again between the check at the
+    /// start of the poll and this read would be read from the old position, its first bytes
+    /// lost without a trace. So after reading, the bytes before where the read began must
+    /// still be the ones read there; if not, what was read is dropped and the file is read
+    /// again from its start.
+    fn drain_checked(&mut self, out: &mut Vec<u8>, max: usize, poll: &mut Poll) -> io::Result<()> {
+        let (from, kept, tail) = (self.offset, out.len(), self.tail.clone());
+        let before = poll.bytes;
+        self.drain(out, max, poll)?;
+        if poll.bytes > before && self.changed_before(from, &tail) {
+            out.truncate(kept);
+            poll.bytes = before;
+            poll.push(FollowEvent::Truncated);
+            self.restart_at_zero(poll);
+            self.drain(out, max, poll)?;
+        }
+        Ok(())
     }
 
     fn remember_tail(&mut self, out: &[u8], appended: usize) {
@@ -196,7 +221,7 @@ impl Follower {
         // At most a few file switches per poll: a name rotating faster than that is read on
         // the next poll.
         for _ in 0..4 {
-            if let Err(e) = self.drain(out, max, &mut poll) {
+            if let Err(e) = self.drain_checked(out, max, &mut poll) {
                 poll.push(FollowEvent::Error(e.to_string()));
                 return poll;
             }
@@ -593,6 +618,38 @@ mod tests {
         let (data, events) = poll(&mut f);
         assert_eq!(data, b"second generation, longer than the first one\n");
         assert_eq!(events, vec![FollowEvent::Truncated]);
+    }
+
+    #[test]
+    fn a_cut_and_rewrite_landing_between_the_check_and_the_read_loses_nothing() {
+        // The poll's check at its start sees the old file; the cut and the new lines land
+        // before its read, one of them starting exactly where the old file ended. Read from
+        // the old position, the new first line would vanish without a malformed trace.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flows.log");
+        append(&path, b"old line one\n");
+        let mut f = Follower::new(&path, StartAt::Beginning);
+        assert_eq!(poll(&mut f).0, b"old line one\n");
+        truncate(&path);
+        append(&path, b"new line 001\nnew line two\n");
+        // What `poll` does after its check passed: read, checked.
+        let mut out = Vec::new();
+        let mut p = Poll::default();
+        f.drain_checked(&mut out, MAX, &mut p).unwrap();
+        assert_eq!(out, b"new line 001\nnew line two\n");
+        assert_eq!(p.bytes, out.len());
+        assert_eq!(p.events, vec![FollowEvent::Truncated]);
+        assert_eq!(f.offset(), out.len() as u64);
+        // Without the check the same read gives the second line only.
+        let mut g = Follower::new(&path, StartAt::Beginning);
+        truncate(&path);
+        append(&path, b"old line one\n");
+        poll(&mut g);
+        truncate(&path);
+        append(&path, b"new line 001\nnew line two\n");
+        let mut unchecked = Vec::new();
+        g.drain(&mut unchecked, MAX, &mut Poll::default()).unwrap();
+        assert_eq!(unchecked, b"new line two\n", "the race the check closes");
     }
 
     #[test]
