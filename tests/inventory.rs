@@ -203,3 +203,39 @@ fn a_reject_aws_gives_a_reason_for_is_that_reason_and_not_judged_by_the_rules() 
         );
     }
 }
+
+#[test]
+fn ip_ranges_name_addresses_outside_the_account_by_service_and_region() {
+    let ranges = corpus().join("ip-ranges").join("ip-ranges.json");
+    let flows = corpus().join("inventory-flows.log");
+    let run = vpctop(&[
+        "report",
+        "--json",
+        "--ip-ranges",
+        ranges.to_str().unwrap(),
+        flows.to_str().unwrap(),
+    ]);
+    let doc = json_of_success(&run);
+    let scanner = doc["top"]["src"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == "45.33.32.156")
+        .unwrap();
+    // The /24 (EC2) is more specific than the /16 (AMAZON).
+    assert_eq!(scanner["name"], "AWS EC2 us-east-1");
+    let bad = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(bad.path(), r#"{"prefixes": [{"ip_prefix": "1.2.3.0/99"}]}"#).unwrap();
+    let run = vpctop(&[
+        "report",
+        "--ip-ranges",
+        bad.path().to_str().unwrap(),
+        flows.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--ip-ranges: ") && run.stderr.contains("at .prefixes[0]: "),
+        "{}",
+        run.stderr
+    );
+}

@@ -246,6 +246,12 @@ pub struct InputArgs {
     #[arg(long, value_name = "PATH")]
     pub inventory: Vec<PathBuf>,
 
+    /// AWS's published address ranges (`ip-ranges.json`, from
+    /// https://ip-ranges.amazonaws.com/ip-ranges.json): addresses outside the account are
+    /// named by the AWS service and region that own them (`AWS S3 us-east-1`).
+    #[arg(long, value_name = "FILE")]
+    pub ip_ranges: Option<PathBuf>,
+
     /// Keep only records matching EXPR, e.g. 'action=REJECT dstport=22 src=10.0.0.0/8'
     /// (the language is in `vpctop --help` and `vpctop man`).
     #[arg(long, value_name = "EXPR")]

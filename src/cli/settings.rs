@@ -40,6 +40,9 @@ pub enum UsageError {
     /// `--inventory` cannot be read.
     #[error("--inventory: {0}")]
     Inventory(crate::inventory::InventoryError),
+    /// `--ip-ranges` cannot be read.
+    #[error("--ip-ranges: {0}")]
+    IpRanges(crate::inventory::InventoryError),
 }
 
 impl Settings {
@@ -48,12 +51,14 @@ impl Settings {
     /// input order (`records`).
     pub fn new(input: &InputArgs, ordered: bool) -> Result<Settings, UsageError> {
         let schema = input.schema().map_err(UsageError::Format)?;
-        let inventory = if input.inventory.is_empty() {
+        let inventory = if input.inventory.is_empty() && input.ip_ranges.is_none() {
             None
         } else {
-            Some(Arc::new(
-                Inventory::load(&input.inventory).map_err(UsageError::Inventory)?,
-            ))
+            let mut inv = Inventory::load(&input.inventory).map_err(UsageError::Inventory)?;
+            if let Some(path) = &input.ip_ranges {
+                inv.load_ip_ranges(path).map_err(UsageError::IpRanges)?;
+            }
+            Some(Arc::new(inv))
         };
         let (from, to) = input.window();
         let mut filter = match input.filter.as_deref() {

@@ -82,6 +82,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         format: None,
         allow_unknown_fields: false,
         inventory: vec![inventory],
+        ip_ranges: None,
         filter: None,
         glob: None,
         threads: None,

@@ -26,6 +26,11 @@ impl Cidr {
         ip.is_ipv4() == self.addr.is_ipv4() && mask(ip, self.len) == self.addr
     }
 
+    /// The block's first address.
+    pub fn first(&self) -> IpAddr {
+        self.addr
+    }
+
     /// The prefix length.
     pub fn prefix_len(&self) -> u8 {
         self.len

@@ -11,6 +11,7 @@
 
 mod aws_json;
 pub mod cidr;
+pub mod ranges;
 pub mod rules;
 
 use std::collections::HashMap;
@@ -143,6 +144,7 @@ pub struct Inventory {
     prefix_list_names: HashMap<String, String>,
     vpcs: HashMap<String, Vpc>,
     instance_names: HashMap<String, String>,
+    ranges: ranges::Ranges,
     files: usize,
 }
 
@@ -389,6 +391,27 @@ impl Inventory {
         }
     }
 
+    /// Adds AWS's `ip-ranges.json` (read from `path`): addresses outside the account are
+    /// named by the AWS service and region that own them.
+    pub fn load_ip_ranges(&mut self, path: &Path) -> Result<(), InventoryError> {
+        let text = std::fs::read(path).map_err(|source| InventoryError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        self.ranges =
+            ranges::Ranges::parse(&text).map_err(|(at, message)| InventoryError::Json {
+                path: path.to_path_buf(),
+                at: json_path(&at),
+                message: crate::sanitize::escape(message.as_bytes()),
+            })?;
+        Ok(())
+    }
+
+    /// The AWS range holding `addr` (from `ip-ranges.json`), if any.
+    pub fn aws_range(&self, addr: IpAddr) -> Option<&ranges::AwsRange> {
+        self.ranges.lookup(addr)
+    }
+
     /// How many files were read.
     pub fn files(&self) -> usize {
         self.files
@@ -461,6 +484,9 @@ impl Inventory {
             .find(|v| v.blocks.iter().any(|b| b.contains(addr)))
         {
             return Some(format!("vpc {}", v.name.as_deref().unwrap_or(&v.id)));
+        }
+        if let Some(r) = self.ranges.lookup(addr) {
+            return Some(format!("AWS {} {}", r.service, r.region));
         }
         is_public(addr).then(|| "internet".to_string())
     }
