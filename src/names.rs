@@ -84,6 +84,29 @@ pub fn service_ports(name: &str) -> Vec<(u16, u16)> {
     ranges
 }
 
+/// What traffic to or from `addr` is, when VPC Flow Logs never record it (AWS's list of what
+/// flow logs do not capture): the instance metadata service, Amazon Time Sync, the Amazon DNS
+/// resolver's link-local address, Windows license activation. The resolver at the VPC's base
+/// + 2 and the VPC router at base + 1 need the VPC's blocks (see the inventory).
+pub fn never_logged(addr: std::net::IpAddr) -> Option<&'static str> {
+    use std::net::IpAddr;
+    match addr {
+        IpAddr::V4(v4) => match v4.octets() {
+            [169, 254, 169, 254] => Some("instance metadata"),
+            [169, 254, 169, 123] => Some("Amazon Time Sync"),
+            [169, 254, 169, 253] => Some("the Amazon DNS resolver"),
+            [169, 254, 169, 250 | 251] => Some("Windows license activation"),
+            _ => None,
+        },
+        IpAddr::V6(v6) => match v6.segments() {
+            [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254] => Some("instance metadata (IPv6)"),
+            [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x123] => Some("Amazon Time Sync (IPv6)"),
+            [0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x253] => Some("the Amazon DNS resolver (IPv6)"),
+            _ => None,
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +125,15 @@ mod tests {
         assert_eq!(service_ports("ftp"), vec![(20, 21)]);
         assert_eq!(service_ports("smtps"), vec![(465, 465), (587, 587)]);
         assert!(service_ports("gopher").is_empty());
+    }
+
+    #[test]
+    fn addresses_flow_logs_never_record_are_named() {
+        let at = |a: &str| super::never_logged(a.parse().unwrap());
+        assert_eq!(at("169.254.169.254"), Some("instance metadata"));
+        assert_eq!(at("169.254.169.123"), Some("Amazon Time Sync"));
+        assert_eq!(at("fd00:ec2::254"), Some("instance metadata (IPv6)"));
+        assert_eq!(at("169.254.169.1"), None);
+        assert_eq!(at("10.0.0.2"), None, "base + 2 needs the VPC's blocks");
     }
 }

@@ -239,3 +239,29 @@ fn ip_ranges_name_addresses_outside_the_account_by_service_and_region() {
         run.stderr
     );
 }
+
+#[test]
+fn drilling_into_traffic_flow_logs_never_record_says_so_instead_of_an_empty_answer() {
+    let flows = corpus().join("inventory-flows.log");
+    let drill = |key: &str, extra: &[&str]| {
+        let mut args = vec!["report", "--json", "--drill", key];
+        args.extend_from_slice(extra);
+        args.push(flows.to_str().unwrap());
+        json_of_success(&vpctop(&args))["drill"].clone()
+    };
+    let imds = drill("host=169.254.169.254", &[]);
+    assert_eq!(
+        imds["note"],
+        "no records: traffic to 169.254.169.254 (instance metadata) is never logged by VPC Flow Logs"
+    );
+    // The resolver at the VPC's base + 2 needs the VPC's blocks: the inventory has them.
+    assert!(drill("host=10.0.0.2", &[]).get("note").is_none());
+    let dir = corpus().join("inventory");
+    let dns = drill("host=10.0.0.2", &["--inventory", dir.to_str().unwrap()]);
+    assert_eq!(
+        dns["note"],
+        "no records: traffic to 10.0.0.2 (the Amazon DNS resolver of prod) is never logged by VPC Flow Logs"
+    );
+    // A host with records gets no note.
+    assert!(drill("host=10.0.1.10", &[]).get("note").is_none());
+}

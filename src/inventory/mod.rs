@@ -491,6 +491,34 @@ impl Inventory {
         is_public(addr).then(|| "internet".to_string())
     }
 
+    /// What traffic to `addr` is when flow logs never record it: what
+    /// [`crate::names::never_logged`] knows, and the reserved addresses of the VPCs loaded
+    /// (base + 1, the VPC router; base + 2, the Amazon DNS resolver).
+    pub fn never_logged(&self, addr: IpAddr) -> Option<String> {
+        if let Some(what) = crate::names::never_logged(addr) {
+            return Some(what.to_string());
+        }
+        let IpAddr::V4(v4) = addr else { return None };
+        self.vpcs.values().find_map(|v| {
+            v.blocks.iter().find_map(|b| match b.first() {
+                IpAddr::V4(base) if b.contains(addr) => {
+                    match u32::from(v4).wrapping_sub(u32::from(base)) {
+                        1 => Some(format!(
+                            "the VPC router of {}",
+                            v.name.as_deref().unwrap_or(&v.id)
+                        )),
+                        2 => Some(format!(
+                            "the Amazon DNS resolver of {}",
+                            v.name.as_deref().unwrap_or(&v.id)
+                        )),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            })
+        })
+    }
+
     /// Who interface `eni-…` belongs to, for people (as [`Inventory::name_of`]).
     pub fn name_of_interface(&self, id: &str) -> Option<String> {
         self.interface(id).map(interface_label)

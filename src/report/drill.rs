@@ -44,6 +44,9 @@ pub struct DrillDoc {
     /// What the key's REJECT records mean (security group or network ACL), most rejected
     /// first; from the key's newest 100,000 records, ignoring `--filter` (replies count).
     pub diagnosis: Vec<DiagnosisDoc>,
+    /// Why there are no records, when the key is traffic flow logs never record.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One diagnosis: a finding and its explanation.
@@ -165,9 +168,23 @@ pub fn drill(
         evicted: state.evicted_records,
         coverage: state.coverage().map(|(from, to)| CoverageDoc { from, to }),
         conversations: conv.iter().take(limit).map(conversation_doc).collect(),
+        note: unlogged_note(key, inventory).filter(|_| recs.is_empty()),
         records: record_docs(recs, inputs, names),
         diagnosis,
     }
+}
+
+/// "no records: traffic to 169.254.169.254 (instance metadata) is never logged", when `key`
+/// is one host whose traffic flow logs never record.
+pub fn unlogged_note(key: &Filter, inventory: Option<&Inventory>) -> Option<String> {
+    let host = key.single_host()?;
+    let what = match inventory {
+        Some(inv) => inv.never_logged(host),
+        None => crate::names::never_logged(host).map(str::to_string),
+    }?;
+    Some(format!(
+        "no records: traffic to {host} ({what}) is never logged by VPC Flow Logs"
+    ))
 }
 
 fn conversation_doc(c: &Conversation) -> ConversationDoc {
@@ -260,6 +277,9 @@ pub fn render(d: &DrillDoc) -> String {
                 thousands(c.stats.reject)
             );
         }
+    }
+    if let Some(note) = &d.note {
+        let _ = writeln!(out, "  {note}");
     }
     if !d.diagnosis.is_empty() {
         let _ = writeln!(out, "  diagnosis:");

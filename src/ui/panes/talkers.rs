@@ -197,12 +197,18 @@ pub fn render(
     header.push(span(format!(" {}", right("REJ", REJ_W)), theme.title()));
     put_line(buf, inner, 0, header);
     if entries.is_empty() {
+        let unlogged = state
+            .filter
+            .as_deref()
+            .and_then(|f| crate::report::drill::unlogged_note(f, view.inventory));
         let why = if view.updating {
-            "updating…"
+            "updating…".to_string()
+        } else if let Some(note) = unlogged {
+            note
         } else if state.filter.is_some() {
-            "no records match the filter"
+            "no records match the filter".to_string()
         } else {
-            "no records yet"
+            "no records yet".to_string()
         };
         put_line(buf, inner, 1, vec![span(why, theme.dim())]);
         return;
