@@ -336,15 +336,7 @@ fn drilled_into(key: &str) -> UiState {
 
 #[test]
 fn with_an_inventory_the_inspector_names_the_rule_behind_the_reject() {
-    let flows = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/inventory-flows.log"),
-    )
-    .unwrap();
-    let mut f = fixture_of(&flows, 1 << 30);
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/inventory");
-    f.context.inventory = Some(Arc::new(
-        vpctop::inventory::Inventory::load(&[dir]).unwrap(),
-    ));
+    let f = inventory_fixture();
     let state = drilled_into("10.0.3.7");
     let data = inspect(&f, &state);
     assert_eq!(data.findings.len(), 1);
@@ -370,17 +362,19 @@ fn with_an_inventory_the_inspector_names_the_rule_behind_the_reject() {
     });
 }
 
+/// tests/corpus/inventory-flows.log read with the account of tests/corpus/inventory.
+fn inventory_fixture() -> Fixture {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+    let flows = std::fs::read_to_string(corpus.join("inventory-flows.log")).unwrap();
+    let mut f = fixture_of(&flows, 1 << 30);
+    let inventory = vpctop::inventory::Inventory::load(&[corpus.join("inventory")]).unwrap();
+    f.context.inventory = Some(Arc::new(inventory));
+    f
+}
+
 #[test]
 fn with_an_inventory_talkers_carry_their_owners_names() {
-    let flows = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/inventory-flows.log"),
-    )
-    .unwrap();
-    let mut f = fixture_of(&flows, 1 << 30);
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/inventory");
-    f.context.inventory = Some(Arc::new(
-        vpctop::inventory::Inventory::load(&[dir]).unwrap(),
-    ));
+    let f = inventory_fixture();
     let state = UiState::new(None);
     each_look(|w, h, color, look| {
         let buf = frame(w, h, &state, &view(&f, None), color);
