@@ -247,7 +247,7 @@ pub struct InputArgs {
     pub inventory: Vec<PathBuf>,
 
     /// AWS's published address ranges (`ip-ranges.json`, from
-    /// https://ip-ranges.amazonaws.com/ip-ranges.json): addresses outside the account are
+    /// `https://ip-ranges.amazonaws.com/ip-ranges.json`): addresses outside the account are
     /// named by the AWS service and region that own them (`AWS S3 us-east-1`).
     #[arg(long, value_name = "FILE")]
     pub ip_ranges: Option<PathBuf>,
