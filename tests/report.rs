@@ -1039,3 +1039,51 @@ fn a_filter_on_a_field_no_input_has_says_why_it_matched_nothing() {
     ]);
     assert_eq!((run.code, run.stderr.as_str()), (0, ""));
 }
+
+#[test]
+fn encryption_status_is_summarised_when_a_format_has_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v10.log");
+    let mut text = String::from(
+        "version srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status encryption-status\n",
+    );
+    for (i, status) in ["0", "2", "2", "1", "3", "-"].iter().enumerate() {
+        text.push_str(&format!(
+            "2 10.0.0.1 10.0.0.2 {} 443 6 1 100 1700000000 1700000060 ACCEPT OK {status}\n",
+            40_000 + i
+        ));
+    }
+    // Records without data say nothing about encryption.
+    text.push_str("2 10.0.0.1 10.0.0.2 1 443 6 0 0 1700000000 1700000060 ACCEPT NODATA 0\n");
+    std::fs::write(&path, text).unwrap();
+    let doc = common::json_of_success(&common::vpctop(&[
+        "report",
+        "--json",
+        path.to_str().unwrap(),
+    ]));
+    let e = &doc["encryption"];
+    assert_eq!(
+        (e["cleartext"].as_u64(), e["nitro"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!((e["tls"].as_u64(), e["both"].as_u64()), (Some(2), Some(1)));
+    assert!(
+        (e["cleartext_share"].as_f64().unwrap() - 0.2).abs() < 1e-9,
+        "{e}"
+    );
+    let run = common::vpctop(&["report", path.to_str().unwrap()]);
+    assert!(
+        run.stdout
+            .contains("crypto   20.0% of flows in cleartext (1 of 5)"),
+        "{}",
+        run.stdout
+    );
+    // A format without the field says nothing about it.
+    let plain = common::corpus().join("inventory-flows.log");
+    let doc = common::json_of_success(&common::vpctop(&[
+        "report",
+        "--json",
+        plain.to_str().unwrap(),
+    ]));
+    assert!(doc.get("encryption").is_none());
+}

@@ -176,6 +176,9 @@ pub struct Aggregate {
     /// Every known field of every format lines were read in (the starting format and the
     /// S3 headers met), so a filter on a field no input has can be told apart.
     pub fields_seen: crate::schema::FieldSet,
+    /// OK records by `encryption-status` (v10): not encrypted, Nitro, TLS, both; all zero
+    /// when no format has the field.
+    pub encryption: [u64; 4],
     /// Records with both addresses; per-address totals are derived from it (one hash lookup
     /// per record instead of three).
     pair: PairTable,
@@ -210,6 +213,7 @@ impl Aggregate {
             series: TimeSeries::default(),
             histograms: FlowHistograms::default(),
             fields_seen: crate::schema::FieldSet::default(),
+            encryption: [0; 4],
             pair: PairTable::default(),
             src_only: AddrTable::default(),
             dst_only: AddrTable::default(),
@@ -232,7 +236,16 @@ impl Aggregate {
     /// Counts one decoded record into the totals and every top list (OK records only).
     #[inline]
     pub fn add_record(&mut self, rec: &Record<'_>) {
-        self.add_flow(&Flow::from_record(rec));
+        let flow = Flow::from_record(rec);
+        if flow.status == Some(LogStatus::Ok)
+            && let Some(e) = rec.uint(crate::schema::Field::EncryptionStatus)
+            && let Some(slot) = usize::try_from(e)
+                .ok()
+                .and_then(|e| self.encryption.get_mut(e))
+        {
+            *slot += 1;
+        }
+        self.add_flow(&flow);
     }
 
     /// Counts one record's aggregation fields (see [`Flow`]).
@@ -325,6 +338,9 @@ impl Aggregate {
         self.totals.merge(&other.totals);
         self.accept.merge(&other.accept);
         self.reject.merge(&other.reject);
+        for (mine, theirs) in self.encryption.iter_mut().zip(other.encryption) {
+            *mine += theirs;
+        }
         self.first_start = min_opt(self.first_start, other.first_start);
         self.last_end = max_opt(self.last_end, other.last_end);
         for (k, v) in other.malformed_reasons {

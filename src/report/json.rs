@@ -29,6 +29,9 @@ pub struct ReportDoc {
     pub packets: u64,
     /// OK records by action.
     pub actions: ActionsDoc,
+    /// OK records by `encryption-status` (only when a format has the field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encryption: Option<EncryptionDoc>,
     /// The time span of all records.
     pub time: TimeDoc,
     /// Top lists per dimension.
@@ -48,6 +51,35 @@ pub struct ReportDoc {
     /// Every input's state and counts (only with `--follow`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sources: Option<Vec<crate::snapshot::SourceStatus>>,
+}
+
+/// OK records by `encryption-status` (v10).
+#[derive(Debug, Serialize, PartialEq)]
+pub struct EncryptionDoc {
+    /// `0`: not encrypted.
+    pub cleartext: u64,
+    /// `1`: encrypted by the Nitro hardware.
+    pub nitro: u64,
+    /// `2`: application-layer TLS.
+    pub tls: u64,
+    /// `3`: both.
+    pub both: u64,
+    /// Share of these records in cleartext, 0 to 1.
+    pub cleartext_share: f64,
+}
+
+impl EncryptionDoc {
+    /// The summary of `counts` (by status 0 to 3); `None` when nothing had the field.
+    pub fn of(counts: [u64; 4]) -> Option<EncryptionDoc> {
+        let all: u64 = counts.iter().sum();
+        (all > 0).then(|| EncryptionDoc {
+            cleartext: counts[0],
+            nitro: counts[1],
+            tls: counts[2],
+            both: counts[3],
+            cleartext_share: counts[0] as f64 / all as f64,
+        })
+    }
 }
 
 /// One time bucket.
@@ -222,6 +254,7 @@ impl ReportDoc {
                 accept: totals(&agg.accept),
                 reject: totals(&agg.reject),
             },
+            encryption: EncryptionDoc::of(agg.encryption),
             time: TimeDoc {
                 first_start: agg.first_start,
                 last_end: agg.last_end,

@@ -63,6 +63,18 @@ pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>)
             count(s.packets)
         );
     }
+    if let Some(e) = super::json::EncryptionDoc::of(agg.encryption) {
+        let _ = writeln!(
+            out,
+            "crypto   {:.1}% of flows in cleartext ({} of {})   Nitro {}   TLS {}   both {}",
+            100.0 * e.cleartext_share,
+            thousands(e.cleartext),
+            thousands(e.cleartext + e.nitro + e.tls + e.both),
+            thousands(e.nitro),
+            thousands(e.tls),
+            thousands(e.both)
+        );
+    }
     match (agg.first_start, agg.last_end) {
         (Some(a), Some(b)) => {
             let _ = writeln!(
