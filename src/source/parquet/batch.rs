@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, Int64Type};
-use arrow_array::{Array, ArrayRef, BinaryArray, Int32Array, Int64Array, StringArray};
+use arrow_array::{Array, ArrayRef, Int32Array, Int64Array};
 use arrow_buffer::NullBuffer;
 use arrow_schema::DataType;
 
@@ -430,57 +430,25 @@ impl Column {
             data_type: c.array.data_type().clone(),
         };
         let a = &c.array;
-        let wide = |f: &dyn Fn(usize) -> i128| {
-            Column::Wide((0..a.len()).map(|r| a.is_valid(r).then(|| f(r))).collect())
-        };
+        let retyped = |to: DataType| a.to_data().into_builder().data_type(to).build().ok();
         Ok(match a.data_type() {
             DataType::Int32 => Column::I32(dense(a.as_primitive::<Int32Type>())),
             DataType::Int64 => Column::I64(dense(a.as_primitive::<Int64Type>())),
             // Dates and times written as plain integers: their integers, as written.
-            DataType::Date32 => match a
-                .to_data()
-                .into_builder()
-                .data_type(DataType::Int32)
-                .build()
-            {
-                Ok(data) => Column::I32(dense(&Int32Array::from(data))),
-                Err(_) => return Err(unsupported()),
-            },
+            DataType::Date32 => Column::I32(dense(&Int32Array::from(
+                retyped(DataType::Int32).ok_or_else(unsupported)?,
+            ))),
             DataType::Date64 | DataType::Timestamp(..) | DataType::Duration(_) => {
-                match a
-                    .to_data()
-                    .into_builder()
-                    .data_type(DataType::Int64)
-                    .build()
-                {
-                    Ok(data) => Column::I64(dense(&Int64Array::from(data))),
-                    Err(_) => return Err(unsupported()),
-                }
+                Column::I64(dense(&Int64Array::from(
+                    retyped(DataType::Int64).ok_or_else(unsupported)?,
+                )))
             }
-            DataType::Int8 => {
-                let v = a.as_primitive::<arrow_array::types::Int8Type>();
-                wide(&|r| i128::from(v.value(r)))
-            }
-            DataType::Int16 => {
-                let v = a.as_primitive::<arrow_array::types::Int16Type>();
-                wide(&|r| i128::from(v.value(r)))
-            }
-            DataType::UInt8 => {
-                let v = a.as_primitive::<arrow_array::types::UInt8Type>();
-                wide(&|r| i128::from(v.value(r)))
-            }
-            DataType::UInt16 => {
-                let v = a.as_primitive::<arrow_array::types::UInt16Type>();
-                wide(&|r| i128::from(v.value(r)))
-            }
-            DataType::UInt32 => {
-                let v = a.as_primitive::<arrow_array::types::UInt32Type>();
-                wide(&|r| i128::from(v.value(r)))
-            }
-            DataType::UInt64 => {
-                let v = a.as_primitive::<arrow_array::types::UInt64Type>();
-                wide(&|r| i128::from(v.value(r)))
-            }
+            DataType::Int8 => widened::<arrow_array::types::Int8Type>(a),
+            DataType::Int16 => widened::<arrow_array::types::Int16Type>(a),
+            DataType::UInt8 => widened::<arrow_array::types::UInt8Type>(a),
+            DataType::UInt16 => widened::<arrow_array::types::UInt16Type>(a),
+            DataType::UInt32 => widened::<arrow_array::types::UInt32Type>(a),
+            DataType::UInt64 => widened::<arrow_array::types::UInt64Type>(a),
             DataType::Dictionary(k, v)
                 if **k == DataType::Int32 && matches!(**v, DataType::Utf8 | DataType::Binary) =>
             {
@@ -496,21 +464,30 @@ impl Column {
                 };
                 Column::Text(dense(d.keys()), dict)
             }
-            // Plain strings (a writer or reader that kept no dictionary): one of their own.
+            // Plain strings (a writer or reader that kept no dictionary): their own dictionary.
             DataType::Utf8 | DataType::Binary => {
-                let values: ArrayRef = match a.as_string_opt::<i32>() {
-                    Some(s) => Arc::new(StringArray::from(s.to_data())),
-                    None => Arc::new(BinaryArray::from(a.to_data())),
-                };
                 let keys = Int32Array::from_iter(
                     (0..a.len())
                         .map(|r| a.is_valid(r).then(|| i32::try_from(r).unwrap_or(i32::MAX))),
                 );
-                Column::Text(keys, Arc::new(Dictionary::examine(values, c.field)))
+                Column::Text(keys, Arc::new(Dictionary::examine(Arc::clone(a), c.field)))
             }
             _ => return Err(unsupported()),
         })
     }
+}
+
+/// Any other integer type, widened (nulls kept).
+fn widened<T: arrow_array::ArrowPrimitiveType>(a: &ArrayRef) -> Column
+where
+    T::Native: Into<i128>,
+{
+    let v = a.as_primitive::<T>();
+    Column::Wide(
+        (0..v.len())
+            .map(|r| v.is_valid(r).then(|| v.value(r).into()))
+            .collect(),
+    )
 }
 
 /// `a` without its null mask when nothing is null (the readers' loops then test nothing).
@@ -739,6 +716,42 @@ mod tests {
             Some("SKIPDATA"),
             Some("{\"message\":\"x\"}"),
         ])
+    }
+
+    #[test]
+    fn any_integer_type_and_plain_strings_render_as_written() {
+        use arrow_array::{StringArray, TimestampSecondArray, UInt8Array, UInt64Array};
+        let arrays: Vec<(Field, ArrayRef)> = vec![
+            (
+                Field::Version,
+                Arc::new(UInt8Array::from(vec![Some(2), None])),
+            ),
+            (Field::Bytes, Arc::new(UInt64Array::from(vec![u64::MAX, 0]))),
+            (
+                Field::Start,
+                Arc::new(TimestampSecondArray::from(vec![1_700_000_000, 7])),
+            ),
+            (
+                Field::Action,
+                Arc::new(StringArray::from(vec![Some("ACCEPT"), None])),
+            ),
+        ];
+        let columns = arrays
+            .into_iter()
+            .map(|(field, array)| ColumnIn {
+                field,
+                name: field.name(),
+                array,
+            })
+            .collect();
+        let batch = RowBatch::new(columns, &mut Vec::new()).unwrap();
+        let mut out = Vec::new();
+        for r in 0..batch.rows() {
+            let before = out.len();
+            batch.render(r, &mut out);
+            assert_eq!(out.len() - before, batch.line_len(r) as usize);
+        }
+        assert_eq!(out, b"2 18446744073709551615 1700000000 ACCEPT\n- 0 7 -\n");
     }
 
     #[test]
