@@ -90,18 +90,15 @@ pub(super) fn read_input(
     if let Some(follow) = config.follow() {
         return follow_input((index, spec, woken), config, follow, framer.live(), cancel);
     }
-    let mut opened = match source::open_rows_or_text(spec, config.progress.as_ref()) {
-        Ok(Opened::Text(opened)) => opened,
+    let (framed, gzip) = match source::open_rows_or_text(spec, config.progress.as_ref()) {
+        Ok(Opened::Text(mut opened)) => (framer.run(&mut opened.reader), opened.gzip),
         #[cfg(feature = "parquet")]
-        Ok(Opened::Rows(rows)) => {
-            drop(framer);
-            return send_rows((index, spec), rows, config, seq, sender(tx, cancel), cancel);
-        }
+        Ok(Opened::Rows(mut rows)) => (framer.run_rows(&mut rows), false),
         Err(e) => return Err((0, e)),
     };
-    framer.run(&mut opened.reader).map_err(|(bytes, source)| {
+    framed.map_err(|(bytes, source)| {
         let name = spec.display_name();
-        let err = if opened.gzip {
+        let err = if gzip {
             SourceError::Gzip {
                 name,
                 bytes,
@@ -115,77 +112,6 @@ pub(super) fn read_input(
             }
         };
         (bytes, err)
-    })
-}
-
-/// Sends a Parquet file's rows as chunks, a batch each, numbered and placed as the lines of
-/// its text would be (the header is line 1), and returns the bytes that text would have.
-#[cfg(feature = "parquet")]
-fn send_rows(
-    (index, spec): (usize, &InputSpec),
-    mut rows: source::parquet::ParquetRows,
-    config: &IngestConfig,
-    seq: &mut u64,
-    mut emit: impl FnMut(Chunk),
-    cancel: &AtomicBool,
-) -> Result<u64, (u64, SourceError)> {
-    use crate::schema::Schema;
-    use crate::source::ChunkBody;
-    let header = rows.header();
-    let schema = Schema::from_header_line(crate::parse::strip_cr(
-        header.strip_suffix(b"\n").unwrap_or(header),
-    ))
-    .filter(|s| *s != *config.schema)
-    .map_or_else(|| Arc::clone(&config.schema), Arc::new);
-    let mut offset = header.len() as u64;
-    let mut line = 2;
-    let mut headers = 1;
-    let mut chunk = |seq: &mut u64, first_line, first_offset, headers, body| {
-        emit(Chunk {
-            input: index as u32,
-            seq: *seq,
-            first_line,
-            first_offset,
-            schema: Arc::clone(&schema),
-            headers_before: headers,
-            body,
-        });
-        *seq += 1;
-    };
-    let ended = loop {
-        if cancel.load(Ordering::Relaxed) {
-            break Ok(());
-        }
-        match rows.next_batch() {
-            Ok(Some(batch)) => {
-                let (n, bytes) = (batch.rows() as u64, batch.text_bytes());
-                chunk(
-                    seq,
-                    line,
-                    offset,
-                    std::mem::take(&mut headers),
-                    ChunkBody::Rows(batch),
-                );
-                offset += bytes;
-                line += n;
-            }
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(e),
-        }
-    };
-    // A file without rows still has its header counted.
-    if headers > 0 {
-        chunk(seq, line, offset, headers, ChunkBody::Lines(Vec::new()));
-    }
-    ended.map(|()| offset).map_err(|source| {
-        (
-            offset,
-            SourceError::Read {
-                name: spec.display_name(),
-                bytes: offset,
-                source,
-            },
-        )
     })
 }
 

@@ -251,11 +251,7 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
                     part.extend_from_slice(&data[run_start..line_start]);
                     self.send(ChunkBody::Lines(part), run_lines, base + run_start as u64);
                 }
-                self.headers_pending += 1;
-                self.next_line += 1;
-                if *self.schema != schema {
-                    self.schema = Arc::new(schema);
-                }
+                self.header(schema);
                 run_start = (line_end + 1).min(data.len());
                 run_lines = 0;
                 split_any = true;
@@ -276,6 +272,50 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
             self.pool.give(data);
             self.send(ChunkBody::Lines(part), run_lines, base + run_start as u64);
         }
+    }
+
+    /// Counts a header line (the next chunk carries it) and takes its format.
+    fn header(&mut self, schema: Schema) {
+        self.headers_pending += 1;
+        self.next_line += 1;
+        if *self.schema != schema {
+            self.schema = Arc::new(schema);
+        }
+    }
+
+    /// Frames a Parquet file's rows: its header line counted as any header (with the format
+    /// it names), then each batch as one chunk, numbered and placed as the lines of the text
+    /// the file stands for. Returns the bytes that text would have; an error ends the rows,
+    /// what came before it is sent.
+    #[cfg(feature = "parquet")]
+    pub fn run_rows(
+        mut self,
+        rows: &mut super::parquet::ParquetRows,
+    ) -> Result<u64, (u64, io::Error)> {
+        let header = rows.header();
+        let text = strip_cr(header.strip_suffix(b"\n").unwrap_or(header));
+        if let Some(schema) = Schema::from_header_line(text) {
+            self.header(schema);
+        }
+        self.consumed += header.len() as u64;
+        let ended = loop {
+            if self.cancelled() {
+                break Ok(());
+            }
+            match rows.next_batch() {
+                Ok(Some(batch)) => {
+                    let (lines, bytes) = (batch.rows() as u64, batch.text_bytes());
+                    self.send(ChunkBody::Rows(batch), lines, self.consumed);
+                    self.consumed += bytes;
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        self.flush_headers();
+        ended
+            .map(|()| self.consumed)
+            .map_err(|e| (self.consumed, e))
     }
 
     /// Headers at the very end of an input still have to be counted: send an empty chunk.
