@@ -17,6 +17,7 @@ RUNS=${RUNS:-3}
 
 python3 -c 'import duckdb' 2>/dev/null || python3 -m pip install --quiet duckdb
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
+QUERY="$(cd "$(dirname "$0")" && pwd)/report_query.sql"
 
 HEADER=false
 head -n1 "$FILE" | grep -q '^version ' && HEADER=true
@@ -49,19 +50,8 @@ EOF
 cat > "$WORK/agg.py" <<'EOF'
 import sys, duckdb
 from common import src, TYPED
-path, header = sys.argv[1], sys.argv[2]
-q = f"""
-WITH f AS ({TYPED}{src(path, header)}),
-g AS (
-  SELECT CASE GROUPING_ID(action, srcaddr, dstaddr, dstport)
-           WHEN 7 THEN 'action' WHEN 11 THEN 'srcaddr' WHEN 14 THEN 'dstport' ELSE 'pair' END AS kind,
-         action, srcaddr, dstaddr, dstport,
-         count(*) AS records, sum(bytes) AS bytes, sum(packets) AS packets
-  FROM f GROUP BY GROUPING SETS ((action), (srcaddr), (dstport), (srcaddr, dstaddr))
-)
-SELECT * FROM g
-QUALIFY kind = 'action' OR row_number() OVER (PARTITION BY kind ORDER BY bytes DESC NULLS LAST) <= 10
-ORDER BY kind, bytes DESC NULLS LAST"""
+path, header, query = sys.argv[1], sys.argv[2], sys.argv[3]
+q = open(query).read().format(source=TYPED + src(path, header))
 rows = duckdb.sql(q).fetchall()
 for kind, action, s, d, port, n, b, p in rows:
     key = {"action": action, "srcaddr": s, "dstport": port, "pair": f"{s} -> {d}"}[kind]
@@ -131,7 +121,7 @@ echo "duckdb: $(python3 -c 'import duckdb; print(duckdb.__version__)')"
 
 bench "cat > /dev/null" /dev/null cat "$ABS"
 bench "wc -l" /dev/null wc -l "$ABS"
-bench "duckdb aggregates (csv scan)" "$WORK/agg.out" python3 "$WORK/agg.py" "$ABS" "$HEADER"
+bench "duckdb aggregates (csv scan)" "$WORK/agg.out" python3 "$WORK/agg.py" "$ABS" "$HEADER" "$QUERY"
 bench "duckdb load+query (process)" "$WORK/inmem.out" python3 "$WORK/inmem.py" "$ABS" "$HEADER"
 if [ ${#TOOL[@]} -gt 0 ]; then
   bench "${TOOL[*]}" /dev/null "${TOOL[@]}" "$ABS"

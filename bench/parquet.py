@@ -22,24 +22,12 @@ COLS = ["version", "account_id", "interface_id", "srcaddr", "dstaddr", "srcport"
 INT32 = {"version", "srcport", "dstport", "protocol"}
 INT64 = {"packets", "bytes", "start", "end"}
 
-# The same aggregates as bench/baseline.sh's agg.py (kept in step by hand: the point is that
-# both engines answer the same question), over read_parquet instead of read_csv.
+# The same aggregates as bench/baseline.sh (bench/report_query.sql), over read_parquet.
 AGG = """
 import sys, duckdb
-path = sys.argv[1]
-q = f'''
-WITH f AS (SELECT * FROM read_parquet('{path}')),
-g AS (
-  SELECT CASE GROUPING_ID(action, srcaddr, dstaddr, dstport)
-           WHEN 7 THEN 'action' WHEN 11 THEN 'srcaddr' WHEN 14 THEN 'dstport' ELSE 'pair' END AS kind,
-         action, srcaddr, dstaddr, dstport,
-         count(*) AS records, sum(bytes) AS bytes, sum(packets) AS packets
-  FROM f GROUP BY GROUPING SETS ((action), (srcaddr), (dstport), (srcaddr, dstaddr))
-)
-SELECT * FROM g
-QUALIFY kind = 'action' OR row_number() OVER (PARTITION BY kind ORDER BY bytes DESC NULLS LAST) <= 10
-ORDER BY kind, bytes DESC NULLS LAST'''
-rows = duckdb.sql(q).fetchall()
+path, query = sys.argv[1], sys.argv[2]
+source = "SELECT * FROM read_parquet('" + path.replace("'", "''") + "')"
+rows = duckdb.sql(open(query).read().format(source=source)).fetchall()
 print("TOTAL_RECORDS", sum(r[5] for r in rows if r[0] == "action"))
 """
 
@@ -94,7 +82,7 @@ def main():
     with open(agg, "w") as f:
         f.write(AGG)
     vp = [a.vpctop, "report", "--json", path]
-    dd = [sys.executable, agg, path]
+    dd = [sys.executable, agg, path, os.path.join(HERE, "report_query.sql")]
     timed(vp), timed(dd)  # warm the page cache
     v, d = [], []
     for _ in range(a.runs):
