@@ -202,7 +202,7 @@ pub fn open(spec: &InputSpec) -> Result<OpenInput, SourceError> {
 /// Like [`open`], counting the bytes read from disk (before decompression) into `progress`.
 pub fn open_counted(
     spec: &InputSpec,
-    progress: Option<&std::sync::Arc<super::progress::Progress>>,
+    progress: Option<&Arc<super::progress::Progress>>,
 ) -> Result<OpenInput, SourceError> {
     match open_rows_or_text(spec, progress)? {
         Opened::Text(input) => Ok(input),
@@ -227,7 +227,7 @@ pub enum Opened {
 /// Like [`open_counted`], but a Parquet file comes as its rows.
 pub fn open_rows_or_text(
     spec: &InputSpec,
-    progress: Option<&std::sync::Arc<super::progress::Progress>>,
+    progress: Option<&Arc<super::progress::Progress>>,
 ) -> Result<Opened, SourceError> {
     let name = spec.display_name();
     let raw: Box<dyn Read + Send> = match spec {
@@ -250,7 +250,7 @@ pub fn open_rows_or_text(
         })?,
     };
     let raw: Box<dyn Read + Send> = match progress {
-        Some(p) => Box::new(super::progress::Counted::new(raw, std::sync::Arc::clone(p))),
+        Some(p) => Box::new(super::progress::Counted::new(raw, Arc::clone(p))),
         None => raw,
     };
     let mut buffered = BufReader::with_capacity(256 * 1024, raw);
@@ -281,7 +281,7 @@ pub fn open_rows_or_text(
 fn open_parquet(
     spec: &InputSpec,
     mut rest: impl Read,
-    progress: Option<&std::sync::Arc<super::progress::Progress>>,
+    progress: Option<&Arc<super::progress::Progress>>,
 ) -> io::Result<Opened> {
     use super::parquet::ParquetRows;
     let rows = match spec {
@@ -304,7 +304,7 @@ fn open_parquet(
 fn open_parquet(
     _: &InputSpec,
     _: impl Read,
-    _: Option<&std::sync::Arc<super::progress::Progress>>,
+    _: Option<&Arc<super::progress::Progress>>,
 ) -> io::Result<Opened> {
     Err(io::Error::other(
         "a Parquet file, and this vpctop was built without the `parquet` feature",
@@ -600,8 +600,8 @@ pub struct InputRegistry {
 
 impl InputRegistry {
     /// A registry holding `names` as inputs 0, 1, ….
-    pub fn new(names: Vec<String>) -> std::sync::Arc<InputRegistry> {
-        std::sync::Arc::new(InputRegistry {
+    pub fn new(names: Vec<String>) -> Arc<InputRegistry> {
+        Arc::new(InputRegistry {
             names: arc_swap::ArcSwap::from_pointee(names),
             adding: std::sync::Mutex::new(()),
             followed: Default::default(),
@@ -609,7 +609,7 @@ impl InputRegistry {
     }
 
     /// Every input's name, by index.
-    pub fn names(&self) -> std::sync::Arc<Vec<String>> {
+    pub fn names(&self) -> Arc<Vec<String>> {
         self.names.load_full()
     }
 
@@ -620,7 +620,7 @@ impl InputRegistry {
         let mut next = Vec::clone(&self.names.load());
         next.push(name);
         let index = next.len() - 1;
-        self.names.store(std::sync::Arc::new(next));
+        self.names.store(Arc::new(next));
         index
     }
 
