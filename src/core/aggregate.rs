@@ -412,6 +412,21 @@ impl Aggregate {
         table
     }
 
+    /// Calls `f` with every distinct (source, destination) address pair and its totals, a
+    /// record lacking one of the two addresses coming with `None` on that side: what derived
+    /// groupings (subnet, security group, scope, cost) fold into their own totals.
+    pub fn for_each_pair(&self, mut f: impl FnMut(Option<IpAddr>, Option<IpAddr>, &Stats)) {
+        for ((s, d), stats) in self.pair.iter() {
+            f(Some(s), Some(d), stats);
+        }
+        for (s, stats) in self.src_only.iter() {
+            f(Some(s), None, stats);
+        }
+        for (d, stats) in self.dst_only.iter() {
+            f(None, Some(d), stats);
+        }
+    }
+
     /// How many distinct keys `dim` has.
     pub fn distinct(&self, dim: Dimension) -> usize {
         match dim {

@@ -11,6 +11,9 @@
 
 mod aws_json;
 pub mod cidr;
+pub mod place;
+mod prefix;
+pub mod prices;
 pub mod ranges;
 pub mod rules;
 
@@ -21,6 +24,8 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 pub use cidr::Cidr;
+pub use place::{GroupKind, Place, Scope};
+pub use prefix::PrefixMap;
 
 /// Why an inventory could not be loaded.
 #[derive(Debug, Error)]
@@ -143,6 +148,10 @@ pub struct Inventory {
     prefix_lists: HashMap<String, Vec<Cidr>>,
     prefix_list_names: HashMap<String, String>,
     vpcs: HashMap<String, Vpc>,
+    /// Subnet ids by block, for addresses no interface has.
+    subnet_blocks: PrefixMap<String>,
+    /// VPC ids by block.
+    vpc_blocks: PrefixMap<String>,
     instance_names: HashMap<String, String>,
     ranges: ranges::Ranges,
     files: usize,
@@ -389,6 +398,23 @@ impl Inventory {
                 self.by_address.insert(*a, i);
             }
         }
+        // In id order, so that the same block in two accounts resolves the same every run.
+        let mut subnets: Vec<&Subnet> = self.subnets.values().collect();
+        subnets.sort_by(|a, b| a.id.cmp(&b.id));
+        self.subnet_blocks = PrefixMap::default();
+        for s in subnets {
+            for b in &s.blocks {
+                self.subnet_blocks.insert(*b, s.id.clone());
+            }
+        }
+        let mut vpcs: Vec<&Vpc> = self.vpcs.values().collect();
+        vpcs.sort_by(|a, b| a.id.cmp(&b.id));
+        self.vpc_blocks = PrefixMap::default();
+        for v in vpcs {
+            for b in &v.blocks {
+                self.vpc_blocks.insert(*b, v.id.clone());
+            }
+        }
     }
 
     /// Adds AWS's `ip-ranges.json` (read from `path`): addresses outside the account are
@@ -471,18 +497,11 @@ impl Inventory {
         if let Some(i) = self.interface_of(addr) {
             return Some(interface_label(i));
         }
-        if let Some(s) = self
-            .subnets
-            .values()
-            .find(|s| s.blocks.iter().any(|b| b.contains(addr)))
-        {
+        let place = self.place(addr);
+        if let Some(s) = place.subnet {
             return Some(format!("subnet {}", s.name.as_deref().unwrap_or(&s.id)));
         }
-        if let Some(v) = self
-            .vpcs
-            .values()
-            .find(|v| v.blocks.iter().any(|b| b.contains(addr)))
-        {
+        if let Some(v) = place.vpc {
             return Some(format!("vpc {}", v.name.as_deref().unwrap_or(&v.id)));
         }
         if let Some(r) = self.ranges.lookup(addr) {
@@ -552,7 +571,7 @@ fn interface_label(i: &Interface) -> String {
 
 /// Whether `addr` is routed on the internet (not private, shared, loopback, link-local,
 /// documentation or unspecified).
-fn is_public(addr: IpAddr) -> bool {
+pub fn is_public(addr: IpAddr) -> bool {
     match addr {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();

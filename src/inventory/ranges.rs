@@ -1,13 +1,14 @@
 //! AWS's published address ranges (`ip-ranges.json`): which service and region an address
-//! belongs to, by longest-prefix match (a hash look-up per prefix length present, never a
-//! scan of the ranges).
+//! belongs to, by longest-prefix match ([`PrefixMap`]: a hash look-up per prefix length
+//! present, never a scan of the ranges).
 
-use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 
 use serde::Deserialize;
 
 use super::Cidr;
+use super::prefix::PrefixMap;
 
 /// The file's shape, as far as vpctop reads it.
 #[derive(Debug, Default, Deserialize)]
@@ -42,33 +43,10 @@ pub struct AwsRange {
     pub region: String,
 }
 
-/// The ranges of one address family.
-#[derive(Debug, Default)]
-struct Family {
-    /// Prefix lengths present, longest first.
-    lengths: Vec<u8>,
-    /// (prefix length, masked network) → range.
-    map: HashMap<(u8, u128), AwsRange>,
-}
-
 /// The ranges, indexed for longest-prefix match.
 #[derive(Debug, Default)]
 pub struct Ranges {
-    /// IPv4, IPv6.
-    families: [Family; 2],
-    count: usize,
-}
-
-fn bits(addr: IpAddr) -> (usize, u128, u8) {
-    match addr {
-        IpAddr::V4(v4) => (0, u128::from(u32::from(v4)), 32),
-        IpAddr::V6(v6) => (1, u128::from(v6), 128),
-    }
-}
-
-fn masked(value: u128, width: u8, len: u8) -> u128 {
-    let shift = u32::from(width - len);
-    value.checked_shr(shift).unwrap_or(0)
+    map: PrefixMap<AwsRange>,
 }
 
 impl Ranges {
@@ -99,40 +77,31 @@ impl Ranges {
     }
 
     fn insert(&mut self, cidr: Cidr, range: AwsRange) {
-        let (family, value, width) = bits(cidr.first());
-        let len = cidr.prefix_len();
-        let Family { lengths, map } = &mut self.families[family];
-        let key = (len, masked(value, width, len));
-        match map.get(&key) {
+        match self.map.entry(cidr) {
             // The same prefix under AMAZON and a specific service: keep the specific one.
-            Some(old) if old.service != "AMAZON" && range.service == "AMAZON" => return,
-            Some(_) => {}
-            None => self.count += 1,
-        }
-        map.insert(key, range);
-        if !lengths.contains(&len) {
-            lengths.push(len);
-            lengths.sort_unstable_by(|a, b| b.cmp(a));
+            Entry::Occupied(old) if old.get().service != "AMAZON" && range.service == "AMAZON" => {}
+            Entry::Occupied(mut old) => {
+                old.insert(range);
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(range);
+            }
         }
     }
 
     /// The most specific range holding `addr`.
     pub fn lookup(&self, addr: IpAddr) -> Option<&AwsRange> {
-        let (family, value, width) = bits(addr);
-        let Family { lengths, map } = &self.families[family];
-        lengths
-            .iter()
-            .find_map(|&len| map.get(&(len, masked(value, width, len))))
+        self.map.lookup(addr)
     }
 
     /// How many distinct prefixes are loaded.
     pub fn len(&self) -> usize {
-        self.count
+        self.map.len()
     }
 
     /// Whether none are.
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.map.is_empty()
     }
 }
 
