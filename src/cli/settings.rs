@@ -62,7 +62,7 @@ impl Settings {
         };
         let (from, to) = input.window();
         let mut filter = match input.filter.as_deref() {
-            Some(text) => Some(parse_filter_flag("--filter", text)?),
+            Some(text) => Some(parse_filter_flag("--filter", text, inventory.as_ref())?),
             None => None,
         };
         let window = [from.map(Filter::ended_since), to.map(Filter::started_until)];
@@ -202,10 +202,15 @@ fn escape(text: &str) -> String {
     crate::sanitize::escape(text.as_bytes())
 }
 
-/// Parses a filter given on the command line; on error, points at the column (like a
+/// Parses a filter given on the command line (its inventory fields answered by
+/// `inventory`); on error, points at the column (like a
 /// compiler would) and fails with a usage error.
-pub fn parse_filter_flag(flag: &str, text: &str) -> Result<Filter, UsageError> {
-    Filter::parse(text).map_err(|e| {
+pub fn parse_filter_flag(
+    flag: &str,
+    text: &str,
+    inventory: Option<&Arc<Inventory>>,
+) -> Result<Filter, UsageError> {
+    Filter::parse_with(text, inventory).map_err(|e| {
         eprintln!("vpctop: invalid {flag}: {e}");
         eprintln!("  {}", crate::sanitize::escape(text.as_bytes()));
         eprintln!("  {}^", " ".repeat(e.column.saturating_sub(1)));

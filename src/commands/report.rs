@@ -33,7 +33,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     } = settings;
     let line = progress_line(&mut config, &inputs, false);
     let drill_key = match args.drill.as_deref() {
-        Some(text) => Some(parse_filter_flag("--drill", text)?),
+        Some(text) => Some(parse_filter_flag("--drill", text, inventory.as_ref())?),
         None => None,
     };
     // Retain records only when a drill-down needs them: report alone keeps nothing per record.

@@ -23,6 +23,7 @@
 mod build;
 mod fields;
 mod lexer;
+mod owner;
 mod parser;
 mod values;
 
@@ -171,6 +172,10 @@ enum Test {
     Status(LogStatus),
     Text(Field, Pattern),
     FlagBits(u8),
+    /// What the inventory knows of an address (`sg=web`, `subnet=db-b`).
+    Owner(owner::OwnerTest),
+    /// Where the conversation goes (`scope=internet`).
+    Scope(owner::ScopeTest),
 }
 
 fn compare(v: u64, op: CmpOp, want: u64) -> bool {
@@ -214,6 +219,8 @@ impl Test {
             Test::FlagBits(bits) => r
                 .uint(Field::TcpFlags)
                 .is_some_and(|v| v as u8 & bits == *bits),
+            Test::Owner(t) => t.eval(r),
+            Test::Scope(t) => t.eval(r),
         }
     }
 }
@@ -230,13 +237,73 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Every test of the tree, to be changed in place.
+    fn tests_mut(&mut self, f: &mut dyn FnMut(&mut Test)) {
+        match self {
+            Node::All => {}
+            Node::And(items) | Node::Or(items) => items.iter_mut().for_each(|i| i.tests_mut(f)),
+            Node::Not(inner) => inner.tests_mut(f),
+            Node::Test(t) => f(t),
+        }
+    }
+}
+
 impl Filter {
-    /// Parses a filter expression; an empty one matches everything.
+    /// Parses a filter expression; an empty one matches everything. Fields that need an
+    /// inventory (`name`, `sg`, `az`, `service`, most scopes) are an error here: use
+    /// [`parse_with`](Self::parse_with).
     pub fn parse(text: &str) -> Result<Filter, FilterError> {
-        Ok(Filter {
+        Filter::parse_with(text, None)
+    }
+
+    /// Parses a filter expression whose inventory fields (`name=web-*`, `sg=db`,
+    /// `subnet=db-b`, `scope=vpc`, …) are answered by `inventory`; without one, a field that
+    /// only the inventory can answer is an error at its column.
+    pub fn parse_with(
+        text: &str,
+        inventory: Option<&std::sync::Arc<crate::inventory::Inventory>>,
+    ) -> Result<Filter, FilterError> {
+        let mut filter = Filter {
             text: text.trim().to_string(),
             root: parser::parse(text)?,
-        })
+        };
+        match inventory {
+            Some(inv) => filter.bind(inv),
+            None => {
+                let mut missing = None;
+                filter.root.tests_mut(&mut |t| {
+                    let need = match t {
+                        Test::Owner(o) if !o.works_unbound() => Some((o.column, o.owner.word())),
+                        Test::Scope(s) if !s.works_unbound() => Some((s.column, "scope")),
+                        _ => None,
+                    };
+                    if missing.is_none() {
+                        missing = need;
+                    }
+                });
+                if let Some((column, word)) = missing {
+                    return Err(FilterError::new(
+                        column,
+                        format!(
+                            "`{word}` needs the account's inventory (--inventory DIR, and \
+                             --ip-ranges FILE for services)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(filter)
+    }
+
+    /// Answers the filter's inventory fields from `inventory` (see
+    /// [`parse_with`](Self::parse_with)).
+    pub fn bind(&mut self, inventory: &std::sync::Arc<crate::inventory::Inventory>) {
+        self.root.tests_mut(&mut |t| match t {
+            Test::Owner(o) => o.bind(inventory),
+            Test::Scope(s) => s.bind(inventory),
+            _ => {}
+        });
     }
 
     /// Whether `record` passes.
@@ -282,6 +349,11 @@ impl Filter {
                         Test::Status(_) => Some(Target::One(Field::LogStatus)),
                         Test::Text(f, _) => Some(Target::One(*f)),
                         Test::FlagBits(_) => Some(Target::One(Field::TcpFlags)),
+                        Test::Owner(o) => {
+                            o.fields().into_iter().for_each(&mut add);
+                            None
+                        }
+                        Test::Scope(_) => Some(Target::Either(Field::SrcAddr, Field::DstAddr)),
                     };
                     match target {
                         Some(Target::One(f)) => add(f),

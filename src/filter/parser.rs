@@ -1,9 +1,12 @@
 //! The filter language's parser: tokens → a tree of tests, with positioned errors; which
 //! field each name means and what kind of value it takes.
 
+use super::build::Side;
 use super::lexer::{self, CmpOp, Tok, Token};
+use super::owner::{Owner, OwnerTest, ScopeTest};
 use super::values::{self, Cidr, Range};
 use super::{FilterError, Node, Pattern, Target, Test};
+use crate::inventory::Scope;
 use crate::parse::{Action, LogStatus};
 use crate::schema::{Field, FieldKind};
 
@@ -107,8 +110,6 @@ fn resolve_field(name: &str) -> Option<(Target, ValueKind)> {
         "status" => (one(F::LogStatus), ValueKind::Status),
         "interface" | "eni" => (one(F::InterfaceId), ValueKind::Text),
         "account" => (one(F::AccountId), ValueKind::Text),
-        "vpc" => (one(F::VpcId), ValueKind::Text),
-        "subnet" => (one(F::SubnetId), ValueKind::Text),
         "instance" => (one(F::InstanceId), ValueKind::Text),
         "duration" => (Target::Duration, ValueKind::Duration),
         "flags" => (one(F::TcpFlags), ValueKind::Flags),
@@ -247,7 +248,8 @@ impl<'t> Parser<'t> {
                 format!(
                     "unknown field `{name}` (expected src, dst, host, srcport, dstport, port, \
                      proto, action, status, interface, account, vpc, subnet, instance, bytes, \
-                     packets, start, end, duration, flags, direction or a flow-log field name)"
+                     packets, start, end, duration, flags, direction, name, sg, az, service, \
+                     scope or a flow-log field name)"
                 ),
             )
         })
@@ -276,6 +278,21 @@ impl<'t> Parser<'t> {
         op: CmpOp,
         op_col: usize,
     ) -> Result<Node, FilterError> {
+        if let Some(field) = OwnerField::lookup(name) {
+            if !matches!(op, CmpOp::Eq | CmpOp::Ne) {
+                return Err(FilterError::new(
+                    op_col,
+                    format!("`{}` does not apply to {name} (use = or !=)", op.as_str()),
+                ));
+            }
+            let (text, vcol) = self.value(ValueKind::Text)?;
+            let test = field.test(text, column, vcol)?;
+            return Ok(if op == CmpOp::Ne {
+                Node::Not(Box::new(test))
+            } else {
+                test
+            });
+        }
         let (target, kind) = Self::field(name, column)?;
         if !matches!(op, CmpOp::Eq | CmpOp::Ne) && !kind.ordered() {
             return Err(FilterError::new(
@@ -293,7 +310,11 @@ impl<'t> Parser<'t> {
     }
 
     fn in_list(&mut self, name: &str, column: usize) -> Result<Node, FilterError> {
-        let (target, kind) = Self::field(name, column)?;
+        let owner = OwnerField::lookup(name);
+        let (target, kind) = match owner {
+            Some(_) => (Target::One(Field::SrcAddr), ValueKind::Text),
+            None => Self::field(name, column)?,
+        };
         match self.next() {
             Some(Token { tok: Tok::Open, .. }) => {}
             _ => {
@@ -304,7 +325,10 @@ impl<'t> Parser<'t> {
         let mut items = Vec::new();
         loop {
             let (text, vcol) = self.value(kind)?;
-            items.push(typed_test(target, kind, CmpOp::Eq, text, vcol)?);
+            items.push(match owner {
+                Some(field) => field.test(text, column, vcol)?,
+                None => typed_test(target, kind, CmpOp::Eq, text, vcol)?,
+            });
             match self.next() {
                 Some(Token {
                     tok: Tok::Comma, ..
@@ -445,14 +469,16 @@ fn bare(text: &str, column: usize) -> Result<Node, FilterError> {
         Test::Status(s)
     } else if let Some(p) = values::protocol(text) {
         Test::Uint(Target::One(F::Protocol), CmpOp::Eq, u64::from(p))
-    } else if let Some(field) = [
-        ("eni-", F::InterfaceId),
-        ("i-", F::InstanceId),
-        ("vpc-", F::VpcId),
-        ("subnet-", F::SubnetId),
-    ]
-    .iter()
-    .find_map(|(prefix, f)| lower.starts_with(prefix).then_some(*f))
+    } else if let Some(word) = ["vpc-", "subnet-", "sg-"]
+        .into_iter()
+        .find(|p| lower.starts_with(p))
+    {
+        let word = word.trim_end_matches('-');
+        let (owner, side) = Owner::lookup(word).ok_or_else(|| FilterError::new(column, word))?;
+        Test::Owner(OwnerTest::new(owner, side, text, column))
+    } else if let Some(field) = [("eni-", F::InterfaceId), ("i-", F::InstanceId)]
+        .iter()
+        .find_map(|(prefix, f)| lower.starts_with(prefix).then_some(*f))
     {
         Test::Text(field, Pattern::new(text))
     } else {
@@ -465,4 +491,40 @@ fn bare(text: &str, column: usize) -> Result<Node, FilterError> {
         ));
     };
     Ok(Node::Test(test))
+}
+
+/// An inventory field: `name`, `sg`, `subnet`, `vpc`, `az`, `service` (each also with a
+/// `src`/`dst` prefix), or `scope`.
+#[derive(Debug, Clone, Copy)]
+enum OwnerField {
+    Owner(Owner, Side),
+    Scope,
+}
+
+impl OwnerField {
+    /// The inventory field `name` names, or `None` for other fields.
+    fn lookup(name: &str) -> Option<OwnerField> {
+        let lower = name.to_ascii_lowercase();
+        if lower == "scope" {
+            return Some(OwnerField::Scope);
+        }
+        Owner::lookup(&lower).map(|(o, s)| OwnerField::Owner(o, s))
+    }
+
+    /// The test of value `text` (at `vcol`) for this field (named at `column`).
+    fn test(self, text: &str, column: usize, vcol: usize) -> Result<Node, FilterError> {
+        let test = match self {
+            OwnerField::Owner(owner, side) => {
+                Test::Owner(OwnerTest::new(owner, side, text, column))
+            }
+            OwnerField::Scope => {
+                let scope = Scope::parse(text).ok_or_else(|| {
+                    let all: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
+                    FilterError::new(vcol, format!("expected a scope: {}", all.join(", ")))
+                })?;
+                Test::Scope(ScopeTest::new(scope, column))
+            }
+        };
+        Ok(Node::Test(test))
+    }
 }

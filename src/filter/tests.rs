@@ -405,3 +405,123 @@ fn a_filter_names_the_fields_it_reads_and_those_a_format_lacks() {
     seen.add(FieldSet::of(&Schema::parse_format(FORMAT).unwrap()));
     assert!(f.fields_missing_from(seen).is_empty());
 }
+
+/// Whether `filter`, bound to the fixture account, passes the v2 record `line`.
+fn passes_with_inventory(filter: &str, line: &str) -> bool {
+    let inv = std::sync::Arc::new(crate::inventory::place::tests::account());
+    let f = Filter::parse_with(filter, Some(&inv)).unwrap_or_else(|e| panic!("{filter}: {e}"));
+    let mut result = None;
+    record(line, |r| result = Some(f.matches(r)));
+    result.unwrap_or(false)
+}
+
+/// v2 lines between the fixture account's addresses (tests/corpus/inventory).
+const SCAN_TO_WEB: &str =
+    "2 123456789012 eni-0web1 45.33.32.156 10.0.1.10 40000 22 6 1 40 100 160 REJECT OK";
+const WEB_TO_DB: &str =
+    "2 123456789012 eni-0db1 10.0.1.10 10.0.2.20 50000 5432 6 10 800 100 160 ACCEPT OK";
+const WEB_TO_S3: &str =
+    "2 123456789012 eni-0web1 10.0.1.10 52.216.4.4 50001 443 6 10 800 100 160 ACCEPT OK";
+const BASTION_PUBLIC: &str =
+    "2 123456789012 eni-0bastion 8.8.8.8 54.210.0.5 53 41000 17 1 90 100 160 ACCEPT OK";
+
+#[test]
+fn inventory_fields_match_what_the_account_says_of_either_end() {
+    let cases: &[(&str, &str, bool)] = &[
+        // Names: the Name tag, a wildcard, the instance id, the label's kind.
+        ("name=web-1", WEB_TO_DB, true),
+        ("name=web-*", SCAN_TO_WEB, true),
+        ("srcname=web-*", SCAN_TO_WEB, false),
+        ("dstname=db-1", WEB_TO_DB, true),
+        ("name=*NAT*", WEB_TO_DB, false),
+        // Security groups by id or name.
+        ("sg=sg-0db", WEB_TO_DB, true),
+        ("sg=db", WEB_TO_DB, true),
+        ("srcsg=db", WEB_TO_DB, false),
+        ("sg-0web", SCAN_TO_WEB, true),
+        ("sg in (db, bastion)", SCAN_TO_WEB, false),
+        // Subnets and VPCs by id or Name tag, interfaces or blocks; zones.
+        ("subnet=db-b", WEB_TO_DB, true),
+        ("subnet=subnet-0web", WEB_TO_DB, true),
+        ("dstsubnet=web-a", WEB_TO_DB, false),
+        ("vpc=prod", SCAN_TO_WEB, true),
+        ("srcvpc=prod", SCAN_TO_WEB, false),
+        ("az=us-east-1b", WEB_TO_DB, true),
+        ("az=US-EAST-1B", SCAN_TO_WEB, false),
+        // A public address of the account's interface belongs to its subnet.
+        ("dstsubnet=web-a", BASTION_PUBLIC, true),
+        // Services from ip-ranges.json, any case.
+        ("service=s3", WEB_TO_S3, true),
+        ("service=S3", WEB_TO_DB, false),
+        ("dstservice=EC2", SCAN_TO_WEB, false),
+        ("srcservice=EC2", SCAN_TO_WEB, true),
+        // Scopes.
+        ("scope=vpc", WEB_TO_DB, true),
+        ("scope=subnet", WEB_TO_DB, false),
+        ("scope=service", WEB_TO_S3, true),
+        ("scope=service", SCAN_TO_WEB, true),
+        ("scope=internet", BASTION_PUBLIC, true),
+        ("not scope=internet", WEB_TO_DB, true),
+        ("scope!=vpc action=ACCEPT", WEB_TO_S3, true),
+    ];
+    for (filter, line, want) in cases {
+        assert_eq!(
+            passes_with_inventory(filter, line),
+            *want,
+            "{filter} on {line}"
+        );
+    }
+}
+
+#[test]
+fn inventory_fields_without_an_inventory_are_an_error_at_their_column() {
+    for (filter, column) in [
+        ("action=REJECT sg=web", 15),
+        ("name=web-1", 1),
+        ("dstaz=us-east-1a", 1),
+        ("srcsubnet=db-b", 1),
+        ("scope=vpc", 1),
+        ("port=22 sg-0web", 9),
+    ] {
+        let e = Filter::parse(filter).unwrap_err();
+        assert_eq!(e.column, column, "{filter}: {e}");
+        assert!(e.message.contains("--inventory"), "{filter}: {e}");
+    }
+    // What a flow-log field or the private ranges can answer needs none.
+    assert!(passes("subnet=subnet-07", SSH_REJECT));
+    assert!(passes("vpc-01", SSH_REJECT));
+    assert!(passes("scope=internet", SSH_REJECT));
+    assert!(!passes("scope=private", SSH_REJECT));
+    let e = Filter::parse("scope=moon").unwrap_err();
+    assert_eq!(e.column, 7);
+    assert!(e.message.contains("cross-vpc"), "{e}");
+    let e = Filter::parse("sg>web").unwrap_err();
+    assert_eq!(e.column, 3);
+}
+
+#[test]
+fn a_record_field_still_answers_subnet_and_vpc_when_an_inventory_is_loaded() {
+    let inv = std::sync::Arc::new(crate::inventory::place::tests::account());
+    let f = Filter::parse_with("subnet=subnet-07", Some(&inv)).unwrap();
+    assert!(passes("subnet=subnet-07", SSH_REJECT));
+    let schema = Schema::parse_format(FORMAT).unwrap();
+    let mut p = LineParser::new();
+    let Line::Record(r) = p.parse(&schema, SSH_REJECT.as_bytes()) else {
+        panic!()
+    };
+    assert!(f.matches(&r));
+    // Bound, the test reads addresses, so a finding (addresses and ports) can be judged.
+    assert_eq!(
+        Filter::parse_with("sg=web", Some(&inv)).unwrap().fields(),
+        [Field::SrcAddr, Field::DstAddr]
+    );
+    assert_eq!(
+        Filter::parse("subnet=x").unwrap().fields(),
+        [Field::SubnetId]
+    );
+    // Spelled two ways, the same test.
+    assert_eq!(
+        Filter::parse_with("sg = web and scope=vpc", Some(&inv)).unwrap(),
+        Filter::parse_with("sg=web scope=VPC", Some(&inv)).unwrap()
+    );
+}

@@ -86,6 +86,8 @@ pub struct FilterBar {
     history_pos: Option<usize>,
     /// The line being typed when history browsing began.
     draft: String,
+    /// The account's inventory, which answers `name=`, `sg=`, `scope=` and the like.
+    pub inventory: Option<std::sync::Arc<crate::inventory::Inventory>>,
 }
 
 impl FilterBar {
@@ -104,7 +106,7 @@ impl FilterBar {
     fn validate(&mut self) {
         self.error = match self.input.trim() {
             "" => None,
-            text => Filter::parse(text).err(),
+            text => Filter::parse_with(text, self.inventory.as_ref()).err(),
         };
     }
 
@@ -160,7 +162,7 @@ impl FilterBar {
             },
             EditKey::Submit => {
                 let text = self.input.trim().to_string();
-                let filter = match Filter::parse(&text) {
+                let filter = match Filter::parse_with(&text, self.inventory.as_ref()) {
                     Ok(f) => f,
                     Err(e) => {
                         self.error = Some(e);

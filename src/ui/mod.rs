@@ -243,6 +243,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
     );
 
     let mut state = UiState::new(d.replay);
+    state.filter_bar.inventory = d.inventory.clone();
     let mut s = Session {
         live: cell.load(),
         view: None,
