@@ -236,13 +236,15 @@ impl Generator {
                 });
             }
         }
-        // The incidents' insiders are real interfaces of the fleet, in the subnet their
-        // address is in.
+        // The incidents' insiders are real interfaces of the fleet, in the subnet, VPC and
+        // account their address is in.
         for (k, inc) in INCIDENTS.iter().enumerate() {
             if !inc.insider.is_unspecified() {
                 let [_, a, subnet, _] = inc.insider.octets();
                 let i = &mut interfaces[k * 37 + 5];
                 i.ip = inc.insider;
+                i.account = ACCOUNTS[usize::from(a) % ACCOUNTS.len()];
+                i.vpc = format!("vpc-{:017x}", 0xa11c_0000 + u64::from(a));
                 i.subnet = format!(
                     "subnet-{:017x}",
                     0x5b00 + u64::from(a) * 16 + u64::from(subnet)

@@ -13,7 +13,8 @@ use super::generator::Generator;
 const CORP_LIST: &str = "pl-0c0a1b2c3d4e5f601";
 
 /// Subnet names by subnet number (`10.a.N.0/24`).
-const SUBNET_NAMES: [&str; 6] = ["public-a", "public-b", "app-a", "app-b", "data-a", "data-b"];
+/// A subnet's tier by its third octet modulo 6, named with its zone's letter (`app-c`).
+const SUBNET_TIERS: [&str; 6] = ["public", "public", "app", "app", "data", "data"];
 
 /// The inventory files for `g`'s interfaces: (file name, pretty JSON).
 pub fn files(g: &Generator) -> Vec<(String, String)> {
@@ -116,7 +117,11 @@ fn documents(g: &Generator) -> Vec<(String, Value)> {
                 "VpcId": first.vpc,
                 "CidrBlock": format!("10.{a}.{n}.0/24"),
                 "AvailabilityZone": az_name(az),
-                "Tags": [{"Key": "Name", "Value": SUBNET_NAMES[usize::from(*n) % 6]}]
+                "Tags": [{"Key": "Name", "Value": format!(
+                    "{}-{}",
+                    SUBNET_TIERS[usize::from(*n) % 6],
+                    az_name(az).trim_start_matches("us-east-1")
+                )}]
             }));
             if [10, a as u8, *n] == strict_subnet[..3] {
                 strict.push(json!({"SubnetId": id}));
