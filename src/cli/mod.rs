@@ -358,22 +358,41 @@ pub struct OutputArgs {
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub top: usize,
 
-    /// What top lists are sorted by.
+    /// What top lists are sorted by. `cost` ranks the lists made of addresses (sources,
+    /// destinations, pairs and, with --inventory, subnets, VPCs, security groups, zones,
+    /// services and scopes) by estimated data-transfer cost in USD and shows it; the others
+    /// stay ranked by bytes.
     #[arg(long, value_enum, default_value_t = MetricArg::Bytes)]
     pub by: MetricArg,
+
+    /// With --by cost: a JSON price table in USD per GiB (`{"internet_egress": 0.09,
+    /// "cross_az": 0.01, "nat_gateway": 0.045, "inter_region": 0.02}`, the us-east-1 list
+    /// prices used without it; keys left out keep them).
+    #[arg(long, value_name = "FILE", value_parser = load_prices)]
+    pub prices: Option<crate::inventory::prices::Prices>,
+}
+
+/// `--prices` values: a price table file, read and checked.
+fn load_prices(text: &str) -> Result<crate::inventory::prices::Prices, String> {
+    crate::inventory::prices::Prices::load(std::path::Path::new(text)).map_err(|e| e.to_string())
 }
 
 impl OutputArgs {
     /// The summary options these flags ask for, for an aggregate made with `filter`.
     pub fn summary<'f>(
-        &self,
+        &'f self,
         filter: Option<&'f crate::filter::Filter>,
     ) -> crate::report::SummaryOptions<'f> {
+        let prices: &'f crate::inventory::prices::Prices = match &self.prices {
+            Some(p) => p,
+            None => &crate::inventory::prices::Prices::LIST,
+        };
         crate::report::SummaryOptions {
             top: self.top,
             by: self.by.into(),
             filter,
             inventory: None,
+            prices: (self.by == MetricArg::Cost).then_some(prices),
         }
     }
 }
@@ -464,6 +483,8 @@ pub enum MetricArg {
     Packets,
     /// Number of records.
     Flows,
+    /// Estimated data-transfer cost in USD (see --prices).
+    Cost,
 }
 
 impl From<MetricArg> for Metric {
@@ -472,6 +493,8 @@ impl From<MetricArg> for Metric {
             MetricArg::Bytes => Metric::Bytes,
             MetricArg::Packets => Metric::Packets,
             MetricArg::Flows => Metric::Flows,
+            // Lists that cannot be costed (ports, interfaces, protocols) rank by bytes.
+            MetricArg::Cost => Metric::Bytes,
         }
     }
 }

@@ -162,6 +162,7 @@ mod tests {
             by: crate::core::Metric::Bytes,
             filter: None,
             inventory: None,
+            prices: None,
         };
         let mut out = Vec::new();
         write_report(&mut out, &agg, &names, opts, true, true).unwrap();

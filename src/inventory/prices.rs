@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{Inventory, InventoryError, is_public};
 
 /// USD per GiB for each kind of charge.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Prices {
     /// Out of AWS to the internet (first 10 TB a month tier).
@@ -28,15 +28,20 @@ pub struct Prices {
     pub inter_region: f64,
 }
 
+impl Prices {
+    /// AWS's list prices for us-east-1 (USD per GiB).
+    pub const LIST: Prices = Prices {
+        internet_egress: 0.09,
+        cross_az: 0.01,
+        nat_gateway: 0.045,
+        inter_region: 0.02,
+    };
+}
+
 impl Default for Prices {
-    /// AWS's list prices for us-east-1.
+    /// [`Prices::LIST`].
     fn default() -> Prices {
-        Prices {
-            internet_egress: 0.09,
-            cross_az: 0.01,
-            nat_gateway: 0.045,
-            inter_region: 0.02,
-        }
+        Prices::LIST
     }
 }
 

@@ -3,8 +3,10 @@
 use serde::Serialize;
 
 use super::SummaryOptions;
+use super::tops::{GroupDim, ListKind};
 use crate::core::histograms::Percentiles;
-use crate::core::{Aggregate, Dimension, Stats, TopEntry};
+use crate::core::{Aggregate, Dimension, Stats};
+use crate::inventory::GroupKind;
 
 /// The whole report document.
 #[derive(Debug, Serialize)]
@@ -36,6 +38,9 @@ pub struct ReportDoc {
     pub time: TimeDoc,
     /// Top lists per dimension.
     pub top: TopDoc,
+    /// The data-transfer cost estimate (only with `--by cost`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<CostDoc>,
     /// The first malformed lines, in input order.
     pub malformed_examples: Vec<ExampleDoc>,
     /// ACCEPT/REJECT per record-time bucket (by `end`), oldest first, non-empty buckets only.
@@ -167,7 +172,7 @@ pub struct TimeDoc {
 }
 
 /// One top-list entry: its key, then flows, bytes, packets, accept, reject.
-#[derive(Debug, Serialize, PartialEq, Eq)]
+#[derive(Debug, Serialize, PartialEq)]
 pub struct EntryDoc {
     /// The key as text.
     pub key: String,
@@ -177,6 +182,20 @@ pub struct EntryDoc {
     /// Its totals (OK records).
     #[serde(flatten)]
     pub stats: Stats,
+    /// Its estimated data-transfer cost in USD (`--by cost`, lists made of addresses).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimated_cost_usd: Option<f64>,
+}
+
+/// The estimate behind `--by cost`.
+#[derive(Debug, Serialize)]
+pub struct CostDoc {
+    /// Estimated data-transfer cost of every OK record with both addresses, in USD.
+    pub estimated_usd: f64,
+    /// The prices applied, USD per GiB.
+    pub prices_per_gib: crate::inventory::prices::Prices,
+    /// What the estimate is and is not.
+    pub note: &'static str,
 }
 
 /// Top lists per dimension.
@@ -194,6 +213,24 @@ pub struct TopDoc {
     pub interface: Vec<EntryDoc>,
     /// By `protocol`.
     pub protocol: Vec<EntryDoc>,
+    /// By subnet, either end (`--inventory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subnet: Option<Vec<EntryDoc>>,
+    /// By VPC, either end (`--inventory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vpc: Option<Vec<EntryDoc>>,
+    /// By security group, either end (`--inventory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sg: Option<Vec<EntryDoc>>,
+    /// By availability zone, either end (`--inventory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub az: Option<Vec<EntryDoc>>,
+    /// By AWS service (`--ip-ranges`), either end outside the account (`--inventory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<Vec<EntryDoc>>,
+    /// By scope: subnet, vpc, cross-vpc, service, internet, private (`--inventory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<EntryDoc>>,
 }
 
 /// A malformed line.
@@ -217,12 +254,13 @@ fn totals(s: &Stats) -> TotalsDoc {
     }
 }
 
-fn entries(list: Vec<TopEntry>, name: impl Fn(&str) -> Option<String>) -> Vec<EntryDoc> {
-    list.into_iter()
-        .map(|e| EntryDoc {
-            name: name(&e.key),
-            key: e.key,
-            stats: e.stats,
+fn entries(rows: &[super::tops::Row]) -> Vec<EntryDoc> {
+    rows.iter()
+        .map(|r| EntryDoc {
+            key: r.key.clone(),
+            name: r.name.clone(),
+            stats: r.stats,
+            estimated_cost_usd: r.cost.map(|c| (c * 1e6).round() / 1e6),
         })
         .collect()
 }
@@ -230,11 +268,15 @@ fn entries(list: Vec<TopEntry>, name: impl Fn(&str) -> Option<String>) -> Vec<En
 impl ReportDoc {
     /// Builds the document; `input_names[i]` names input `i`.
     pub fn new(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>) -> ReportDoc {
-        let top = |d: Dimension| {
-            entries(agg.top(d, opts.by, opts.top), |k| {
-                super::key_name(opts.inventory, d, k)
-            })
+        let lists = super::tops::top_lists(agg, opts);
+        let list = |kind: ListKind| {
+            lists
+                .iter()
+                .find(|l| l.kind == kind)
+                .map(|l| entries(&l.rows))
         };
+        let top = |d: Dimension| list(ListKind::Dim(d)).unwrap_or_default();
+        let group = |k: GroupKind| list(ListKind::Group(GroupDim::Of(k)));
         let c = &agg.counts;
         ReportDoc {
             lines: c.lines,
@@ -266,7 +308,19 @@ impl ReportDoc {
                 dstport: top(Dimension::DstPort),
                 interface: top(Dimension::Interface),
                 protocol: top(Dimension::Protocol),
+                subnet: group(GroupKind::Subnet),
+                vpc: group(GroupKind::Vpc),
+                sg: group(GroupKind::SecurityGroup),
+                az: group(GroupKind::Zone),
+                service: group(GroupKind::Service),
+                scope: list(ListKind::Group(GroupDim::Scope)),
             },
+            cost: opts.prices.map(|p| CostDoc {
+                estimated_usd: (super::tops::total_cost(agg, opts.inventory, p) * 1e6).round()
+                    / 1e6,
+                prices_per_gib: *p,
+                note: super::tops::COST_NOTE,
+            }),
             malformed_examples: agg
                 .examples
                 .iter()

@@ -13,6 +13,7 @@ pub mod json;
 pub mod progress;
 pub mod records;
 pub mod text;
+pub mod tops;
 pub mod verdict;
 
 /// Options shared by the text and JSON summaries.
@@ -26,6 +27,8 @@ pub struct SummaryOptions<'f> {
     pub filter: Option<&'f crate::filter::Filter>,
     /// The account's inventory, to name addresses and interfaces (`--inventory`).
     pub inventory: Option<&'f crate::inventory::Inventory>,
+    /// With `--by cost`: the prices that rank address lists by estimated cost.
+    pub prices: Option<&'f crate::inventory::prices::Prices>,
 }
 
 /// Who a top-list key is, by the inventory: an address's or interface's owner, or both

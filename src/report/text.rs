@@ -3,7 +3,8 @@
 use std::fmt::Write;
 
 use super::SummaryOptions;
-use crate::core::{Aggregate, Dimension, Metric, TopEntry};
+use super::tops::{ListKind, Row};
+use crate::core::{Aggregate, Dimension, Metric};
 use crate::sanitize::escape;
 use crate::units::{bytes, count, duration, thousands, utc};
 
@@ -121,13 +122,26 @@ pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>)
             );
         }
     }
-    for dim in Dimension::ALL {
-        let list = agg.top(dim, opts.by, opts.top);
-        if list.is_empty() {
+    if let Some(p) = opts.prices {
+        let total = super::tops::total_cost(agg, opts.inventory, p);
+        let _ = writeln!(
+            out,
+            "cost     ~{} estimated data transfer\n         ({})",
+            usd(total),
+            super::tops::COST_NOTE
+        );
+    }
+    for list in super::tops::top_lists(agg, opts) {
+        if list.rows.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "\nTop {} by {by}", plural(dim));
-        table(&mut out, dim, &list, opts.inventory);
+        let (plural, title) = match list.kind {
+            ListKind::Dim(d) => (plural(d), d.title()),
+            ListKind::Group(g) => (g.plural(), g.title()),
+        };
+        let rank = if list.by_cost { "estimated cost" } else { by };
+        let _ = writeln!(out, "\nTop {plural} by {rank}");
+        table(&mut out, list.kind, title, &list.rows);
     }
     if c.malformed > 0 {
         let _ = writeln!(
@@ -184,17 +198,18 @@ fn label(dim: Dimension, key: &str) -> String {
     }
 }
 
-fn table(
-    out: &mut String,
-    dim: Dimension,
-    list: &[TopEntry],
-    inventory: Option<&crate::inventory::Inventory>,
-) {
-    let labels: Vec<String> = list
+fn table(out: &mut String, kind: ListKind, title: &str, rows: &[Row]) {
+    let labels: Vec<String> = rows
         .iter()
-        .map(|e| match super::key_name(inventory, dim, &e.key) {
-            Some(name) => format!("{} [{}]", label(dim, &e.key), escape(name.as_bytes())),
-            None => label(dim, &e.key),
+        .map(|r| {
+            let key = match kind {
+                ListKind::Dim(d) => label(d, &r.key),
+                ListKind::Group(_) => escape(r.key.as_bytes()),
+            };
+            match &r.name {
+                Some(name) => format!("{key} [{}]", escape(name.as_bytes())),
+                None => key,
+            }
         })
         .collect();
     let width = labels
@@ -202,29 +217,39 @@ fn table(
         .map(|l| l.chars().count())
         .max()
         .unwrap_or(0)
-        .max(dim.title().len());
+        .max(title.len());
+    let costed = rows.iter().any(|r| r.cost.is_some());
+    let cost_head = if costed { "  est. cost" } else { "" };
     let _ = writeln!(
         out,
-        "  {:>3}  {:<width$}  {:>10}  {:>9}  {:>8}  {:>9}  {:>9}",
-        "#",
-        dim.title(),
-        "flows",
-        "bytes",
-        "packets",
-        "accept",
-        "reject"
+        "  {:>3}  {:<width$}  {:>10}  {:>9}  {:>8}  {:>9}  {:>9}{cost_head}",
+        "#", title, "flows", "bytes", "packets", "accept", "reject"
     );
-    for (i, (e, l)) in list.iter().zip(&labels).enumerate() {
+    for (i, (r, l)) in rows.iter().zip(&labels).enumerate() {
+        let cost = match r.cost {
+            Some(c) if costed => format!("  {:>9}", usd(c)),
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "  {:>3}  {:<width$}  {:>10}  {:>9}  {:>8}  {:>9}  {:>9}",
+            "  {:>3}  {:<width$}  {:>10}  {:>9}  {:>8}  {:>9}  {:>9}{cost}",
             i + 1,
             l,
-            thousands(e.stats.flows),
-            bytes(e.stats.bytes),
-            count(e.stats.packets),
-            thousands(e.stats.accept),
-            thousands(e.stats.reject)
+            thousands(r.stats.flows),
+            bytes(r.stats.bytes),
+            count(r.stats.packets),
+            thousands(r.stats.accept),
+            thousands(r.stats.reject)
         );
+    }
+}
+
+/// Dollars for a table: cents, and four places below one cent so small costs still differ
+/// from nothing.
+fn usd(amount: f64) -> String {
+    if amount > 0.0 && amount < 0.01 {
+        format!("${amount:.4}")
+    } else {
+        format!("${amount:.2}")
     }
 }
