@@ -265,3 +265,137 @@ fn drilling_into_traffic_flow_logs_never_record_says_so_instead_of_an_empty_answ
     // A host with records gets no note.
     assert!(drill("host=10.0.1.10", &[]).get("note").is_none());
 }
+
+/// The demo sample and its shipped inventory (three VPCs, 360 interfaces).
+fn sample_report(extra: &[&str]) -> Value {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
+    let inv = root.join("inventory");
+    let log = root.join("demo-v2.log");
+    let mut args = vec!["report", "--json", "--inventory", inv.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    args.push(log.to_str().unwrap());
+    json_of_success(&vpctop(&args))
+}
+
+#[test]
+fn each_group_entry_holds_what_its_filter_selects() {
+    let doc = sample_report(&["--top", "3"]);
+    let mut checked = 0;
+    for (list, field) in [
+        ("subnet", "subnet"),
+        ("vpc", "vpc"),
+        ("sg", "sg"),
+        ("az", "az"),
+        ("scope", "scope"),
+    ] {
+        let entries = doc["top"][list].as_array().unwrap();
+        assert!(!entries.is_empty(), "no {list} list in {}", doc["top"]);
+        for e in entries {
+            let filter = format!("{field}={}", e["key"].as_str().unwrap());
+            let only = sample_report(&["--filter", &filter, "--top", "1"]);
+            for n in ["flows", "bytes", "packets"] {
+                assert_eq!(only[n], e[n], "{n} of {filter}: list says {e}");
+            }
+            assert_eq!(only["actions"]["REJECT"]["flows"], e["reject"], "{filter}");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "{checked}");
+    // Groups carry their names.
+    let sg = &doc["top"]["sg"][0];
+    assert!(
+        ["fleet", "bastion"].contains(&sg["name"].as_str().unwrap()),
+        "{sg}"
+    );
+    assert!(
+        doc["top"]["vpc"][0]["name"]
+            .as_str()
+            .unwrap()
+            .starts_with("demo-"),
+        "{}",
+        doc["top"]["vpc"]
+    );
+}
+
+#[test]
+fn every_flow_has_exactly_one_scope() {
+    let doc = sample_report(&["--top", "10"]);
+    let scopes = doc["top"]["scope"].as_array().unwrap();
+    let sum = |k: &str| scopes.iter().map(|s| s[k].as_u64().unwrap()).sum::<u64>();
+    assert_eq!(sum("flows"), doc["flows"].as_u64().unwrap());
+    assert_eq!(sum("bytes"), doc["bytes"].as_u64().unwrap());
+    let keys: Vec<&str> = scopes.iter().map(|s| s["key"].as_str().unwrap()).collect();
+    // The demo has traffic within VPCs, between them and with the internet.
+    for want in ["vpc", "cross-vpc", "internet"] {
+        assert!(keys.contains(&want), "{keys:?}");
+    }
+    // The port scan comes from the internet; the egress burst goes to it.
+    let internet = sample_report(&["--filter", "scope=internet", "--by", "flows", "--top", "3"]);
+    let srcs: Vec<&str> = internet["top"]["src"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["key"].as_str().unwrap())
+        .collect();
+    assert!(srcs.contains(&"45.33.32.156"), "{srcs:?}");
+}
+
+#[test]
+fn by_cost_ranks_the_egress_burst_first_and_a_price_file_changes_the_estimate() {
+    let doc = sample_report(&["--by", "cost", "--top", "3"]);
+    let top = &doc["top"]["pair"][0];
+    assert_eq!(
+        top["key"], "10.1.3.77 -> 198.51.100.200",
+        "{}",
+        doc["top"]["pair"]
+    );
+    let gib = (1u64 << 30) as f64;
+    let want = top["bytes"].as_u64().unwrap() as f64 / gib * 0.09;
+    let got = top["estimated_cost_usd"].as_f64().unwrap();
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    assert!(doc["cost"]["note"].as_str().unwrap().contains("estimate"));
+    let total = doc["cost"]["estimated_usd"].as_f64().unwrap();
+    assert!(total >= got, "{total} < {got}");
+    // Ports cannot be costed: they stay ranked by bytes, with no cost.
+    assert!(doc["top"]["dstport"][0].get("estimated_cost_usd").is_none());
+
+    let dir = tempfile::tempdir().unwrap();
+    let prices = dir.path().join("prices.json");
+    std::fs::write(&prices, r#"{"internet_egress": 0.18}"#).unwrap();
+    let doubled = sample_report(&["--by", "cost", "--prices", prices.to_str().unwrap()]);
+    let got2 = doubled["top"]["pair"][0]["estimated_cost_usd"]
+        .as_f64()
+        .unwrap();
+    assert!((got2 - 2.0 * got).abs() < 1e-5, "{got2} vs 2 × {got}");
+    assert_eq!(doubled["cost"]["prices_per_gib"]["internet_egress"], 0.18);
+
+    std::fs::write(&prices, r#"{"egress": 1}"#).unwrap();
+    let out = vpctop(&[
+        "report",
+        "--by",
+        "cost",
+        "--prices",
+        prices.to_str().unwrap(),
+        "x",
+    ]);
+    assert_eq!(out.code, 2);
+    let err = &out.stderr;
+    assert!(
+        err.contains("prices.json") && err.contains("egress"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_inventory_field_without_an_inventory_points_at_itself() {
+    let out = vpctop(&["report", "--filter", "action=REJECT sg=web", "x.log"]);
+    assert_eq!(out.code, 2);
+    let err = &out.stderr;
+    assert!(err.contains("`sg` needs the account's inventory"), "{err}");
+    assert!(err.contains("               ^"), "{err}");
+    // Without one, a report has no derived lists.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
+    let log = root.join("demo-v2.log");
+    let doc = json_of_success(&vpctop(&["report", "--json", log.to_str().unwrap()]));
+    assert!(doc["top"].get("scope").is_none() && doc["top"].get("subnet").is_none());
+}
