@@ -97,6 +97,8 @@ pub struct Snapshot {
     pub fields_seen: crate::schema::FieldSet,
     /// The share of the inputs' bytes read (0.0 to 1.0), when reading is measured.
     pub read_share: Option<f64>,
+    /// The v11 tag names of the interfaces and addresses in the top lists.
+    pub tags: crate::core::TagNames,
 }
 
 /// One input as the status bar shows it.
@@ -202,6 +204,7 @@ impl Snapshot {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
         let h = &agg.histograms;
+        let tags = shown_tags(agg, &top);
         Snapshot {
             seq,
             counts: agg.counts,
@@ -230,8 +233,30 @@ impl Snapshot {
             sources: Vec::new(),
             fields_seen: agg.fields_seen,
             read_share: None,
+            tags,
         }
     }
+}
+
+/// The tag names of the interfaces and addresses in `top` (lists in [`Dimension::ALL`] ×
+/// [`METRICS`] order), so a frame carries the few names it can show.
+fn shown_tags(agg: &Aggregate, top: &[Vec<TopEntry>]) -> crate::core::TagNames {
+    if agg.tags.is_empty() {
+        return crate::core::TagNames::default();
+    }
+    let lists = |dim: Dimension| {
+        let d = Dimension::ALL.iter().position(|x| *x == dim).unwrap_or(0);
+        top[d * METRICS.len()..(d + 1) * METRICS.len()]
+            .iter()
+            .flatten()
+    };
+    let interfaces = lists(Dimension::Interface).map(|e| e.key.as_str());
+    let addresses = [Dimension::Src, Dimension::Dst, Dimension::Pair]
+        .into_iter()
+        .flat_map(lists)
+        .flat_map(|e| e.key.split(" -> "))
+        .filter_map(|k| k.parse().ok());
+    agg.tags.only(interfaces, addresses)
 }
 
 /// Where the latest snapshot lives. Cheap to clone; readers call [`load`](Self::load).

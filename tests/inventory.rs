@@ -399,3 +399,29 @@ fn an_inventory_field_without_an_inventory_points_at_itself() {
     let doc = json_of_success(&vpctop(&["report", "--json", log.to_str().unwrap()]));
     assert!(doc["top"].get("scope").is_none() && doc["top"].get("subnet").is_none());
 }
+
+#[test]
+fn v11_tags_name_interfaces_and_their_own_addresses_without_an_inventory() {
+    let log = corpus().join("tags/v11-tags.log");
+    let doc = json_of_success(&vpctop(&["report", "--json", log.to_str().unwrap()]));
+    let name = |list: &str, key: &str| {
+        doc["top"][list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["key"] == key)
+            .unwrap_or_else(|| panic!("no {key} in {list}: {}", doc["top"][list]))
+            .get("name")
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(name("interface", "eni-0a1"), "web-1");
+    assert_eq!(name("interface", "eni-0b2"), "db-nic");
+    assert_eq!(name("interface", "eni-0c3"), Value::Null);
+    // The interface's own end (by flow-direction) carries the tag; the far end does not.
+    assert_eq!(name("src", "10.0.1.5"), "web-1");
+    assert_eq!(name("dst", "203.0.113.7"), Value::Null);
+    assert_eq!(name("pair", "10.0.2.9 -> 10.0.1.5"), "db-nic -> web-1");
+    // A tag with a control character never becomes a name: the parser refuses the line
+    // (`instance-tag: control character in …`), counted as malformed like any other.
+}

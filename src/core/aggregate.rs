@@ -179,6 +179,8 @@ pub struct Aggregate {
     /// OK records by `encryption-status` (v10): not encrypted, Nitro, TLS, both; all zero
     /// when no format has the field.
     pub encryption: [u64; 4],
+    /// Names the records' v11 tag fields give interfaces and their addresses.
+    pub tags: super::TagNames,
     /// Records with both addresses; per-address totals are derived from it (one hash lookup
     /// per record instead of three).
     pair: PairTable,
@@ -214,6 +216,7 @@ impl Aggregate {
             histograms: FlowHistograms::default(),
             fields_seen: crate::schema::FieldSet::default(),
             encryption: [0; 4],
+            tags: super::TagNames::default(),
             pair: PairTable::default(),
             src_only: AddrTable::default(),
             dst_only: AddrTable::default(),
@@ -245,6 +248,7 @@ impl Aggregate {
         {
             *slot += 1;
         }
+        self.tags.add(rec);
         self.add_flow(&flow);
     }
 
@@ -341,6 +345,7 @@ impl Aggregate {
         for (mine, theirs) in self.encryption.iter_mut().zip(other.encryption) {
             *mine += theirs;
         }
+        self.tags.merge(other.tags);
         self.first_start = min_opt(self.first_start, other.first_start);
         self.last_end = max_opt(self.last_end, other.last_end);
         for (k, v) in other.malformed_reasons {

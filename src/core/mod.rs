@@ -17,6 +17,8 @@ pub mod pairs;
 pub mod ports;
 pub mod series;
 pub mod table;
+pub mod tags;
 
 pub use aggregate::{Aggregate, Dimension, Example, LineCounts, TopEntry};
 pub use table::{FastMap, Metric, Stats};
+pub use tags::TagNames;

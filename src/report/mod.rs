@@ -31,19 +31,26 @@ pub struct SummaryOptions<'f> {
     pub prices: Option<&'f crate::inventory::prices::Prices>,
 }
 
-/// Who a top-list key is, by the inventory: an address's or interface's owner, or both
-/// ends of a pair (`web-1 (i-0abc) -> internet`).
+/// Who a top-list key is, by the inventory (an address's or interface's owner, or both
+/// ends of a pair: `web-1 (i-0abc) -> internet`), else by the records' own v11 tags.
 pub fn key_name(
     inventory: Option<&crate::inventory::Inventory>,
+    tags: &crate::core::TagNames,
     dim: crate::core::Dimension,
     key: &str,
 ) -> Option<String> {
     use crate::core::Dimension;
-    let inv = inventory?;
-    let addr = |k: &str| k.parse().ok().and_then(|a| inv.name_of(a));
+    let addr = |k: &str| {
+        let a = k.parse().ok()?;
+        inventory
+            .and_then(|inv| inv.name_of(a))
+            .or_else(|| tags.address(a).map(str::to_string))
+    };
     match dim {
         Dimension::Src | Dimension::Dst => addr(key),
-        Dimension::Interface => inv.name_of_interface(key),
+        Dimension::Interface => inventory
+            .and_then(|inv| inv.name_of_interface(key))
+            .or_else(|| tags.interface(key).map(str::to_string)),
         Dimension::Pair => {
             let (s, d) = key.split_once(" -> ")?;
             let (s_name, d_name) = (addr(s), addr(d));

@@ -149,7 +149,7 @@ pub fn top_lists(agg: &Aggregate, opts: SummaryOptions<'_>) -> Vec<TopList> {
         let rows = rows
             .into_iter()
             .map(|r| Row {
-                name: super::key_name(inv, dim, &r.key),
+                name: super::key_name(inv, &agg.tags, dim, &r.key),
                 ..r
             })
             .collect();

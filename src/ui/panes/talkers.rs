@@ -22,14 +22,15 @@ const SHARE_MAX: usize = 45;
 const KEY_MIN: usize = 24;
 const REJ_W: usize = 6;
 
-/// How a key reads with its owner's name from the inventory, when there is one.
+/// How a key reads with its owner's name from the inventory or the records' tags, when
+/// either has one.
 fn named_label(
     dim: Dimension,
     key: &str,
-    inventory: Option<&crate::inventory::Inventory>,
+    (inventory, tags): (Option<&crate::inventory::Inventory>, &crate::core::TagNames),
 ) -> String {
     let label = key_label(dim, key);
-    match crate::report::key_name(inventory, dim, key) {
+    match crate::report::key_name(inventory, tags, dim, key) {
         Some(name) => format!("{label} {}", crate::sanitize::escape(name.as_bytes())),
         None => label,
     }
@@ -90,7 +91,7 @@ pub fn render(
     let distinct = snap.distinct[d];
     if !full {
         let top = entries.first().map_or("-".to_string(), |e| {
-            named_label(state.dimension, &e.key, view.inventory)
+            named_label(state.dimension, &e.key, (view.inventory, &snap.tags))
         });
         put_line(
             buf,
@@ -149,7 +150,7 @@ pub fn render(
         .skip(list.offset)
         .take(list.visible())
         .map(|e| {
-            named_label(state.dimension, &e.key, view.inventory)
+            named_label(state.dimension, &e.key, (view.inventory, &snap.tags))
                 .chars()
                 .count()
         })
@@ -228,6 +229,7 @@ pub fn render(
             RowLayout {
                 key_w,
                 inventory: view.inventory,
+                tags: &snap.tags,
                 show_packets,
                 show_share,
                 share_w,
@@ -252,6 +254,7 @@ pub fn render(
 struct RowLayout<'v> {
     key_w: usize,
     inventory: Option<&'v crate::inventory::Inventory>,
+    tags: &'v crate::core::TagNames,
     show_packets: bool,
     show_share: bool,
     share_w: usize,
@@ -273,7 +276,7 @@ fn row_spans<'a>(
             format!(
                 "{:<key_w$}",
                 fit(
-                    &named_label(state.dimension, &e.key, layout.inventory),
+                    &named_label(state.dimension, &e.key, (layout.inventory, layout.tags)),
                     key_w
                 )
             ),
