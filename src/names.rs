@@ -137,3 +137,59 @@ mod tests {
         assert_eq!(at("10.0.0.2"), None, "base + 2 needs the VPC's blocks");
     }
 }
+
+/// What a coded flow-log value means, for people (`encryption-status` `0` → `not
+/// encrypted`, `traffic-path` `2` → `internet gateway or gateway VPC endpoint`,
+/// `reject-reason` `BPA` → `VPC Block Public Access`); `None` for fields or values with no
+/// meaning to add. `field` is the flow-log field name.
+pub fn field_meaning(field: &str, value: &str) -> Option<&'static str> {
+    Some(match (field, value) {
+        ("encryption-status", "0") => "not encrypted",
+        ("encryption-status", "1") => "Nitro hardware encryption",
+        ("encryption-status", "2") => "application TLS",
+        ("encryption-status", "3") => "Nitro and TLS",
+        ("reject-reason", "BPA") => "VPC Block Public Access",
+        ("reject-reason", "EC") => "VPC encryption controls",
+        ("traffic-path", "1") => "to a resource in the same VPC",
+        ("traffic-path", "2") => "internet gateway or gateway VPC endpoint",
+        ("traffic-path", "3") => "virtual private gateway",
+        ("traffic-path", "4") => "intra-region VPC peering",
+        ("traffic-path", "5") => "inter-region VPC peering",
+        ("traffic-path", "6") => "local gateway",
+        ("traffic-path", "7") => "gateway VPC endpoint (Nitro)",
+        ("traffic-path", "8") => "internet gateway (Nitro)",
+        ("resource-id", v) if v.starts_with("nat-") => "NAT gateway",
+        ("next-hop-interface-type", "nat_gateway") => "NAT gateway",
+        ("next-hop-interface-type", "transit_gateway") => "transit gateway",
+        ("next-hop-interface-type", "vpc_endpoint") => "VPC endpoint",
+        ("next-hop-interface-type", "network_load_balancer") => "load balancer",
+        ("next-hop-interface-type", "gateway_load_balancer_endpoint") => {
+            "gateway load balancer endpoint"
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod meaning_tests {
+    use super::field_meaning;
+
+    #[test]
+    fn coded_values_of_the_newer_fields_are_said_in_words() {
+        assert_eq!(
+            field_meaning("encryption-status", "0"),
+            Some("not encrypted")
+        );
+        assert_eq!(
+            field_meaning("reject-reason", "BPA"),
+            Some("VPC Block Public Access")
+        );
+        assert_eq!(
+            field_meaning("traffic-path", "2"),
+            Some("internet gateway or gateway VPC endpoint")
+        );
+        assert_eq!(field_meaning("resource-id", "nat-0f3"), Some("NAT gateway"));
+        assert_eq!(field_meaning("traffic-path", "-"), None);
+        assert_eq!(field_meaning("srcaddr", "0"), None);
+    }
+}

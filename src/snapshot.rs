@@ -99,6 +99,8 @@ pub struct Snapshot {
     pub read_share: Option<f64>,
     /// The v11 tag names of the interfaces and addresses in the top lists.
     pub tags: crate::core::TagNames,
+    /// OK records by `encryption-status` (see [`Aggregate::encryption`]).
+    pub encryption: [u64; 4],
 }
 
 /// One input as the status bar shows it.
@@ -234,6 +236,7 @@ impl Snapshot {
             fields_seen: agg.fields_seen,
             read_share: None,
             tags,
+            encryption: agg.encryption,
         }
     }
 }

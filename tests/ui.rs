@@ -707,3 +707,55 @@ fn at_200_columns_the_numbers_stay_beside_their_keys_and_nothing_is_cut() {
     assert!(row.contains('%'), "{row}");
     assert!(!t.contains('…'), "nothing is cut at 200 columns:\n{t}");
 }
+
+/// A v10 log (with an S3 header) in which one of five flows is in cleartext and one REJECT
+/// comes from VPC Block Public Access.
+const V10_LOG: &str = "version interface-id srcaddr dstaddr srcport dstport protocol packets \
+bytes start end action log-status encryption-status reject-reason traffic-path
+10 eni-0a1 10.0.1.5 10.0.2.9 40000 5432 6 10 900 1700000000 1700000060 ACCEPT OK 0 - 1
+10 eni-0a1 10.0.1.5 10.0.2.9 40001 5432 6 10 900 1700000000 1700000060 ACCEPT OK 1 - 1
+10 eni-0a1 10.0.1.5 52.216.4.4 40002 443 6 10 900 1700000000 1700000060 ACCEPT OK 2 - 2
+10 eni-0a1 10.0.1.5 52.216.4.5 40003 443 6 10 900 1700000000 1700000060 ACCEPT OK 3 - 2
+10 eni-0b2 198.51.100.9 10.0.1.5 50000 22 6 1 40 1700000000 1700000060 REJECT OK 3 BPA -
+";
+
+#[test]
+fn the_newer_fields_are_said_in_words_and_the_cleartext_share_is_shown() {
+    let f = fixture_of(V10_LOG, 1 << 30);
+    // The status bar: one of five OK flows is in cleartext.
+    let state = UiState::new(None);
+    let buf = frame(120, 40, &state, &view(&f, None), false);
+    let t = text(&buf);
+    assert!(t.contains("cleartext 20%"), "{t}");
+    // The records of the blocked source, with their fields named.
+    let mut state = drilled_into("198.51.100.9");
+    let first = inspect(&f, &state);
+    let rows: Vec<_> = first
+        .conversations
+        .iter()
+        .map(|c| {
+            Some(vpctop::ui::app::Drillable {
+                title: c.title.clone(),
+                key: Arc::clone(&c.key),
+                port: c.conversation.port,
+            })
+        })
+        .collect();
+    state.apply(
+        Action::Enter,
+        &vpctop::ui::app::Rows {
+            inspector: &rows,
+            ..Default::default()
+        },
+    );
+    let data = inspect(&f, &state);
+    assert_eq!(data.records.len(), 1);
+    let buf = frame(120, 40, &state, &view(&f, Some(&data)), false);
+    let t = text(&buf);
+    assert!(
+        t.contains("reject-reason=BPA (VPC Block Public Access)"),
+        "{t}"
+    );
+    assert!(t.contains("encryption-status=3 (Nitro and TLS)"), "{t}");
+    check("inspector_v10_fields_120x40_mono", &buf, false);
+}

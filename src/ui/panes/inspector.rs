@@ -502,7 +502,13 @@ fn record_detail(buf: &mut Buffer, area: Rect, r: &RecordRow, theme: &Theme) {
         let mut spans = vec![span("fields ", theme.dim())];
         for (name, value) in fields {
             spans.push(span(format!("{name}="), theme.dim()));
-            spans.push(span(format!("{value} "), theme.text()));
+            match crate::names::field_meaning(name, value) {
+                Some(meaning) => {
+                    spans.push(span(value.clone(), theme.text()));
+                    spans.push(span(format!(" ({meaning}) "), theme.dim()));
+                }
+                None => spans.push(span(format!("{value} "), theme.text())),
+            }
         }
         lines.push(Line::from(spans));
     }

@@ -166,6 +166,15 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
     {
         out.push(notice);
     }
+    // With encryption-status (v10) in the format: how much of the traffic is in cleartext.
+    let [clear, ..] = live.encryption;
+    let all: u64 = live.encryption.iter().sum();
+    if all > 0 {
+        out.push(vec![span(
+            format!("cleartext {:.0}%", clear as f64 * 100.0 / all as f64),
+            s,
+        )]);
+    }
     out
 }
 
