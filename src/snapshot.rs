@@ -9,6 +9,8 @@
 //! Never: reads inputs, spawns threads or counts records; it only describes a total that the
 //! pipeline (or a store query) made.
 
+pub mod groups;
+
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -1,0 +1,263 @@
+//! Top lists derived through the inventory from a total's address pairs: subnets, VPCs,
+//! security groups, zones, AWS services and scopes, and the estimated data-transfer cost of
+//! addresses and pairs. Computed on demand (a report, the dashboard's query worker), never per
+//! record: one pass over the distinct pairs, each address placed once.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use crate::core::{Aggregate, Metric, Stats, TopEntry};
+use crate::inventory::{GroupKind, Inventory, prices::Prices};
+
+/// A grouping the inventory derives from addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GroupDim {
+    /// A group kind an address belongs to; a flow counts once in each group either of its
+    /// ends is in (as the filter `subnet=…` matches either end).
+    Of(GroupKind),
+    /// Where the conversation goes; each flow is in exactly one.
+    Scope,
+}
+
+impl GroupDim {
+    /// Every derived grouping, in report order.
+    pub const ALL: [GroupDim; 6] = [
+        GroupDim::Of(GroupKind::Subnet),
+        GroupDim::Of(GroupKind::Vpc),
+        GroupDim::Of(GroupKind::SecurityGroup),
+        GroupDim::Of(GroupKind::Zone),
+        GroupDim::Of(GroupKind::Service),
+        GroupDim::Scope,
+    ];
+
+    /// The JSON key, which is also the filter field that selects one entry.
+    pub const fn key(self) -> &'static str {
+        match self {
+            GroupDim::Of(GroupKind::Subnet) => "subnet",
+            GroupDim::Of(GroupKind::Vpc) => "vpc",
+            GroupDim::Of(GroupKind::SecurityGroup) => "sg",
+            GroupDim::Of(GroupKind::Zone) => "az",
+            GroupDim::Of(GroupKind::Service) => "service",
+            GroupDim::Scope => "scope",
+        }
+    }
+
+    /// The column title.
+    pub const fn title(self) -> &'static str {
+        match self {
+            GroupDim::Of(GroupKind::Subnet) => "subnet",
+            GroupDim::Of(GroupKind::Vpc) => "vpc",
+            GroupDim::Of(GroupKind::SecurityGroup) => "security group",
+            GroupDim::Of(GroupKind::Zone) => "availability zone",
+            GroupDim::Of(GroupKind::Service) => "AWS service",
+            GroupDim::Scope => "scope",
+        }
+    }
+
+    /// The heading's plural (`Top subnets by bytes`).
+    pub const fn plural(self) -> &'static str {
+        match self {
+            GroupDim::Of(GroupKind::Subnet) => "subnets",
+            GroupDim::Of(GroupKind::Vpc) => "VPCs",
+            GroupDim::Of(GroupKind::SecurityGroup) => "security groups",
+            GroupDim::Of(GroupKind::Zone) => "availability zones",
+            GroupDim::Of(GroupKind::Service) => "AWS services",
+            GroupDim::Scope => "scopes",
+        }
+    }
+}
+
+/// Totals and cost of one key.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sum {
+    /// Totals (OK records).
+    pub stats: Stats,
+    /// Estimated cost, USD (0 when no prices were given).
+    pub cost: f64,
+}
+
+impl Sum {
+    /// Adds a pair's totals and cost.
+    pub fn add(&mut self, stats: &Stats, cost: f64) {
+        self.stats.merge(stats);
+        self.cost += cost;
+    }
+}
+
+/// How rows are ranked.
+#[derive(Debug, Clone, Copy)]
+pub enum Rank {
+    /// By a metric.
+    Metric(Metric),
+    /// By estimated cost.
+    Cost,
+}
+
+/// The `n` best keys of `sums`, ties broken by key text.
+pub fn rank(sums: &HashMap<String, Sum>, how: Rank, n: usize) -> Vec<(String, Sum)> {
+    let mut all: Vec<(&String, &Sum)> = sums.iter().collect();
+    let value = |s: &Sum| match how {
+        Rank::Metric(m) => s.stats.metric(m) as f64,
+        Rank::Cost => s.cost,
+    };
+    all.sort_by(|a, b| value(b.1).total_cmp(&value(a.1)).then_with(|| a.0.cmp(b.0)));
+    all.into_iter()
+        .take(n)
+        .map(|(k, s)| (k.clone(), *s))
+        .collect()
+}
+
+/// The per-address and per-pair totals with their cost.
+pub struct Costed {
+    /// By source address.
+    pub src: HashMap<String, Sum>,
+    /// By destination address.
+    pub dst: HashMap<String, Sum>,
+    /// By `SRC -> DST`.
+    pub pair: HashMap<String, Sum>,
+}
+
+/// Totals and estimated cost per source, destination and pair.
+pub fn fold_costs(agg: &Aggregate, inv: Option<&Inventory>, prices: &Prices) -> Costed {
+    let mut c = Costed {
+        src: HashMap::new(),
+        dst: HashMap::new(),
+        pair: HashMap::new(),
+    };
+    let mut text = String::new();
+    agg.for_each_pair(|s, d, stats| {
+        let cost = match (s, d) {
+            (Some(s), Some(d)) => prices.cost(inv, s, d, stats.bytes),
+            _ => 0.0,
+        };
+        if let Some(s) = s {
+            c.src.entry(s.to_string()).or_default().add(stats, cost);
+        }
+        if let Some(d) = d {
+            c.dst.entry(d.to_string()).or_default().add(stats, cost);
+        }
+        if let (Some(s), Some(d)) = (s, d) {
+            text.clear();
+            let _ = write!(text, "{s} -> {d}");
+            c.pair.entry(text.clone()).or_default().add(stats, cost);
+        }
+    });
+    c
+}
+
+/// Totals per group of every derived grouping, each address placed once however many
+/// pairs it is in.
+pub fn fold_groups(
+    agg: &Aggregate,
+    inv: &Inventory,
+    prices: Option<&Prices>,
+) -> Vec<(GroupDim, HashMap<String, Sum>)> {
+    let kinds: Vec<GroupKind> = GroupDim::ALL
+        .iter()
+        .filter_map(|d| match d {
+            GroupDim::Of(k) => Some(*k),
+            GroupDim::Scope => None,
+        })
+        .collect();
+    // Each address's groups, per kind, looked up once.
+    let mut memo: HashMap<IpAddr, Vec<Vec<String>>> = HashMap::new();
+    let mut place = |a: Option<IpAddr>| {
+        if let Some(a) = a {
+            memo.entry(a).or_insert_with(|| {
+                kinds
+                    .iter()
+                    .map(|k| {
+                        inv.groups_of(*k, a)
+                            .into_iter()
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .collect()
+            });
+        }
+    };
+    agg.for_each_pair(|s, d, _| {
+        place(s);
+        place(d);
+    });
+    let mut sums: Vec<HashMap<String, Sum>> = vec![HashMap::new(); GroupDim::ALL.len()];
+    agg.for_each_pair(|s, d, stats| {
+        let cost = match (s, d, prices) {
+            (Some(s), Some(d), Some(p)) => p.cost(Some(inv), s, d, stats.bytes),
+            _ => 0.0,
+        };
+        let ks = s.and_then(|a| memo.get(&a));
+        let kd = d.and_then(|a| memo.get(&a));
+        let none: &[Vec<String>] = &[];
+        let (ks, kd) = (
+            ks.map_or(none, Vec::as_slice),
+            kd.map_or(none, Vec::as_slice),
+        );
+        for (i, table) in sums.iter_mut().enumerate().take(kinds.len()) {
+            let src_keys = ks.get(i).map_or(&[][..], Vec::as_slice);
+            let dst_keys = kd.get(i).map_or(&[][..], Vec::as_slice);
+            // Once per group either end is in (an address's own groups are distinct).
+            let dst_only = dst_keys.iter().filter(|k| !src_keys.contains(k));
+            for k in src_keys.iter().chain(dst_only) {
+                table.entry(k.clone()).or_default().add(stats, cost);
+            }
+        }
+        let scope = inv.scope(s, d);
+        sums[kinds.len()]
+            .entry(scope.as_str().to_string())
+            .or_default()
+            .add(stats, cost);
+    });
+    GroupDim::ALL.into_iter().zip(sums).collect()
+}
+
+/// What the cost estimate is, said wherever it is shown.
+pub const COST_NOTE: &str = "an estimate from list prices (see --prices): flow logs carry no \
+    billing data, tiers, discounts and free allowances are ignored, and a flow logged on both \
+    of its interfaces counts on each";
+
+/// The estimated data-transfer cost of every record with both addresses, in USD.
+pub fn total_cost(agg: &Aggregate, inv: Option<&Inventory>, prices: &Prices) -> f64 {
+    let mut total = 0.0;
+    agg.for_each_pair(|s, d, stats| {
+        if let (Some(s), Some(d)) = (s, d) {
+            total += prices.cost(inv, s, d, stats.bytes);
+        }
+    });
+    total
+}
+
+/// One derived grouping's top lists for the dashboard, by each of the snapshot metrics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupTops {
+    /// Which grouping.
+    pub dim: GroupDim,
+    /// How many groups have traffic.
+    pub distinct: usize,
+    /// The best `n` groups by each metric, in [`crate::snapshot::METRICS`] order.
+    pub lists: Vec<Vec<TopEntry>>,
+}
+
+/// Every derived grouping of `agg`, ranked by each snapshot metric.
+pub fn group_tops(agg: &Aggregate, inv: &Inventory, n: usize) -> Vec<GroupTops> {
+    fold_groups(agg, inv, None)
+        .into_iter()
+        .map(|(dim, sums)| GroupTops {
+            dim,
+            distinct: sums.len(),
+            lists: super::METRICS
+                .iter()
+                .map(|m| {
+                    rank(&sums, Rank::Metric(*m), n)
+                        .into_iter()
+                        .map(|(key, s)| TopEntry {
+                            key,
+                            stats: s.stats,
+                        })
+                        .collect()
+                })
+                .collect(),
+        })
+        .collect()
+}
