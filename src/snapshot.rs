@@ -103,6 +103,9 @@ pub struct Snapshot {
     pub tags: crate::core::TagNames,
     /// OK records by `encryption-status` (see [`Aggregate::encryption`]).
     pub encryption: [u64; 4],
+    /// Top lists by subnet, VPC, security group, zone, service and scope, when a store
+    /// query was asked for them with an inventory (empty otherwise).
+    pub groups: Vec<groups::GroupTops>,
 }
 
 /// One input as the status bar shows it.
@@ -190,6 +193,18 @@ impl Snapshot {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The top list of derived grouping `dim` by `metric` and how many groups it has
+    /// (empty until a query with the inventory answered).
+    pub fn group_top(&self, dim: groups::GroupDim, metric: Metric) -> (&[TopEntry], usize) {
+        let m = METRICS.iter().position(|x| *x == metric).unwrap_or(0);
+        self.groups
+            .iter()
+            .find(|g| g.dim == dim)
+            .map_or((&[][..], 0), |g| {
+                (g.lists.get(m).map_or(&[][..], Vec::as_slice), g.distinct)
+            })
+    }
+
     /// A store query's result in the shape the dashboard renders: a complete snapshot.
     pub fn of_query(result: &QueryResult) -> Snapshot {
         Snapshot::of(&result.aggregate, 0, Rates::default(), true)
@@ -239,6 +254,7 @@ impl Snapshot {
             read_share: None,
             tags,
             encryption: agg.encryption,
+            groups: Vec::new(),
         }
     }
 }

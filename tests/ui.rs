@@ -97,7 +97,7 @@ fn fixture_of(text: &str, memory: usize) -> Fixture {
         records: agg.counts.records,
         malformed: agg.counts.malformed,
     }];
-    let shown = queries::view_snapshot(&store.state(), None, None, 2);
+    let shown = queries::view_snapshot(&store.state(), None, None, 2, None);
     let context = QueryContext {
         store,
         inputs: inputs.into(),
@@ -287,6 +287,7 @@ fn a_filtered_view_draws_only_matching_flows() {
         state.filter.clone(),
         Some((end - 3600, u64::MAX)),
         2,
+        None,
     );
     assert_eq!(shown.accept.flows, 0);
     let v = View {
@@ -758,4 +759,81 @@ fn the_newer_fields_are_said_in_words_and_the_cleartext_share_is_shown() {
     );
     assert!(t.contains("encryption-status=3 (Nitro and TLS)"), "{t}");
     check("inspector_v10_fields_120x40_mono", &buf, false);
+}
+
+#[test]
+fn with_an_inventory_d_cycles_on_to_subnets_groups_and_scopes_which_drill_like_talkers() {
+    let f = inventory_fixture();
+    let inventory = f.context.inventory.clone();
+    let mut state = UiState::new(None);
+    state.groups_available = true;
+    state.filter_bar.inventory = inventory.clone();
+    let none = vpctop::ui::app::Rows::default();
+    // Past the six dimensions come the groupings, then back to sources.
+    let mut seen = Vec::new();
+    for _ in 0..12 {
+        state.apply(Action::CycleDimension, &none);
+        seen.push(state.group.map(|g| g.key()));
+    }
+    assert_eq!(
+        seen,
+        [
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some("subnet"),
+            Some("vpc"),
+            Some("sg"),
+            Some("az"),
+            Some("service"),
+            Some("scope"),
+            None
+        ]
+    );
+    assert_eq!(state.dimension, vpctop::core::Dimension::Src);
+    for _ in 0..8 {
+        state.apply(Action::CycleDimension, &none);
+    }
+    assert_eq!(state.group.map(|g| g.key()), Some("sg"));
+    assert!(state.needs_query(), "a grouping is answered from the store");
+    // The query worker's answer with the inventory: the groups' lists.
+    let mut f = f;
+    f.shown = queries::view_snapshot(
+        &f.context.store.state(),
+        None,
+        None,
+        2,
+        inventory.as_deref(),
+    );
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let t = text(&buf);
+        assert!(t.contains("sg-0db db"), "{look}\n{t}");
+        assert!(t.contains("Top security group by bytes"), "{look}\n{t}");
+        check(&format!("talkers_by_security_group_{look}"), &buf, color);
+    });
+    // Enter on a group drills into its records, either end in the group.
+    let keys: Vec<String> = f
+        .shown
+        .group_top(vpctop::snapshot::groups::GroupDim::ALL[2], state.metric)
+        .0
+        .iter()
+        .map(|e| e.key.clone())
+        .collect();
+    let db = keys.iter().position(|k| k == "sg-0db").unwrap();
+    state.selected = db;
+    state.apply(
+        Action::Enter,
+        &vpctop::ui::app::Rows {
+            talkers: &keys,
+            ..Default::default()
+        },
+    );
+    assert_eq!(state.drill.len(), 1);
+    assert_eq!(state.drill[0].title, "sg sg-0db");
+    let data = inspect(&f, &state);
+    // Every record touching db-1 (10.0.2.20): the web leg both ways and the denied client.
+    assert_eq!(data.totals.flows, 3, "{:?}", data.totals);
 }

@@ -92,6 +92,38 @@ impl Filter {
         )
     }
 
+    /// Records either end of which is in the group `id` of `kind` by `inventory`, exactly
+    /// (`sg=sg-0web`, `az=us-east-1a`): a dashboard row of a grouping, drilled into.
+    pub fn group(
+        kind: crate::inventory::GroupKind,
+        id: &str,
+        inventory: &std::sync::Arc<crate::inventory::Inventory>,
+    ) -> Filter {
+        let owner = super::owner::Owner::Group(kind);
+        let mut test = super::owner::OwnerTest::exact(owner, Side::Either, id);
+        test.bind(inventory);
+        Filter::built(
+            format!("{}={id}", owner.word()),
+            Node::Test(Test::Owner(test)),
+        )
+    }
+
+    /// Records of conversations whose scope is `scope` (`scope=cross-vpc`), told by
+    /// `inventory` (without one only `internet` and `private` can be told).
+    pub fn scope(
+        scope: crate::inventory::Scope,
+        inventory: Option<&std::sync::Arc<crate::inventory::Inventory>>,
+    ) -> Filter {
+        let mut test = super::owner::ScopeTest::new(scope, 0);
+        if let Some(inv) = inventory {
+            test.bind(inv);
+        }
+        Filter::built(
+            format!("scope={}", scope.as_str()),
+            Node::Test(Test::Scope(test)),
+        )
+    }
+
     /// Records whose window ended at `secs` (Unix seconds) or later (`end>=…`): a time
     /// window reaching to now.
     pub fn ended_since(secs: u64) -> Filter {

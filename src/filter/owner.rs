@@ -115,6 +115,14 @@ impl OwnerTest {
         }
     }
 
+    /// A test of exactly `id` (no wildcards), as the program builds one.
+    pub(super) fn exact(owner: Owner, side: Side, id: &str) -> OwnerTest {
+        OwnerTest {
+            pattern: Pattern::exact(id),
+            ..OwnerTest::new(owner, side, "", 0)
+        }
+    }
+
     /// Whether the test can be answered without an inventory (from a flow-log field).
     pub(super) fn works_unbound(&self) -> bool {
         self.owner.record_field().is_some() && self.side == Side::Either

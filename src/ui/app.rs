@@ -14,6 +14,7 @@ use super::layout::{Areas, Hit};
 use crate::core::series::EPHEMERAL_FROM;
 use crate::core::{Dimension, Metric};
 use crate::filter::{Filter, FilterError, Side};
+use crate::snapshot::groups::GroupDim;
 use crate::source::replay::{ReplayCommand, Speed};
 
 /// The pane that arrows and Enter go to.
@@ -260,6 +261,10 @@ pub struct UiState {
     pub focus: Focus,
     /// Top-talker dimension.
     pub dimension: Dimension,
+    /// A grouping by the inventory the talkers show instead of `dimension`.
+    pub group: Option<GroupDim>,
+    /// Whether an inventory is loaded, so the groupings by it can be cycled to.
+    pub groups_available: bool,
     /// Sort metric.
     pub metric: Metric,
     /// Selected talker row.
@@ -295,6 +300,8 @@ impl UiState {
         UiState {
             focus: Focus::Talkers,
             dimension: Dimension::Src,
+            group: None,
+            groups_available: false,
             metric: Metric::Bytes,
             selected: 0,
             heat_selected: 0,
@@ -326,7 +333,7 @@ impl UiState {
 
     /// Whether the view needs a query (a filter or a window is applied).
     pub fn needs_query(&self) -> bool {
-        self.filter.is_some() || self.window != Window::All
+        self.filter.is_some() || self.window != Window::All || self.group.is_some()
     }
 
     /// Applies `action`, given the rows on screen.
@@ -379,12 +386,29 @@ impl UiState {
                 }
             }
             Action::CycleDimension => {
-                let i = Dimension::ALL
-                    .iter()
-                    .position(|d| *d == self.dimension)
-                    .unwrap_or(0);
-                self.dimension = Dimension::ALL[(i + 1) % Dimension::ALL.len()];
                 self.selected = 0;
+                // The aggregate's dimensions, then (with an inventory) the groupings by it.
+                match self.group {
+                    Some(g) => {
+                        let i = GroupDim::ALL.iter().position(|d| *d == g).unwrap_or(0);
+                        self.group = GroupDim::ALL.get(i + 1).copied();
+                        if self.group.is_none() {
+                            self.dimension = Dimension::ALL[0];
+                        }
+                        return self.view_changed();
+                    }
+                    None => {
+                        let i = Dimension::ALL
+                            .iter()
+                            .position(|d| *d == self.dimension)
+                            .unwrap_or(0);
+                        if i + 1 == Dimension::ALL.len() && self.groups_available {
+                            self.group = Some(GroupDim::ALL[0]);
+                            return self.view_changed();
+                        }
+                        self.dimension = Dimension::ALL[(i + 1) % Dimension::ALL.len()];
+                    }
+                }
             }
             Action::CycleWindow => {
                 self.window = self.window.next();
@@ -542,7 +566,11 @@ impl UiState {
                 }),
             None => match self.focus {
                 Focus::Talkers => rows.talkers.get(self.selected).map(|k| {
-                    drill_target(self.dimension, k).map(|t| (t.title, t.key, t.scope, None))
+                    let target = match self.group {
+                        Some(g) => group_target(g, k, self.filter_bar.inventory.as_ref()),
+                        None => drill_target(self.dimension, k),
+                    };
+                    target.map(|t| (t.title, t.key, t.scope, None))
                 }),
                 Focus::Heatmap => rows.heat_ports.get(self.heat_selected).map(|p| {
                     let t = port_target(*p);
@@ -653,6 +681,33 @@ pub fn drill_target(dim: Dimension, key: &str) -> Result<DrillTarget, String> {
         title: format!("{} {}", dim.key(), shown),
         key: Arc::new(key_filter),
         scope: Arc::new(scope),
+    })
+}
+
+/// The drill target of a row of a grouping by the inventory: its records, either end in
+/// the group (`sg=sg-0web`), or of the scope.
+pub fn group_target(
+    dim: GroupDim,
+    key: &str,
+    inventory: Option<&Arc<crate::inventory::Inventory>>,
+) -> Result<DrillTarget, String> {
+    let shown = crate::sanitize::escape(key.as_bytes());
+    let filter = match (dim, inventory) {
+        (GroupDim::Scope, inv) => {
+            let scope = crate::inventory::Scope::parse(key)
+                .ok_or_else(|| format!("cannot drill into {shown}: not a scope"))?;
+            Filter::scope(scope, inv)
+        }
+        (GroupDim::Of(kind), Some(inv)) => Filter::group(kind, key, inv),
+        (GroupDim::Of(_), None) => {
+            return Err(format!("cannot drill into {shown}: no --inventory"));
+        }
+    };
+    let filter = Arc::new(filter);
+    Ok(DrillTarget {
+        title: format!("{} {shown}", dim.key()),
+        key: Arc::clone(&filter),
+        scope: filter,
     })
 }
 

@@ -218,7 +218,7 @@ pub const BINDINGS: &[Binding] = &[
         &[KeyCode::Char('d')],
         Action::CycleDimension,
         "d",
-        "group by src / dst / pair / dst port / interface / protocol",
+        "group by src dst pair port eni proto (+ subnet vpc sg az …)",
     ),
     bind(
         &[KeyCode::Char('t')],

@@ -146,6 +146,7 @@ impl Session {
             generation: self.view_generation,
             filter: state.filter.clone(),
             window: self.window(state),
+            groups: state.group.is_some(),
         });
     }
 
@@ -244,6 +245,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
 
     let mut state = UiState::new(d.replay);
     state.filter_bar.inventory = d.inventory.clone();
+    state.groups_available = d.inventory.is_some();
     let mut s = Session {
         live: cell.load(),
         view: None,

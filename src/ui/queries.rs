@@ -45,6 +45,8 @@ pub enum Request {
         filter: Option<Arc<Filter>>,
         /// Record-time range of `end`, inclusive.
         window: Option<(u64, u64)>,
+        /// Also the lists by subnet, VPC, security group, zone, service and scope.
+        groups: bool,
     },
     /// Answer the inspector's current level.
     Inspect(InspectRequest),
@@ -188,10 +190,12 @@ fn serve(context: &QueryContext, rx: &Receiver<Request>, replies: &dyn Fn(Reply)
             generation,
             filter,
             window,
+            groups,
         }) = view
         {
             let started = Instant::now();
-            let snapshot = view_snapshot(&state, filter, window, context.threads);
+            let inventory = context.inventory.as_deref().filter(|_| groups);
+            let snapshot = view_snapshot(&state, filter, window, context.threads, inventory);
             replies(Reply::View {
                 generation,
                 snapshot: Arc::new(snapshot),
@@ -204,12 +208,14 @@ fn serve(context: &QueryContext, rx: &Receiver<Request>, replies: &dyn Fn(Reply)
     }
 }
 
-/// The filtered, windowed view as a snapshot the panes can draw.
+/// The filtered, windowed view as a snapshot the panes can draw, with the lists by
+/// subnet, VPC, security group, zone, service and scope when `groups_by` is given.
 pub fn view_snapshot(
     state: &StoreState,
     filter: Option<Arc<Filter>>,
     window: Option<(u64, u64)>,
     threads: usize,
+    groups_by: Option<&crate::inventory::Inventory>,
 ) -> Snapshot {
     let result = query::aggregate(
         state,
@@ -225,6 +231,13 @@ pub fn view_snapshot(
     );
     let mut snapshot = Snapshot::of_query(&result);
     snapshot.retention = Some(Retention::of_state(state));
+    if let Some(inv) = groups_by {
+        snapshot.groups = crate::snapshot::groups::group_tops(
+            &result.aggregate,
+            inv,
+            crate::snapshot::SNAPSHOT_TOP,
+        );
+    }
     snapshot
 }
 
@@ -261,7 +274,7 @@ pub fn inspect_level(
     };
     let level_key = req.conversation.as_ref().map_or(&req.talker, |(c, _)| c);
     let select = within(level_key);
-    let view = view_snapshot(state, Some(Arc::clone(&select)), None, threads);
+    let view = view_snapshot(state, Some(Arc::clone(&select)), None, threads, None);
     // Replies matter to the diagnosis even when the filter would hide them.
     let sample = query::records(state, &req.scope, 0, DIAGNOSIS_RECORDS, threads);
     let observed = sample.iter().filter_map(Observation::of);

@@ -60,9 +60,8 @@ pub struct ViewRows {
 impl ViewRows {
     /// The rows of `view` as `state` looks at it.
     pub fn of(state: &UiState, view: &View<'_>) -> ViewRows {
-        let talkers = view
-            .shown
-            .top(state.dimension, state.metric)
+        let talkers = talkers::listing(view.shown, state)
+            .0
             .iter()
             .map(|e| e.key.clone())
             .collect();

@@ -9,6 +9,8 @@ use ratatui::widgets::Widget;
 use super::{View, fit, pane_block, percent, put_line, right, span};
 use crate::core::{Dimension, Metric, TopEntry};
 use crate::names;
+use crate::snapshot::Snapshot;
+use crate::snapshot::groups::GroupDim;
 use crate::ui::app::{Focus, UiState};
 use crate::ui::layout::ListArea;
 use crate::ui::theme::Theme;
@@ -33,6 +35,48 @@ fn named_label(
     match crate::report::key_name(inventory, tags, dim, key) {
         Some(name) => format!("{label} {}", crate::sanitize::escape(name.as_bytes())),
         None => label,
+    }
+}
+
+/// What the pane lists as `state` looks at `snap`: the rows, how many keys there are, and
+/// the column title (one of the aggregate's dimensions, or a grouping by the inventory).
+pub fn listing<'s>(snap: &'s Snapshot, state: &UiState) -> (&'s [TopEntry], usize, &'static str) {
+    match state.group {
+        Some(g) => {
+            let (entries, distinct) = snap.group_top(g, state.metric);
+            (entries, distinct, g.title())
+        }
+        None => {
+            let d = Dimension::ALL
+                .iter()
+                .position(|x| *x == state.dimension)
+                .unwrap_or(0);
+            (
+                snap.top(state.dimension, state.metric),
+                snap.distinct[d],
+                state.dimension.title(),
+            )
+        }
+    }
+}
+
+/// How a row's key reads in the current listing, with its name when one is known.
+fn row_label(
+    state: &UiState,
+    key: &str,
+    names: (Option<&crate::inventory::Inventory>, &crate::core::TagNames),
+) -> String {
+    let Some(group) = state.group else {
+        return named_label(state.dimension, key, names);
+    };
+    let shown = crate::sanitize::escape(key.as_bytes());
+    let name = match (group, names.0) {
+        (GroupDim::Of(kind), Some(inv)) => inv.group_name(kind, key),
+        _ => None,
+    };
+    match name {
+        Some(n) => format!("{shown} {}", crate::sanitize::escape(n.as_bytes())),
+        None => shown,
     }
 }
 
@@ -83,22 +127,17 @@ pub fn render(
     theme: &Theme,
 ) {
     let snap = view.shown;
-    let entries = snap.top(state.dimension, state.metric);
-    let d = Dimension::ALL
-        .iter()
-        .position(|x| *x == state.dimension)
-        .unwrap_or(0);
-    let distinct = snap.distinct[d];
+    let (entries, distinct, dim_title) = listing(snap, state);
     if !full {
         let top = entries.first().map_or("-".to_string(), |e| {
-            named_label(state.dimension, &e.key, (view.inventory, &snap.tags))
+            row_label(state, &e.key, (view.inventory, &snap.tags))
         });
         put_line(
             buf,
             area,
             0,
             vec![
-                span(format!("top {}: ", state.dimension.title()), theme.title()),
+                span(format!("top {dim_title}: "), theme.title()),
                 span(top, theme.text()),
                 span(
                     format!(" ({} distinct)", count(distinct as u64)),
@@ -110,7 +149,7 @@ pub fn render(
     }
     let title = Line::from(vec![
         span(" Top ", theme.title()),
-        span(state.dimension.title(), theme.title()),
+        span(dim_title, theme.title()),
         span(
             format!(
                 " by {} ({} distinct) ",
@@ -150,7 +189,7 @@ pub fn render(
         .skip(list.offset)
         .take(list.visible())
         .map(|e| {
-            named_label(state.dimension, &e.key, (view.inventory, &snap.tags))
+            row_label(state, &e.key, (view.inventory, &snap.tags))
                 .chars()
                 .count()
         })
@@ -178,10 +217,7 @@ pub fn render(
     let mut header = vec![
         span(format!("{:<rank_w$} ", "#"), theme.title()),
         span(
-            format!(
-                "{:<key_w$}",
-                fit(&state.dimension.title().to_uppercase(), key_w)
-            ),
+            format!("{:<key_w$}", fit(&dim_title.to_uppercase(), key_w)),
             theme.title(),
         ),
         sort(Metric::Bytes, "BYTES"),
@@ -276,7 +312,7 @@ fn row_spans<'a>(
             format!(
                 "{:<key_w$}",
                 fit(
-                    &named_label(state.dimension, &e.key, (layout.inventory, layout.tags)),
+                    &row_label(state, &e.key, (layout.inventory, layout.tags)),
                     key_w
                 )
             ),
