@@ -97,6 +97,33 @@ impl Scope {
     }
 }
 
+/// One end of a conversation as its scope sees it ([`Inventory::reach`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reach<'a> {
+    subnet: Option<&'a str>,
+    vpc: Option<&'a str>,
+    /// For a public address outside the account: `Service` or `Internet`.
+    outside: Option<Scope>,
+}
+
+impl Scope {
+    /// The scope of a conversation between two ends: the internet or a service when either
+    /// end is outside the account, else as near as their subnets and VPCs are.
+    pub fn between(src: Reach<'_>, dst: Reach<'_>) -> Scope {
+        if let Some(outside) = src.outside.or(dst.outside) {
+            return outside;
+        }
+        match (src.vpc, dst.vpc) {
+            (Some(a), Some(b)) if a == b && src.subnet.is_some() && src.subnet == dst.subnet => {
+                Scope::Subnet
+            }
+            (Some(a), Some(b)) if a == b => Scope::Vpc,
+            (Some(_), Some(_)) => Scope::CrossVpc,
+            _ => Scope::Private,
+        }
+    }
+}
+
 /// A kind of group an address belongs to by the inventory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum GroupKind {
@@ -143,29 +170,27 @@ impl Inventory {
 
     /// The scope of a conversation from `src` to `dst` (see [`Scope`]).
     pub fn scope(&self, src: Option<IpAddr>, dst: Option<IpAddr>) -> Scope {
-        let (Some(s), Some(d)) = (src, dst) else {
-            return Scope::without_inventory(src, dst);
-        };
-        let (ps, pd) = (self.place(s), self.place(d));
-        let outside = |a: IpAddr, p: &Place| !p.in_account() && is_public(a);
-        for (a, p) in [(s, &ps), (d, &pd)] {
-            if outside(a, p) {
-                return if self.ranges.lookup(a).is_some() {
-                    Scope::Service
-                } else {
-                    Scope::Internet
-                };
-            }
+        match (src, dst) {
+            (Some(s), Some(d)) => Scope::between(self.reach(s), self.reach(d)),
+            _ => Scope::without_inventory(src, dst),
         }
-        let subnet = |p: Place<'_>| p.subnet.map(|s| s.id.clone());
-        let vpc = |p: Place<'_>| p.vpc.map(|v| v.id.clone());
-        match (vpc(ps), vpc(pd)) {
-            (Some(a), Some(b)) if a == b && subnet(ps).is_some() && subnet(ps) == subnet(pd) => {
-                Scope::Subnet
+    }
+
+    /// What the scope of a conversation needs to know of one of its ends, to be kept
+    /// when many conversations share an address.
+    pub fn reach(&self, addr: IpAddr) -> Reach<'_> {
+        let place = self.place(addr);
+        let outside = (!place.in_account() && is_public(addr)).then(|| {
+            if self.ranges.lookup(addr).is_some() {
+                Scope::Service
+            } else {
+                Scope::Internet
             }
-            (Some(a), Some(b)) if a == b => Scope::Vpc,
-            (Some(_), Some(_)) => Scope::CrossVpc,
-            _ => Scope::Private,
+        });
+        Reach {
+            subnet: place.subnet.map(|s| s.id.as_str()),
+            vpc: place.vpc.map(|v| v.id.as_str()),
+            outside,
         }
     }
 

@@ -4,11 +4,13 @@
 //! record: one pass over the distinct pairs, each address placed once.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use crate::core::{Aggregate, Metric, Stats, TopEntry};
-use crate::inventory::{GroupKind, Inventory, prices::Prices};
+use crate::core::{Aggregate, FastMap, Metric, Stats, TopEntry};
+use crate::inventory::place::Reach;
+use crate::inventory::{GroupKind, Inventory, Scope, prices::Prices};
 
 /// A grouping the inventory derives from addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -146,8 +148,55 @@ pub fn fold_costs(agg: &Aggregate, inv: Option<&Inventory>, prices: &Prices) -> 
     c
 }
 
-/// Totals per group of every derived grouping, each address placed once however many
-/// pairs it is in.
+/// What one address contributes to the groupings: the interned ids of its groups (every
+/// kind) and what its conversations' scope needs of it.
+struct Known<'i> {
+    groups: Vec<u32>,
+    reach: Reach<'i>,
+}
+
+/// Addresses placed so far, and the groups interned.
+struct Placed<'i, 'k> {
+    inv: &'i Inventory,
+    kinds: &'k [GroupKind],
+    index: FastMap<IpAddr, u32>,
+    known: Vec<Known<'i>>,
+    ids: FastMap<(usize, &'i str), u32>,
+    names: Vec<(usize, &'i str)>,
+}
+
+impl<'i> Placed<'i, '_> {
+    /// The index of `a` in `known`, placing it on first sight.
+    fn place(&mut self, a: IpAddr) -> usize {
+        if let Some(i) = self.index.get(&a) {
+            return *i as usize;
+        }
+        let mut groups = Vec::new();
+        for (k, kind) in self.kinds.iter().enumerate() {
+            for id in self.inv.groups_of(*kind, a) {
+                let next = self.names.len() as u32;
+                groups.push(match self.ids.entry((k, id)) {
+                    Entry::Occupied(e) => *e.get(),
+                    Entry::Vacant(e) => {
+                        self.names.push((k, id));
+                        *e.insert(next)
+                    }
+                });
+            }
+        }
+        self.known.push(Known {
+            groups,
+            reach: self.inv.reach(a),
+        });
+        let i = self.known.len() - 1;
+        self.index.insert(a, i as u32);
+        i
+    }
+}
+
+/// Totals per group of every derived grouping. Each address is placed once however many
+/// pairs it is in, and groups are interned, so a pair costs two hash look-ups and an add
+/// per group its ends are in.
 pub fn fold_groups(
     agg: &Aggregate,
     inv: &Inventory,
@@ -160,56 +209,48 @@ pub fn fold_groups(
             GroupDim::Scope => None,
         })
         .collect();
-    // Each address's groups, per kind, looked up once.
-    let mut memo: HashMap<IpAddr, Vec<Vec<String>>> = HashMap::new();
-    let mut place = |a: Option<IpAddr>| {
-        if let Some(a) = a {
-            memo.entry(a).or_insert_with(|| {
-                kinds
-                    .iter()
-                    .map(|k| {
-                        inv.groups_of(*k, a)
-                            .into_iter()
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .collect()
-            });
-        }
+    let mut placed = Placed {
+        inv,
+        kinds: &kinds,
+        index: FastMap::default(),
+        known: Vec::new(),
+        ids: FastMap::default(),
+        names: Vec::new(),
     };
-    agg.for_each_pair(|s, d, _| {
-        place(s);
-        place(d);
-    });
-    let mut sums: Vec<HashMap<String, Sum>> = vec![HashMap::new(); GroupDim::ALL.len()];
+    let mut sums: Vec<Sum> = Vec::new();
+    let mut scopes = [Sum::default(); Scope::ALL.len()];
     agg.for_each_pair(|s, d, stats| {
+        let (a, b) = (s.map(|a| placed.place(a)), d.map(|a| placed.place(a)));
+        sums.resize(placed.names.len(), Sum::default());
         let cost = match (s, d, prices) {
             (Some(s), Some(d), Some(p)) => p.cost(Some(inv), s, d, stats.bytes),
             _ => 0.0,
         };
-        let ks = s.and_then(|a| memo.get(&a));
-        let kd = d.and_then(|a| memo.get(&a));
-        let none: &[Vec<String>] = &[];
-        let (ks, kd) = (
-            ks.map_or(none, Vec::as_slice),
-            kd.map_or(none, Vec::as_slice),
-        );
-        for (i, table) in sums.iter_mut().enumerate().take(kinds.len()) {
-            let src_keys = ks.get(i).map_or(&[][..], Vec::as_slice);
-            let dst_keys = kd.get(i).map_or(&[][..], Vec::as_slice);
-            // Once per group either end is in (an address's own groups are distinct).
-            let dst_only = dst_keys.iter().filter(|k| !src_keys.contains(k));
-            for k in src_keys.iter().chain(dst_only) {
-                table.entry(k.clone()).or_default().add(stats, cost);
-            }
+        let none: &[u32] = &[];
+        let ga = a.map_or(none, |i| placed.known[i].groups.as_slice());
+        let gb = b.map_or(none, |i| placed.known[i].groups.as_slice());
+        // Once per group either end is in (an address's own groups are distinct).
+        for id in ga.iter().chain(gb.iter().filter(|g| !ga.contains(g))) {
+            sums[*id as usize].add(stats, cost);
         }
-        let scope = inv.scope(s, d);
-        sums[kinds.len()]
-            .entry(scope.as_str().to_string())
-            .or_default()
-            .add(stats, cost);
+        let scope = match (a, b) {
+            (Some(a), Some(b)) => Scope::between(placed.known[a].reach, placed.known[b].reach),
+            _ => Scope::without_inventory(s, d),
+        };
+        let at = Scope::ALL.iter().position(|x| *x == scope).unwrap_or(0);
+        scopes[at].add(stats, cost);
     });
-    GroupDim::ALL.into_iter().zip(sums).collect()
+    let names = placed.names;
+    let mut tables: Vec<HashMap<String, Sum>> = vec![HashMap::new(); GroupDim::ALL.len()];
+    for ((k, id), sum) in names.iter().zip(sums) {
+        tables[*k].insert((*id).to_string(), sum);
+    }
+    for (scope, sum) in Scope::ALL.iter().zip(scopes) {
+        if sum.stats.flows > 0 {
+            tables[kinds.len()].insert(scope.as_str().to_string(), sum);
+        }
+    }
+    GroupDim::ALL.into_iter().zip(tables).collect()
 }
 
 /// What the cost estimate is, said wherever it is shown.
