@@ -76,6 +76,9 @@ pub struct CoverageDoc {
 pub struct ConversationDoc {
     /// The other side (for a host key) or the source address.
     pub peer: Option<String>,
+    /// Who the peer is, by the inventory (`--inventory`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The service port (the server's side, whichever way each record went); `null` when
     /// the row stands for many ports.
     pub port: Option<u16>,
@@ -167,7 +170,11 @@ pub fn drill(
         retained: state.records,
         evicted: state.evicted_records,
         coverage: state.coverage().map(|(from, to)| CoverageDoc { from, to }),
-        conversations: conv.iter().take(limit).map(conversation_doc).collect(),
+        conversations: conv
+            .iter()
+            .take(limit)
+            .map(|c| conversation_doc(c, req.inventory))
+            .collect(),
         note: unlogged_note(key, inventory).filter(|_| recs.is_empty()),
         records: record_docs(recs, inputs, names),
         diagnosis,
@@ -187,9 +194,13 @@ pub fn unlogged_note(key: &Filter, inventory: Option<&Inventory>) -> Option<Stri
     ))
 }
 
-fn conversation_doc(c: &Conversation) -> ConversationDoc {
+fn conversation_doc(
+    c: &Conversation,
+    inventory: Option<&crate::inventory::Inventory>,
+) -> ConversationDoc {
     ConversationDoc {
         peer: c.peer.map(|p: IpAddr| p.to_string()),
+        name: c.peer.zip(inventory).and_then(|(p, inv)| inv.name_of(p)),
         port: c.port,
         ports: c.ports,
         protocol: c.protocol,
@@ -264,10 +275,15 @@ pub fn render(d: &DrillDoc) -> String {
                 Some(p) => names::protocol(p).map_or_else(|| p.to_string(), str::to_string),
                 None => "-".into(),
             };
+            let peer = match (&c.peer, &c.name) {
+                (Some(p), Some(n)) => format!("{p} [{}]", crate::sanitize::escape(n.as_bytes())),
+                (Some(p), None) => p.clone(),
+                (None, _) => "-".to_string(),
+            };
             let _ = writeln!(
                 out,
                 "  {:<39}  {:<16}  {:<7}  {:>9}  {:>9}  {:>8}  {:>8}  {:>8}",
-                c.peer.as_deref().unwrap_or("-"),
+                peer,
                 port,
                 proto,
                 thousands(c.stats.flows),

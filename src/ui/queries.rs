@@ -293,7 +293,7 @@ pub fn inspect_level(
             data.conversations = query::conversations(state, &select, host, req.metric, threads)
                 .into_iter()
                 .take(CONVERSATIONS)
-                .map(|c| conversation_row(&req.talker, host, c))
+                .map(|c| conversation_row(&req.talker, host, c, context.inventory.as_deref()))
                 .collect();
         }
         Some((_, port)) => {
@@ -340,7 +340,12 @@ pub fn port_proto(port: Option<u16>, protocol: Option<u8>) -> String {
     }
 }
 
-fn conversation_row(talker: &Filter, host: Option<IpAddr>, c: Conversation) -> ConversationRow {
+fn conversation_row(
+    talker: &Filter,
+    host: Option<IpAddr>,
+    c: Conversation,
+    inventory: Option<&crate::inventory::Inventory>,
+) -> ConversationRow {
     let mut key = talker.clone();
     if let Some(peer) = c.peer {
         let side = if host.is_some() {
@@ -358,6 +363,11 @@ fn conversation_row(talker: &Filter, host: Option<IpAddr>, c: Conversation) -> C
         key = key.and(&Filter::protocol(p));
     }
     let peer = c.peer.map_or_else(|| "-".to_string(), |p| p.to_string());
+    // The list names the peer by the inventory; the title keeps the bare address.
+    let named = match c.peer.zip(inventory).and_then(|(p, inv)| inv.name_of(p)) {
+        Some(n) => format!("{peer} {}", crate::sanitize::escape(n.as_bytes())),
+        None => peer.clone(),
+    };
     // A folded row's port count grows while data arrives: its title names no number.
     let service = match c.port {
         Some(_) => port_proto(c.port, c.protocol),
@@ -372,10 +382,10 @@ fn conversation_row(talker: &Filter, host: Option<IpAddr>, c: Conversation) -> C
             let name = names::service(port)
                 .map(|n| format!(" {n}"))
                 .unwrap_or_default();
-            format!("{peer} :{service}{name}")
+            format!("{named} :{service}{name}")
         }
         None => format!(
-            "{peer} → {} ports/{}",
+            "{named} → {} ports/{}",
             crate::units::thousands(c.ports),
             port_proto(None, c.protocol)
         ),
