@@ -425,3 +425,37 @@ fn v11_tags_name_interfaces_and_their_own_addresses_without_an_inventory() {
     // A tag with a control character never becomes a name: the parser refuses the line
     // (`instance-tag: control character in …`), counted as malformed like any other.
 }
+
+#[test]
+fn drilled_conversations_name_their_peers() {
+    let dir = corpus().join("inventory");
+    let flows = corpus().join("inventory-flows.log");
+    let args = [
+        "report",
+        "--json",
+        "--inventory",
+        dir.to_str().unwrap(),
+        "--drill",
+        "host=10.0.2.20",
+        flows.to_str().unwrap(),
+    ];
+    let doc = json_of_success(&vpctop(&args));
+    let convs = doc["drill"]["conversations"].as_array().unwrap();
+    let web = convs.iter().find(|c| c["peer"] == "10.0.1.10").unwrap();
+    assert_eq!(web["name"], "web-1 (i-0web1)", "{web}");
+    // 10.0.3.7 has no interface, but lies in the VPC.
+    let other = convs.iter().find(|c| c["peer"] == "10.0.3.7").unwrap();
+    assert_eq!(other["name"], "vpc prod", "{other}");
+    let text = vpctop(
+        &args[..1]
+            .iter()
+            .chain(&args[2..])
+            .copied()
+            .collect::<Vec<_>>(),
+    );
+    assert!(
+        text.stdout.contains("10.0.1.10 [web-1 (i-0web1)]"),
+        "{}",
+        text.stdout
+    );
+}
