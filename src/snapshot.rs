@@ -106,6 +106,8 @@ pub struct Snapshot {
     /// Top lists by subnet, VPC, security group, zone, service and scope, when a store
     /// query was asked for them with an inventory (empty otherwise).
     pub groups: Vec<groups::GroupTops>,
+    /// Lists ranked by estimated cost, when a store query was asked for them.
+    pub costs: Option<groups::CostTops>,
 }
 
 /// One input as the status bar shows it.
@@ -255,6 +257,7 @@ impl Snapshot {
             tags,
             encryption: agg.encryption,
             groups: Vec::new(),
+            costs: None,
         }
     }
 }

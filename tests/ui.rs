@@ -97,7 +97,7 @@ fn fixture_of(text: &str, memory: usize) -> Fixture {
         records: agg.counts.records,
         malformed: agg.counts.malformed,
     }];
-    let shown = queries::view_snapshot(&store.state(), None, None, 2, None);
+    let shown = queries::view_snapshot(&store.state(), None, None, 2, Default::default());
     let context = QueryContext {
         store,
         inputs: inputs.into(),
@@ -106,6 +106,7 @@ fn fixture_of(text: &str, memory: usize) -> Fixture {
         schema,
         threads: 2,
         inventory: None,
+        prices: vpctop::inventory::prices::Prices::LIST,
     };
     Fixture {
         live,
@@ -287,7 +288,7 @@ fn a_filtered_view_draws_only_matching_flows() {
         state.filter.clone(),
         Some((end - 3600, u64::MAX)),
         2,
-        None,
+        Default::default(),
     );
     assert_eq!(shown.accept.flows, 0);
     let v = View {
@@ -805,7 +806,10 @@ fn with_an_inventory_d_cycles_on_to_subnets_groups_and_scopes_which_drill_like_t
         None,
         None,
         2,
-        inventory.as_deref(),
+        queries::ViewExtras {
+            groups: inventory.as_deref(),
+            cost: None,
+        },
     );
     each_look(|w, h, color, look| {
         let buf = frame(w, h, &state, &view(&f, None), color);
@@ -836,4 +840,57 @@ fn with_an_inventory_d_cycles_on_to_subnets_groups_and_scopes_which_drill_like_t
     let data = inspect(&f, &state);
     // Every record touching db-1 (10.0.2.20): the web leg both ways and the denied client.
     assert_eq!(data.totals.flows, 3, "{:?}", data.totals);
+}
+
+#[test]
+fn s_after_flows_ranks_talkers_by_estimated_cost_and_ports_stay_by_bytes() {
+    let mut f = fixture();
+    let mut state = UiState::new(None);
+    let none = vpctop::ui::app::Rows::default();
+    for _ in 0..3 {
+        state.apply(Action::CycleMetric, &none);
+    }
+    assert!(state.by_cost && state.needs_query());
+    let prices = vpctop::inventory::prices::Prices::LIST;
+    f.shown = queries::view_snapshot(
+        &f.context.store.state(),
+        None,
+        None,
+        2,
+        queries::ViewExtras {
+            groups: None,
+            cost: Some((None, &prices)),
+        },
+    );
+    let costs = f.shown.costs.as_ref().unwrap();
+    let (entries, dollars) = costs
+        .list(vpctop::snapshot::groups::CostList::Dim(
+            vpctop::core::Dimension::Src,
+        ))
+        .unwrap();
+    assert!(!entries.is_empty());
+    assert!(dollars.windows(2).all(|w| w[0] >= w[1]), "{dollars:?}");
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let t = text(&buf);
+        assert!(t.contains("Top source by est. cost"), "{look}\n{t}");
+        if w >= 100 {
+            assert!(t.contains("EST. COST (USD)"), "{look}\n{t}");
+        }
+        check(&format!("talkers_by_cost_{look}"), &buf, color);
+    });
+    // Ports cannot be costed: they stay ranked by bytes, and say so.
+    state.apply(Action::CycleDimension, &none);
+    state.apply(Action::CycleDimension, &none);
+    state.apply(Action::CycleDimension, &none);
+    let buf = frame(120, 40, &state, &view(&f, None), false);
+    let t = text(&buf);
+    assert!(
+        t.contains("by bytes (cost: addresses and groups only)"),
+        "{t}"
+    );
+    // One more s: back to bytes, the live view again.
+    state.apply(Action::CycleMetric, &none);
+    assert!(!state.by_cost);
+    assert_eq!(state.metric, vpctop::core::Metric::Bytes);
 }

@@ -96,14 +96,20 @@ pub enum Rank {
     Cost,
 }
 
-/// The `n` best keys of `sums`, ties broken by key text.
+/// The `n` best keys of `sums`, ties broken by bytes, then by key text.
 pub fn rank(sums: &HashMap<String, Sum>, how: Rank, n: usize) -> Vec<(String, Sum)> {
     let mut all: Vec<(&String, &Sum)> = sums.iter().collect();
     let value = |s: &Sum| match how {
         Rank::Metric(m) => s.stats.metric(m) as f64,
         Rank::Cost => s.cost,
     };
-    all.sort_by(|a, b| value(b.1).total_cmp(&value(a.1)).then_with(|| a.0.cmp(b.0)));
+    // Equal costs (often nothing) fall back to bytes, so the list still says who is big.
+    all.sort_by(|a, b| {
+        value(b.1)
+            .total_cmp(&value(a.1))
+            .then_with(|| b.1.stats.bytes.cmp(&a.1.stats.bytes))
+            .then_with(|| a.0.cmp(b.0))
+    });
     all.into_iter()
         .take(n)
         .map(|(k, s)| (k.clone(), *s))
@@ -301,4 +307,72 @@ pub fn group_tops(agg: &Aggregate, inv: &Inventory, n: usize) -> Vec<GroupTops> 
                 .collect(),
         })
         .collect()
+}
+
+/// Lists ranked by estimated data-transfer cost for the dashboard: sources, destinations,
+/// pairs and (with an inventory) the groupings, each entry's cost beside it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CostTops {
+    /// The estimated cost of everything in view, USD.
+    pub total: f64,
+    /// By list: the entries, best first, and their costs in the same order.
+    pub lists: Vec<(CostList, Vec<TopEntry>, Vec<f64>)>,
+}
+
+/// Which list of [`CostTops`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CostList {
+    /// One of the address dimensions (sources, destinations, pairs).
+    Dim(crate::core::Dimension),
+    /// A grouping by the inventory.
+    Group(GroupDim),
+}
+
+impl CostTops {
+    /// The list `which`, with its costs; `None` for lists that cannot be costed.
+    pub fn list(&self, which: CostList) -> Option<(&[TopEntry], &[f64])> {
+        self.lists
+            .iter()
+            .find(|(w, _, _)| *w == which)
+            .map(|(_, e, c)| (e.as_slice(), c.as_slice()))
+    }
+}
+
+/// The cost-ranked lists of `agg` (`n` entries each).
+pub fn cost_tops(agg: &Aggregate, inv: Option<&Inventory>, prices: &Prices, n: usize) -> CostTops {
+    use crate::core::Dimension;
+    let split = |ranked: Vec<(String, Sum)>| -> (Vec<TopEntry>, Vec<f64>) {
+        ranked
+            .into_iter()
+            .map(|(key, s)| {
+                (
+                    TopEntry {
+                        key,
+                        stats: s.stats,
+                    },
+                    s.cost,
+                )
+            })
+            .unzip()
+    };
+    let c = fold_costs(agg, inv, prices);
+    let mut lists = Vec::new();
+    for (dim, sums) in [
+        (Dimension::Src, &c.src),
+        (Dimension::Dst, &c.dst),
+        (Dimension::Pair, &c.pair),
+    ] {
+        let (e, costs) = split(rank(sums, Rank::Cost, n));
+        lists.push((CostList::Dim(dim), e, costs));
+    }
+    if let Some(inv) = inv {
+        for (dim, sums) in fold_groups(agg, inv, Some(prices)) {
+            let (e, costs) = split(rank(&sums, Rank::Cost, n));
+            lists.push((CostList::Group(dim), e, costs));
+        }
+    }
+    CostTops {
+        total: total_cost(agg, inv, prices),
+        lists,
+    }
 }

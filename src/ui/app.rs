@@ -265,6 +265,9 @@ pub struct UiState {
     pub group: Option<GroupDim>,
     /// Whether an inventory is loaded, so the groupings by it can be cycled to.
     pub groups_available: bool,
+    /// Lists made of addresses are ranked by estimated data-transfer cost (`s`, after
+    /// flows); `metric` is then bytes, for the lists that cannot be costed.
+    pub by_cost: bool,
     /// Sort metric.
     pub metric: Metric,
     /// Selected talker row.
@@ -302,6 +305,7 @@ impl UiState {
             dimension: Dimension::Src,
             group: None,
             groups_available: false,
+            by_cost: false,
             metric: Metric::Bytes,
             selected: 0,
             heat_selected: 0,
@@ -333,7 +337,7 @@ impl UiState {
 
     /// Whether the view needs a query (a filter or a window is applied).
     pub fn needs_query(&self) -> bool {
-        self.filter.is_some() || self.window != Window::All || self.group.is_some()
+        self.filter.is_some() || self.window != Window::All || self.group.is_some() || self.by_cost
     }
 
     /// Applies `action`, given the rows on screen.
@@ -376,11 +380,18 @@ impl UiState {
                 }
             }
             Action::CycleMetric => {
-                self.metric = match self.metric {
-                    Metric::Bytes => Metric::Packets,
-                    Metric::Packets => Metric::Flows,
-                    Metric::Flows => Metric::Bytes,
+                // bytes → packets → flows → estimated cost → bytes. Cost ranks the lists
+                // made of addresses; the others stay by bytes while it is on.
+                let was_cost = self.by_cost;
+                (self.metric, self.by_cost) = match (self.metric, self.by_cost) {
+                    (_, true) => (Metric::Bytes, false),
+                    (Metric::Bytes, false) => (Metric::Packets, false),
+                    (Metric::Packets, false) => (Metric::Flows, false),
+                    (Metric::Flows, false) => (Metric::Bytes, true),
                 };
+                if was_cost != self.by_cost {
+                    return self.view_changed();
+                }
                 if !self.drill.is_empty() {
                     return vec![Effect::InspectorChanged];
                 }

@@ -147,6 +147,7 @@ impl Session {
             filter: state.filter.clone(),
             window: self.window(state),
             groups: state.group.is_some(),
+            cost: state.by_cost,
         });
     }
 
@@ -237,6 +238,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
             schema: Arc::clone(&d.schema),
             threads: d.query_threads.max(1),
             inventory: d.inventory.clone(),
+            prices: crate::inventory::prices::Prices::LIST,
         },
         move |r| {
             let _ = reply_tx.send(r);

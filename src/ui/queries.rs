@@ -47,6 +47,8 @@ pub enum Request {
         window: Option<(u64, u64)>,
         /// Also the lists by subnet, VPC, security group, zone, service and scope.
         groups: bool,
+        /// Also the lists ranked by estimated cost.
+        cost: bool,
     },
     /// Answer the inspector's current level.
     Inspect(InspectRequest),
@@ -156,6 +158,8 @@ pub struct QueryContext {
     pub threads: usize,
     /// The account's inventory, when given: findings are judged by its rules.
     pub inventory: Option<Arc<crate::inventory::Inventory>>,
+    /// The prices the cost ranking uses.
+    pub prices: crate::inventory::prices::Prices,
 }
 
 /// Starts the worker; it ends when the request sender is dropped.
@@ -191,11 +195,21 @@ fn serve(context: &QueryContext, rx: &Receiver<Request>, replies: &dyn Fn(Reply)
             filter,
             window,
             groups,
+            cost,
         }) = view
         {
             let started = Instant::now();
-            let inventory = context.inventory.as_deref().filter(|_| groups);
-            let snapshot = view_snapshot(&state, filter, window, context.threads, inventory);
+            let inventory = context.inventory.as_deref().filter(|_| groups || cost);
+            let snapshot = view_snapshot(
+                &state,
+                filter,
+                window,
+                context.threads,
+                ViewExtras {
+                    groups: inventory.filter(|_| groups),
+                    cost: cost.then_some((context.inventory.as_deref(), &context.prices)),
+                },
+            );
             replies(Reply::View {
                 generation,
                 snapshot: Arc::new(snapshot),
@@ -208,14 +222,27 @@ fn serve(context: &QueryContext, rx: &Receiver<Request>, replies: &dyn Fn(Reply)
     }
 }
 
-/// The filtered, windowed view as a snapshot the panes can draw, with the lists by
-/// subnet, VPC, security group, zone, service and scope when `groups_by` is given.
+/// What a view query computes beyond the snapshot of its records.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ViewExtras<'a> {
+    /// The lists by subnet, VPC, security group, zone, service and scope, by this
+    /// inventory.
+    pub groups: Option<&'a crate::inventory::Inventory>,
+    /// The lists ranked by estimated cost (with the inventory, if any, and the prices).
+    pub cost: Option<(
+        Option<&'a crate::inventory::Inventory>,
+        &'a crate::inventory::prices::Prices,
+    )>,
+}
+
+/// The filtered, windowed view as a snapshot the panes can draw, with what `extras` asks
+/// for (the groupings, the cost ranking).
 pub fn view_snapshot(
     state: &StoreState,
     filter: Option<Arc<Filter>>,
     window: Option<(u64, u64)>,
     threads: usize,
-    groups_by: Option<&crate::inventory::Inventory>,
+    extras: ViewExtras<'_>,
 ) -> Snapshot {
     let result = query::aggregate(
         state,
@@ -231,12 +258,20 @@ pub fn view_snapshot(
     );
     let mut snapshot = Snapshot::of_query(&result);
     snapshot.retention = Some(Retention::of_state(state));
-    if let Some(inv) = groups_by {
+    if let Some(inv) = extras.groups {
         snapshot.groups = crate::snapshot::groups::group_tops(
             &result.aggregate,
             inv,
             crate::snapshot::SNAPSHOT_TOP,
         );
+    }
+    if let Some((inv, prices)) = extras.cost {
+        snapshot.costs = Some(crate::snapshot::groups::cost_tops(
+            &result.aggregate,
+            inv,
+            prices,
+            crate::snapshot::SNAPSHOT_TOP,
+        ));
     }
     snapshot
 }
@@ -274,7 +309,13 @@ pub fn inspect_level(
     };
     let level_key = req.conversation.as_ref().map_or(&req.talker, |(c, _)| c);
     let select = within(level_key);
-    let view = view_snapshot(state, Some(Arc::clone(&select)), None, threads, None);
+    let view = view_snapshot(
+        state,
+        Some(Arc::clone(&select)),
+        None,
+        threads,
+        ViewExtras::default(),
+    );
     // Replies matter to the diagnosis even when the filter would hide them.
     let sample = query::records(state, &req.scope, 0, DIAGNOSIS_RECORDS, threads);
     let observed = sample.iter().filter_map(Observation::of);

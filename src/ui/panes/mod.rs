@@ -61,7 +61,7 @@ impl ViewRows {
     /// The rows of `view` as `state` looks at it.
     pub fn of(state: &UiState, view: &View<'_>) -> ViewRows {
         let talkers = talkers::listing(view.shown, state)
-            .0
+            .entries
             .iter()
             .map(|e| e.key.clone())
             .collect();

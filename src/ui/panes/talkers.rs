@@ -10,7 +10,7 @@ use super::{View, fit, pane_block, percent, put_line, right, span};
 use crate::core::{Dimension, Metric, TopEntry};
 use crate::names;
 use crate::snapshot::Snapshot;
-use crate::snapshot::groups::GroupDim;
+use crate::snapshot::groups::{CostList, GroupDim};
 use crate::ui::app::{Focus, UiState};
 use crate::ui::layout::ListArea;
 use crate::ui::theme::Theme;
@@ -38,25 +38,75 @@ fn named_label(
     }
 }
 
-/// What the pane lists as `state` looks at `snap`: the rows, how many keys there are, and
-/// the column title (one of the aggregate's dimensions, or a grouping by the inventory).
-pub fn listing<'s>(snap: &'s Snapshot, state: &UiState) -> (&'s [TopEntry], usize, &'static str) {
-    match state.group {
+/// What the pane lists as `state` looks at `snap`.
+pub struct Listing<'s> {
+    /// The rows, best first.
+    pub entries: &'s [TopEntry],
+    /// How many keys there are.
+    pub distinct: usize,
+    /// The column title.
+    pub title: &'static str,
+    /// With the cost ranking on a list that can be costed: each row's estimated cost (same
+    /// order) and the total in view.
+    pub costs: Option<(&'s [f64], f64)>,
+}
+
+/// What the pane lists: one of the aggregate's dimensions or a grouping by the inventory,
+/// ranked by the metric or, on the lists made of addresses, by estimated cost.
+pub fn listing<'s>(snap: &'s Snapshot, state: &UiState) -> Listing<'s> {
+    let (entries, distinct, title, which) = match state.group {
         Some(g) => {
             let (entries, distinct) = snap.group_top(g, state.metric);
-            (entries, distinct, g.title())
+            (entries, distinct, g.title(), Some(CostList::Group(g)))
         }
         None => {
             let d = Dimension::ALL
                 .iter()
                 .position(|x| *x == state.dimension)
                 .unwrap_or(0);
+            let costable = matches!(
+                state.dimension,
+                Dimension::Src | Dimension::Dst | Dimension::Pair
+            );
             (
                 snap.top(state.dimension, state.metric),
                 snap.distinct[d],
                 state.dimension.title(),
+                costable.then_some(CostList::Dim(state.dimension)),
             )
         }
+    };
+    let costed = match (state.by_cost, which) {
+        (true, Some(w)) => Some(
+            snap.costs
+                .as_ref()
+                .and_then(|c| c.list(w).map(|(e, costs)| (e, costs, c.total)))
+                .unwrap_or((&[], &[], 0.0)),
+        ),
+        _ => None,
+    };
+    match costed {
+        Some((entries, costs, total)) => Listing {
+            entries,
+            distinct,
+            title,
+            costs: Some((costs, total)),
+        },
+        None => Listing {
+            entries,
+            distinct,
+            title,
+            costs: None,
+        },
+    }
+}
+
+/// Dollars as the cost column shows them: cents, or `<$0.01` for less but not nothing.
+fn usd(amount: f64) -> String {
+    if amount > 0.0 && amount < 0.01 {
+        "<$0.01".to_string()
+    } else {
+        format!("${amount:.2}")
     }
 }
 
@@ -127,7 +177,13 @@ pub fn render(
     theme: &Theme,
 ) {
     let snap = view.shown;
-    let (entries, distinct, dim_title) = listing(snap, state);
+    let shown = listing(snap, state);
+    let (entries, distinct, dim_title) = (shown.entries, shown.distinct, shown.title);
+    let ranked_by = match (state.by_cost, shown.costs) {
+        (true, Some(_)) => "est. cost",
+        (true, None) => "bytes (cost: addresses and groups only)",
+        (false, _) => metric_name(state.metric),
+    };
     if !full {
         let top = entries.first().map_or("-".to_string(), |e| {
             row_label(state, &e.key, (view.inventory, &snap.tags))
@@ -151,11 +207,7 @@ pub fn render(
         span(" Top ", theme.title()),
         span(dim_title, theme.title()),
         span(
-            format!(
-                " by {} ({} distinct) ",
-                metric_name(state.metric),
-                count(distinct as u64)
-            ),
+            format!(" by {ranked_by} ({} distinct) ", count(distinct as u64)),
             theme.title(),
         ),
         span("d", theme.key()),
@@ -203,7 +255,7 @@ pub fn render(
     };
     let sort = |m: Metric, label: &str| {
         let text = right(label, NUM_W);
-        if m == state.metric {
+        if m == state.metric && shown.costs.is_none() {
             span(
                 text,
                 theme
@@ -229,7 +281,15 @@ pub fn render(
     }
     header.push(sort(Metric::Flows, "FLOWS"));
     if show_share {
-        header.push(span(format!(" {:<share_w$}", "SHARE"), theme.title()));
+        let head = match shown.costs {
+            Some(_) if share_w >= 16 => "EST. COST (USD)",
+            Some(_) => "EST. COST",
+            None => "SHARE",
+        };
+        header.push(span(
+            format!(" {:<share_w$}", fit(head, share_w)),
+            theme.title(),
+        ));
     }
     header.push(span(format!(" {}", right("REJ", REJ_W)), theme.title()));
     put_line(buf, inner, 0, header);
@@ -258,10 +318,13 @@ pub fn render(
         .take(list.visible())
     {
         let row = (i - list.offset) as u16 + 1;
+        let cost = shown
+            .costs
+            .map(|(c, total)| (c.get(i).copied().unwrap_or(0.0), total));
         let spans = row_spans(
             i,
             e,
-            whole,
+            (whole, cost),
             RowLayout {
                 key_w,
                 inventory: view.inventory,
@@ -299,7 +362,7 @@ struct RowLayout<'v> {
 fn row_spans<'a>(
     i: usize,
     e: &TopEntry,
-    whole: u64,
+    (whole, cost): (u64, Option<(f64, f64)>),
     layout: RowLayout<'_>,
     state: &UiState,
     theme: &Theme,
@@ -327,14 +390,24 @@ fn row_spans<'a>(
     }
     spans.push(span(right(&count(s.flows), NUM_W), theme.text()));
     if layout.show_share {
-        let fraction = match whole {
-            0 => 0.0,
-            w => s.metric(state.metric) as f64 / w as f64,
+        let (fraction, label) = match cost {
+            // The share of the estimated cost in view, and the estimate itself.
+            Some((c, total)) => (if total > 0.0 { c / total } else { 0.0 }, usd(c)),
+            None => {
+                let fraction = match whole {
+                    0 => 0.0,
+                    w => s.metric(state.metric) as f64 / w as f64,
+                };
+                (fraction, format!("{:>3.0}%", fraction * 100.0))
+            }
         };
-        let pct = format!("{:>3.0}%", fraction * 100.0);
+        let label_w = label.chars().count().max(4);
         spans.push(span(" ", theme.text()));
-        spans.push(span(bar(fraction, layout.share_w - 5), theme.accept()));
-        spans.push(span(format!(" {pct}"), theme.dim()));
+        spans.push(span(
+            bar(fraction, layout.share_w.saturating_sub(label_w + 1)),
+            theme.accept(),
+        ));
+        spans.push(span(format!(" {label:>label_w$}"), theme.dim()));
     }
     let rej = percent(s.reject, s.accept + s.reject);
     let rej_style = if s.reject > 0 {
