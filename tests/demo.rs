@@ -352,6 +352,7 @@ fn the_inspector_names_every_field_of_a_v5_record_by_its_header() {
         schema,
         threads: 2,
         inventory: None,
+        prices: vpctop::inventory::prices::Prices::LIST,
     };
     let scanner = INCIDENTS[0].outsider;
     let talker = Arc::new(Filter::parse(&format!("src={scanner}")).unwrap());
