@@ -94,7 +94,7 @@ impl PartialEq for OwnerTest {
 struct Bound {
     inventory: Arc<Inventory>,
     /// Addresses of matching interfaces.
-    exact: HashSet<IpAddr>,
+    exact: HashSet<IpAddr, foldhash::fast::RandomState>,
     /// Blocks of matching subnets and VPCs.
     blocks: Vec<Cidr>,
 }
@@ -146,7 +146,7 @@ impl OwnerTest {
             self.pattern.matches(id.as_bytes())
                 || name.is_some_and(|n| self.pattern.matches(n.as_bytes()))
         };
-        let mut exact = HashSet::new();
+        let mut exact = HashSet::default();
         let mut blocks = Vec::new();
         match self.owner {
             Owner::Name => {

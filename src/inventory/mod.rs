@@ -135,19 +135,23 @@ pub struct Vpc {
     pub blocks: Vec<Cidr>,
 }
 
+/// The maps looked up per record (by a filter on `scope` or a group): the fast hash the
+/// core's tables use, seeded anew each run.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Everything loaded, indexed for look-ups by address and id.
 #[derive(Debug, Default)]
 pub struct Inventory {
     interfaces: Vec<Interface>,
-    by_address: HashMap<IpAddr, usize>,
-    by_id: HashMap<String, usize>,
+    by_address: Map<IpAddr, usize>,
+    by_id: Map<String, usize>,
     groups: HashMap<String, Group>,
     acls: Vec<Acl>,
     acl_of_subnet: HashMap<String, usize>,
-    subnets: HashMap<String, Subnet>,
+    subnets: Map<String, Subnet>,
     prefix_lists: HashMap<String, Vec<Cidr>>,
     prefix_list_names: HashMap<String, String>,
-    vpcs: HashMap<String, Vpc>,
+    vpcs: Map<String, Vpc>,
     /// Subnet ids by block, for addresses no interface has.
     subnet_blocks: PrefixMap<String>,
     /// VPC ids by block.

@@ -13,14 +13,14 @@ struct Family<V> {
     /// Prefix lengths present, longest first.
     lengths: Vec<u8>,
     /// (prefix length, masked network) → value.
-    map: HashMap<(u8, u128), V>,
+    map: HashMap<(u8, u128), V, foldhash::fast::RandomState>,
 }
 
 impl<V> Default for Family<V> {
     fn default() -> Self {
         Family {
             lengths: Vec::new(),
-            map: HashMap::new(),
+            map: HashMap::default(),
         }
     }
 }
