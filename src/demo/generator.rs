@@ -239,7 +239,10 @@ impl Generator {
         // The incidents' insiders are real interfaces of the fleet, in the subnet, VPC and
         // account their address is in.
         for (k, inc) in INCIDENTS.iter().enumerate() {
-            if !inc.insider.is_unspecified() {
+            // An insider whose address an interface already has is that interface (two
+            // interfaces with one address would name it twice in the inventory).
+            let taken = interfaces.iter().any(|i| i.ip == inc.insider);
+            if !inc.insider.is_unspecified() && !taken {
                 let [_, a, subnet, _] = inc.insider.octets();
                 let i = &mut interfaces[k * 37 + 5];
                 i.ip = inc.insider;
