@@ -10,6 +10,19 @@ mod common;
 use common::{corpus, json_of_success, vpctop};
 use serde_json::Value;
 
+/// The `name` of the entry `key` of top list `list` (`null` when it has none).
+fn entry_name(doc: &Value, list: &str, key: &str) -> Value {
+    doc["top"][list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["key"] == key)
+        .unwrap_or_else(|| panic!("no {key} in top.{list}: {}", doc["top"][list]))
+        .get("name")
+        .cloned()
+        .unwrap_or(Value::Null)
+}
+
 fn drill(extra: &[&str]) -> Value {
     let flows = corpus().join("inventory-flows.log");
     let mut args = vec!["report", "--json", "--drill", "host=0.0.0.0/0"];
@@ -128,17 +141,7 @@ fn report_names_addresses_and_interfaces_by_their_owners() {
         flows.to_str().unwrap(),
     ]);
     let doc = json_of_success(&run);
-    let name = |list: &str, key: &str| {
-        doc["top"][list]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["key"] == key)
-            .unwrap_or_else(|| panic!("no {key} in top.{list}: {doc}"))
-            .get("name")
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
+    let name = |list: &str, key: &str| entry_name(&doc, list, key);
     // An instance's interface: its Name tag (from describe-instances) and instance id.
     assert_eq!(name("dst", "10.0.1.10"), "web-1 (i-0web1)");
     assert_eq!(name("dst", "10.0.2.20"), "db-1 (i-0db1)");
@@ -404,17 +407,7 @@ fn an_inventory_field_without_an_inventory_points_at_itself() {
 fn v11_tags_name_interfaces_and_their_own_addresses_without_an_inventory() {
     let log = corpus().join("tags/v11-tags.log");
     let doc = json_of_success(&vpctop(&["report", "--json", log.to_str().unwrap()]));
-    let name = |list: &str, key: &str| {
-        doc["top"][list]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|e| e["key"] == key)
-            .unwrap_or_else(|| panic!("no {key} in {list}: {}", doc["top"][list]))
-            .get("name")
-            .cloned()
-            .unwrap_or(Value::Null)
-    };
+    let name = |list: &str, key: &str| entry_name(&doc, list, key);
     assert_eq!(name("interface", "eni-0a1"), "web-1");
     assert_eq!(name("interface", "eni-0b2"), "db-nic");
     assert_eq!(name("interface", "eni-0c3"), Value::Null);

@@ -323,6 +323,29 @@ fn inspect(f: &Fixture, state: &UiState) -> InspectorData {
     queries::inspect_level(&f.context.store.state(), &request, &f.context)
 }
 
+/// Enter on the first conversation of the inspector's first level.
+fn enter_first_conversation(f: &Fixture, state: &mut UiState) {
+    let first = inspect(f, state);
+    let rows: Vec<_> = first
+        .conversations
+        .iter()
+        .map(|c| {
+            Some(vpctop::ui::app::Drillable {
+                title: c.title.clone(),
+                key: Arc::clone(&c.key),
+                port: c.conversation.port,
+            })
+        })
+        .collect();
+    state.apply(
+        Action::Enter,
+        &vpctop::ui::app::Rows {
+            inspector: &rows,
+            ..Default::default()
+        },
+    );
+}
+
 /// The state after Enter on `key` in the source list.
 fn drilled_into(key: &str) -> UiState {
     let mut state = UiState::new(None);
@@ -423,25 +446,7 @@ fn inspector_diagnoses_acl_return_traffic_and_lists_conversations() {
 fn inspector_shows_raw_records_with_file_and_line() {
     let f = fixture();
     let mut state = drilled_into(BRUTE);
-    let first = inspect(&f, &state);
-    let rows: Vec<_> = first
-        .conversations
-        .iter()
-        .map(|c| {
-            Some(vpctop::ui::app::Drillable {
-                title: c.title.clone(),
-                key: Arc::clone(&c.key),
-                port: c.conversation.port,
-            })
-        })
-        .collect();
-    state.apply(
-        Action::Enter,
-        &vpctop::ui::app::Rows {
-            inspector: &rows,
-            ..Default::default()
-        },
-    );
+    enter_first_conversation(&f, &mut state);
     assert_eq!(state.drill.len(), 2);
     let data = inspect(&f, &state);
     assert_eq!(data.records.len(), 40);
@@ -731,25 +736,7 @@ fn the_newer_fields_are_said_in_words_and_the_cleartext_share_is_shown() {
     assert!(t.contains("cleartext 20%"), "{t}");
     // The records of the blocked source, with their fields named.
     let mut state = drilled_into("198.51.100.9");
-    let first = inspect(&f, &state);
-    let rows: Vec<_> = first
-        .conversations
-        .iter()
-        .map(|c| {
-            Some(vpctop::ui::app::Drillable {
-                title: c.title.clone(),
-                key: Arc::clone(&c.key),
-                port: c.conversation.port,
-            })
-        })
-        .collect();
-    state.apply(
-        Action::Enter,
-        &vpctop::ui::app::Rows {
-            inspector: &rows,
-            ..Default::default()
-        },
-    );
+    enter_first_conversation(&f, &mut state);
     let data = inspect(&f, &state);
     assert_eq!(data.records.len(), 1);
     let buf = frame(120, 40, &state, &view(&f, Some(&data)), false);

@@ -402,23 +402,8 @@ impl Inventory {
                 self.by_address.insert(*a, i);
             }
         }
-        // In id order, so that the same block in two accounts resolves the same every run.
-        let mut subnets: Vec<&Subnet> = self.subnets.values().collect();
-        subnets.sort_by(|a, b| a.id.cmp(&b.id));
-        self.subnet_blocks = PrefixMap::default();
-        for s in subnets {
-            for b in &s.blocks {
-                self.subnet_blocks.insert(*b, s.id.clone());
-            }
-        }
-        let mut vpcs: Vec<&Vpc> = self.vpcs.values().collect();
-        vpcs.sort_by(|a, b| a.id.cmp(&b.id));
-        self.vpc_blocks = PrefixMap::default();
-        for v in vpcs {
-            for b in &v.blocks {
-                self.vpc_blocks.insert(*b, v.id.clone());
-            }
-        }
+        self.subnet_blocks = blocks_by_id(self.subnets.values().map(|s| (&s.id, &s.blocks)));
+        self.vpc_blocks = blocks_by_id(self.vpcs.values().map(|v| (&v.id, &v.blocks)));
     }
 
     /// Adds AWS's `ip-ranges.json` (read from `path`): addresses outside the account are
@@ -594,6 +579,20 @@ pub fn is_public(addr: IpAddr) -> bool {
                 || (first & 0xffc0) == 0xfe80)
         }
     }
+}
+
+/// Ids by address block, built in id order, so that the same block in two accounts
+/// resolves the same way every run.
+fn blocks_by_id<'a>(items: impl Iterator<Item = (&'a String, &'a Vec<Cidr>)>) -> PrefixMap<String> {
+    let mut items: Vec<_> = items.collect();
+    items.sort_by(|a, b| a.0.cmp(b.0));
+    let mut map = PrefixMap::default();
+    for (id, blocks) in items {
+        for b in blocks {
+            map.insert(*b, id.clone());
+        }
+    }
+    map
 }
 
 /// serde_path_to_error's path (`SecurityGroups[3].IpPermissions`) as a JSON path from the
