@@ -108,7 +108,7 @@ fn the_demo_inventory_names_the_rule_behind_each_incident() {
 
 #[test]
 fn every_generated_line_parses_in_both_formats() {
-    for format in [DemoFormat::V2, DemoFormat::V5] {
+    for format in [DemoFormat::V2, DemoFormat::V5, DemoFormat::V10] {
         let (g, recs) = cycle(11, format, 400.0);
         let schema = Schema::from_header_line(g.header().as_bytes()).expect("a header line");
         let mut text = String::new();
@@ -381,4 +381,47 @@ fn the_inspector_names_every_field_of_a_v5_record_by_its_header() {
         "{fields:?}"
     );
     assert!(fields.contains(&("action".to_string(), "REJECT".to_string())));
+}
+
+#[test]
+fn block_public_access_is_named_by_its_reason_in_v10_and_left_to_it_by_the_rules_in_v2() {
+    let dir = tempfile::tempdir().unwrap();
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
+    let inventory = assets.join("inventory");
+    let bpa = INCIDENTS
+        .iter()
+        .find(|i| i.name == "block-public-access")
+        .unwrap();
+    let key = format!("host={}", bpa.outsider);
+    let finding = |format: DemoFormat| {
+        // Seed 1 is the shipped inventory's network.
+        let (g, recs) = cycle(1, format, 100.0);
+        let mut text = format!("{}\n", g.header());
+        for r in &recs {
+            g.format(r, &mut text);
+        }
+        let path = dir.path().join(format!("{format:?}.log"));
+        std::fs::write(&path, text).unwrap();
+        let doc = common::json_of_success(&common::vpctop(&[
+            "report",
+            "--json",
+            "--inventory",
+            inventory.to_str().unwrap(),
+            "--drill",
+            &key,
+            path.to_str().unwrap(),
+        ]));
+        let all = doc["drill"]["diagnosis"].as_array().unwrap().clone();
+        assert_eq!(all.len(), 1, "{all:?}");
+        all[0].clone()
+    };
+    let v10 = finding(DemoFormat::V10);
+    assert_eq!(v10["server"], bpa.insider.to_string());
+    let why = v10["explanation"].as_str().unwrap();
+    assert!(why.contains("VPC Block Public Access"), "{why}");
+    assert!(v10.get("rules").is_none_or(|r| r.is_null()), "{v10}");
+    // Without reject-reason the security group (open to everyone on 443) allows it, and the
+    // rules say to look at the reason.
+    let v2 = finding(DemoFormat::V2);
+    assert_eq!(v2["rules"]["verdict"], "allowed", "{v2}");
 }

@@ -104,7 +104,8 @@ pub enum Command {
     /// dashboard (space pauses, +/- change speed, . steps), or headless with reports.
     Replay(ReplayArgs),
     /// Live demo without AWS: realistic generated traffic with scripted incidents (port
-    /// scan, SSH brute force, a network ACL dropping replies, an egress burst, NODATA gaps).
+    /// scan, SSH brute force, a network ACL dropping replies, a VPC Block Public Access
+    /// rejection, an egress burst, NODATA gaps).
     Demo(DemoArgs),
     /// Print a shell completion script (e.g. `vpctop completions bash > /etc/bash_completion.d/vpctop`).
     Completions {
@@ -131,7 +132,8 @@ pub struct DemoArgs {
     #[arg(long, value_name = "N", default_value_t = 1.0)]
     pub speed: f64,
 
-    /// Record format: v2 (14 fields) or v5 (29 fields); files start with an S3 header line.
+    /// Record format: v2 (14 fields), v5 (29 fields) or v10 (the v5 fields, reject-reason and
+    /// encryption-status); files start with an S3 header line.
     #[arg(long, value_enum, default_value_t = crate::demo::DemoFormat::V2)]
     pub format: crate::demo::DemoFormat,
 

@@ -22,6 +22,9 @@ pub enum DemoFormat {
     V2,
     /// All fields of versions 2 to 5 (29), in table order.
     V5,
+    /// The v5 fields plus `reject-reason` (v8) and `encryption-status` (v10): the BPA
+    /// incident says why, and the status bar shows the cleartext share.
+    V10,
 }
 
 /// The v5 field list (v2 + 15), as an S3 header line names it.
@@ -29,6 +32,12 @@ pub const V5_FIELDS: &str = "version account-id interface-id srcaddr dstaddr src
 protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type \
 pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service \
 pkt-dst-aws-service flow-direction traffic-path";
+
+/// The v10 field list (the v5 fields, `reject-reason`, `encryption-status`).
+pub const V10_FIELDS: &str = "version account-id interface-id srcaddr dstaddr srcport dstport \
+protocol packets bytes start end action log-status vpc-id subnet-id instance-id tcp-flags type \
+pkt-srcaddr pkt-dstaddr region az-id sublocation-type sublocation-id pkt-src-aws-service \
+pkt-dst-aws-service flow-direction traffic-path reject-reason encryption-status";
 
 /// The v2 field list.
 pub const V2_FIELDS: &str = "version account-id interface-id srcaddr dstaddr srcport dstport \
@@ -50,7 +59,7 @@ pub struct Incident {
 }
 
 /// The incident script, in order of first appearance.
-pub const INCIDENTS: [Incident; 5] = [
+pub const INCIDENTS: [Incident; 6] = [
     Incident {
         name: "port-scan",
         during: (2, 45),
@@ -70,6 +79,13 @@ pub const INCIDENTS: [Incident; 5] = [
         during: (20, 100),
         outsider: Ipv4Addr::new(203, 0, 113, 50),
         insider: Ipv4Addr::new(10, 0, 2, 30),
+        port: 443,
+    },
+    Incident {
+        name: "block-public-access",
+        during: (30, 60),
+        outsider: Ipv4Addr::new(198, 51, 100, 77),
+        insider: Ipv4Addr::new(10, 1, 0, 17),
         port: 443,
     },
     Incident {
@@ -167,6 +183,8 @@ pub struct DemoRecord {
     pub status: &'static str,
     /// Whether the capturing interface received it.
     pub ingress: bool,
+    /// `reject-reason` (`BPA`), when AWS gives one.
+    pub reject_reason: Option<&'static str>,
 }
 
 impl DemoRecord {
@@ -190,6 +208,7 @@ impl DemoRecord {
             accept: true,
             status: "OK",
             ingress: true,
+            reject_reason: None,
         }
     }
 }
@@ -292,6 +311,7 @@ impl Generator {
         match self.format {
             DemoFormat::V2 => V2_FIELDS,
             DemoFormat::V5 => V5_FIELDS,
+            DemoFormat::V10 => V10_FIELDS,
         }
     }
 
@@ -405,8 +425,30 @@ impl Generator {
                 });
             }
         }
-        if active("egress-burst") {
+        if active("block-public-access") {
+            // A public web server the security group opens to everyone, rejected anyway:
+            // the account turned on VPC Block Public Access (only a format with
+            // reject-reason says so; the rules as loaded allow it).
             let inc = INCIDENTS[3];
+            for _ in 0..scaled(4.0) {
+                let (start, end) = self.window(t);
+                let sport = 32_768 + self.rng.below(28_000) as u16;
+                out.push(DemoRecord {
+                    packets: 1,
+                    bytes: 60,
+                    accept: false,
+                    reject_reason: Some("BPA"),
+                    ..DemoRecord::tcp(
+                        self.interface_of(inc.insider),
+                        (inc.outsider, sport),
+                        (inc.insider, inc.port),
+                        (start, end),
+                    )
+                });
+            }
+        }
+        if active("egress-burst") {
+            let inc = INCIDENTS[4];
             for _ in 0..scaled(3.0) {
                 let (start, end) = self.window(t);
                 let packets = 40_000 + self.rng.below(20_000);
@@ -546,7 +588,7 @@ impl Generator {
                 if r.accept { "ACCEPT" } else { "REJECT" },
             )
         };
-        if self.format == DemoFormat::V5 {
+        if self.format != DemoFormat::V2 {
             if r.status != "OK" {
                 let _ = write!(
                     out,
@@ -573,7 +615,27 @@ impl Generator {
                 );
             }
         }
+        if self.format == DemoFormat::V10 {
+            let reason = r.reject_reason.unwrap_or("-");
+            let _ = match r.status {
+                "OK" => write!(out, " {reason} {}", encryption(r)),
+                _ => write!(out, " - -"),
+            };
+        }
         out.push('\n');
+    }
+}
+
+/// A record's `encryption-status`: TLS on 443, Nitro between the VPCs' own addresses,
+/// both for 443 inside, cleartext otherwise.
+fn encryption(r: &DemoRecord) -> u8 {
+    let tls = r.src.1 == 443 || r.dst.1 == 443;
+    let inside = r.src.0.is_private() && r.dst.0.is_private();
+    match (inside, tls) {
+        (true, true) => 3,
+        (true, false) => 1,
+        (false, true) => 2,
+        (false, false) => 0,
     }
 }
 
