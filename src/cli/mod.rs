@@ -254,6 +254,13 @@ pub struct InputArgs {
     #[arg(long, value_name = "FILE")]
     pub ip_ranges: Option<PathBuf>,
 
+    /// The prices of the estimated data-transfer cost (`report --by cost`, the dashboard's
+    /// `s` after flows): a JSON table in USD per GiB (`{"internet_egress": 0.09,
+    /// "cross_az": 0.01, "nat_gateway": 0.045, "inter_region": 0.02}`, the us-east-1 list
+    /// prices used without it; keys left out keep them).
+    #[arg(long, value_name = "FILE", value_parser = load_prices)]
+    pub prices: Option<crate::inventory::prices::Prices>,
+
     /// Keep only records matching EXPR, e.g. 'action=REJECT dstport=22 src=10.0.0.0/8'
     /// (the language is in `vpctop --help` and `vpctop man`).
     #[arg(long, value_name = "EXPR")]
@@ -366,12 +373,6 @@ pub struct OutputArgs {
     /// stay ranked by bytes.
     #[arg(long, value_enum, default_value_t = MetricArg::Bytes)]
     pub by: MetricArg,
-
-    /// With --by cost: a JSON price table in USD per GiB (`{"internet_egress": 0.09,
-    /// "cross_az": 0.01, "nat_gateway": 0.045, "inter_region": 0.02}`, the us-east-1 list
-    /// prices used without it; keys left out keep them).
-    #[arg(long, value_name = "FILE", value_parser = load_prices)]
-    pub prices: Option<crate::inventory::prices::Prices>,
 }
 
 /// `--prices` values: a price table file, read and checked.
@@ -380,15 +381,13 @@ fn load_prices(text: &str) -> Result<crate::inventory::prices::Prices, String> {
 }
 
 impl OutputArgs {
-    /// The summary options these flags ask for, for an aggregate made with `filter`.
+    /// The summary options these flags ask for, for an aggregate made with `filter`
+    /// (`prices` rank the lists with `--by cost`).
     pub fn summary<'f>(
-        &'f self,
+        &self,
         filter: Option<&'f crate::filter::Filter>,
+        prices: &'f crate::inventory::prices::Prices,
     ) -> crate::report::SummaryOptions<'f> {
-        let prices: &'f crate::inventory::prices::Prices = match &self.prices {
-            Some(p) => p,
-            None => &crate::inventory::prices::Prices::LIST,
-        };
         crate::report::SummaryOptions {
             top: self.top,
             by: self.by.into(),

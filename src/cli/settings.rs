@@ -26,6 +26,8 @@ pub struct Settings {
     pub listings: Vec<Arc<dyn RemoteListing>>,
     /// The account's inventory (`--inventory`), when given.
     pub inventory: Option<Arc<Inventory>>,
+    /// The prices of the cost estimate (`--prices`, else the us-east-1 list prices).
+    pub prices: crate::inventory::prices::Prices,
 }
 
 /// Why the arguments cannot be run.
@@ -133,6 +135,7 @@ impl Settings {
             failed,
             listings,
             inventory,
+            prices: input.prices.unwrap_or_default(),
         })
     }
 

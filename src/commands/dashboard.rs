@@ -93,6 +93,7 @@ impl Run<'_> {
             filter,
             failed,
             inventory,
+            prices,
             ..
         } = settings;
         // Inputs read once (not followed) say how far reading has come in the status bar.
@@ -133,6 +134,7 @@ impl Run<'_> {
             latency_log: ui.latency_log.clone(),
             on_forced_exit,
             inventory,
+            prices,
         };
         {
             let cancel = Arc::clone(&cancel);

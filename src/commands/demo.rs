@@ -83,6 +83,7 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         allow_unknown_fields: false,
         inventory: vec![inventory],
         ip_ranges: None,
+        prices: None,
         filter: None,
         glob: None,
         threads: None,

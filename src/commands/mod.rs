@@ -284,6 +284,7 @@ mod tests {
             failed: false,
             listings: Vec::new(),
             inventory: None,
+            prices: Default::default(),
         };
         let paths = [dir.path().to_path_buf(), file];
         let registry = follow_setup(&mut run, &paths, true, None);

@@ -37,7 +37,7 @@ fn headless(args: ReplayArgs) -> Result<i32> {
     });
     let line = progress_line(&mut run.config, &run.inputs, args.interval.is_some());
     let names = run.names();
-    let mut opts = args.output.summary(run.filter.as_deref());
+    let mut opts = args.output.summary(run.filter.as_deref(), &run.prices);
     opts.inventory = run.inventory.as_deref();
     let (json, every) = (args.output.json, args.interval);
     // Along the way, one line each; the last report is pretty JSON unless others came first.

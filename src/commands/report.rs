@@ -29,6 +29,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         filter,
         mut failed,
         inventory,
+        prices,
         ..
     } = settings;
     let line = progress_line(&mut config, &inputs, false);
@@ -44,7 +45,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     drop(line);
     report_errors(&errors);
     failed |= !errors.is_empty();
-    let mut opts = args.output.summary(filter.as_deref());
+    let mut opts = args.output.summary(filter.as_deref(), &prices);
     opts.inventory = inventory.as_deref();
     let drilled = match (&drill_key, &store) {
         (Some(key), Some(store)) => Some(drill::drill(
@@ -112,7 +113,7 @@ fn follow(args: ReportArgs) -> Result<i32> {
         signal_hook::consts::SIGHUP,
     ])?;
     let registry = follow_setup(&mut run, &args.input.paths, args.from_end, args.poll);
-    let mut opts = args.output.summary(run.filter.as_deref());
+    let mut opts = args.output.summary(run.filter.as_deref(), &run.prices);
     opts.inventory = run.inventory.as_deref();
     let json = args.output.json;
     let board = run.config.board.clone();

@@ -90,6 +90,8 @@ pub struct Dashboard {
     pub on_forced_exit: Option<hangup::ForcedExit>,
     /// The account's inventory (`--inventory`): findings are judged by its rules.
     pub inventory: Option<Arc<crate::inventory::Inventory>>,
+    /// The prices of the cost ranking (`--prices`).
+    pub prices: crate::inventory::prices::Prices,
 }
 
 /// How the dashboard ended.
@@ -238,7 +240,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
             schema: Arc::clone(&d.schema),
             threads: d.query_threads.max(1),
             inventory: d.inventory.clone(),
-            prices: crate::inventory::prices::Prices::LIST,
+            prices: d.prices,
         },
         move |r| {
             let _ = reply_tx.send(r);
