@@ -16,6 +16,7 @@
 //! (counting) and `store` (retaining) and publishes `snapshot`s; `ui` and `report` show
 //! them. See `docs/ARCHITECTURE.md` for what each module owns and must never do.
 
+pub mod alerts;
 pub mod cli;
 pub mod commands;
 pub mod core;

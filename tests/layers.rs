@@ -19,6 +19,7 @@ const LAYERS: &[&[&str]] = &[
     &["ui"],
     &["report"],
     &["snapshot"],
+    &["alerts"],
     &["diagnose"],
     &["store"],
     &["core", "source"],

@@ -181,6 +181,8 @@ pub struct Aggregate {
     pub encryption: [u64; 4],
     /// Names the records' v11 tag fields give interfaces and their addresses.
     pub tags: super::TagNames,
+    /// The evidence alert detections read, per record-time bucket.
+    pub signals: super::Signals,
     /// Records with both addresses; per-address totals are derived from it (one hash lookup
     /// per record instead of three).
     pair: PairTable,
@@ -217,6 +219,7 @@ impl Aggregate {
             fields_seen: crate::schema::FieldSet::default(),
             encryption: [0; 4],
             tags: super::TagNames::default(),
+            signals: super::Signals::default(),
             pair: PairTable::default(),
             src_only: AddrTable::default(),
             dst_only: AddrTable::default(),
@@ -249,12 +252,22 @@ impl Aggregate {
             *slot += 1;
         }
         self.tags.add(rec);
-        self.add_flow(&flow);
+        let bpa = rec.text_of(crate::schema::Field::RejectReason) == Some(b"BPA");
+        self.count_flow(&flow, bpa);
     }
 
     /// Counts one record's aggregation fields (see [`Flow`]).
     #[inline]
     pub fn add_flow(&mut self, f: &Flow<'_>) {
+        self.count_flow(f, false);
+    }
+
+    /// [`add_flow`](Self::add_flow), knowing whether VPC Block Public Access refused it.
+    #[inline]
+    fn count_flow(&mut self, f: &Flow<'_>, rejected_by_bpa: bool) {
+        if f.action == Some(Action::Reject) || f.status != Some(LogStatus::Ok) {
+            self.signals.add(f, rejected_by_bpa);
+        }
         if let Some(start) = f.start {
             self.first_start = Some(self.first_start.map_or(start, |s| s.min(start)));
         }
@@ -346,6 +359,7 @@ impl Aggregate {
             *mine += theirs;
         }
         self.tags.merge(other.tags);
+        self.signals.merge(other.signals);
         self.first_start = min_opt(self.first_start, other.first_start);
         self.last_end = max_opt(self.last_end, other.last_end);
         for (k, v) in other.malformed_reasons {
@@ -430,6 +444,11 @@ impl Aggregate {
         for (d, stats) in self.dst_only.iter() {
             f(None, Some(d), stats);
         }
+    }
+
+    /// The totals of interface `id` (OK records), if it had any.
+    pub fn interface_stats(&self, id: &str) -> Option<Stats> {
+        self.interface.get(id.as_bytes()).copied()
     }
 
     /// How many distinct keys `dim` has.

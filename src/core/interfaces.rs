@@ -63,6 +63,14 @@ impl InterfaceTable {
         merge_map(&mut self.long, other.long);
     }
 
+    /// The totals of interface `id`, if it was counted.
+    pub fn get(&self, id: &[u8]) -> Option<&Stats> {
+        match ShortBytes::of(id) {
+            Some(short) => self.short.get(&short),
+            None => self.long.get(id),
+        }
+    }
+
     /// Distinct ids counted.
     pub fn len(&self) -> usize {
         self.short.len() + self.long.len()

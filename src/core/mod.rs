@@ -16,9 +16,11 @@ pub mod lookahead;
 pub mod pairs;
 pub mod ports;
 pub mod series;
+pub mod signals;
 pub mod table;
 pub mod tags;
 
 pub use aggregate::{Aggregate, Dimension, Example, LineCounts, TopEntry};
+pub use signals::Signals;
 pub use table::{FastMap, Metric, Stats};
 pub use tags::TagNames;
