@@ -425,3 +425,80 @@ fn block_public_access_is_named_by_its_reason_in_v10_and_left_to_it_by_the_rules
     let v2 = finding(DemoFormat::V2);
     assert_eq!(v2["rules"]["verdict"], "allowed", "{v2}");
 }
+
+#[test]
+fn each_detected_incident_raises_exactly_its_alert_within_a_window_of_its_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let by_name = |n: &str| INCIDENTS.iter().find(|i| i.name == n).unwrap();
+    let (scan, brute, bpa, gap) = (
+        by_name("port-scan"),
+        by_name("ssh-brute-force"),
+        by_name("block-public-access"),
+        by_name("nodata-skipdata-gap"),
+    );
+    for seed in [1, 2, 3] {
+        // Two cycles of v10 traffic at 200 records a second.
+        let mut g = Generator::new(seed, DemoFormat::V10, ORIGIN, 200.0);
+        let mut recs = Vec::new();
+        g.records_until(ORIGIN + 2 * vpctop::demo::CYCLE, &mut recs);
+        let mut text = format!("{}\n", g.header());
+        for r in &recs {
+            g.format(r, &mut text);
+        }
+        let path = dir.path().join(format!("seed{seed}.log"));
+        std::fs::write(&path, text).unwrap();
+        let run = common::vpctop(&["alerts", "--json", path.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let opened: Vec<serde_json::Value> = run
+            .stdout
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|e| e["phase"] == "opened")
+            .collect();
+        let keys = |d: &str| -> Vec<String> {
+            opened
+                .iter()
+                .filter(|e| e["detection"] == d)
+                .map(|e| e["key"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(
+            keys("port-scan"),
+            [format!("{} -> {}", scan.outsider, scan.insider)],
+            "seed {seed}"
+        );
+        assert_eq!(
+            keys("brute-force"),
+            [format!("{} -> {}:22", brute.outsider, brute.insider)],
+            "seed {seed}"
+        );
+        assert_eq!(
+            keys("block-public-access"),
+            [format!("{} -> {}:{}", bpa.outsider, bpa.insider, bpa.port)],
+            "seed {seed}"
+        );
+        // The gap: a few of the interfaces that go quiet, never one per record.
+        let gaps = keys("logging-gap");
+        assert!(
+            !gaps.is_empty() && gaps.len() <= 60,
+            "seed {seed}: {gaps:?}"
+        );
+        // Each opens within one window (5 minutes) of its incident's first start.
+        for (d, inc) in [
+            ("port-scan", scan),
+            ("brute-force", brute),
+            ("block-public-access", bpa),
+            ("logging-gap", gap),
+        ] {
+            let first = opened.iter().find(|e| e["detection"] == d).unwrap();
+            let at = first["at"].as_u64().unwrap();
+            let start = ORIGIN + inc.during.0;
+            assert!(
+                at >= start && at <= start + 300,
+                "seed {seed}: {d} opened at {at}, incident from {start}"
+            );
+        }
+        // Nothing else: the refused replies of the ACL incident are no scan.
+        assert_eq!(opened.len(), 3 + gaps.len(), "seed {seed}: {opened:?}");
+    }
+}

@@ -26,6 +26,9 @@ pub const EXIT_USAGE: i32 = 2;
 /// Exit code when every input was read but not one line was a flow-log record while some
 /// were malformed (prose, a wrong `--format`): nothing was understood.
 pub const EXIT_NOTHING_UNDERSTOOD: i32 = 3;
+/// Exit code of `alerts` when an alert at or above `--fail-on` opened (and nothing else
+/// went wrong).
+pub const EXIT_ALERT: i32 = 4;
 
 /// vpctop: htop for a VPC. Reads AWS VPC Flow Logs and shows who talks to whom.
 ///
@@ -100,6 +103,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Print every record as one JSON object per line (NDJSON), for jq and friends.
     Records(RecordsArgs),
+    /// Run the alert detections (port scan, brute force on login ports, VPC Block Public
+    /// Access, logging gaps) over the inputs in record time and print each alert's events
+    /// (opened, updated, closed); exits 4 when one at or above --fail-on opened.
+    Alerts(AlertsArgs),
     /// Replay history in record-time order (merged across files by start) at N× speed in the
     /// dashboard (space pauses, +/- change speed, . steps), or headless with reports.
     Replay(ReplayArgs),
@@ -115,6 +122,102 @@ pub enum Command {
     },
     /// Print the manual page (roff), e.g. `vpctop man | man -l -`.
     Man,
+}
+
+/// `vpctop alerts`.
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// Inputs and format.
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// One JSON object per event (NDJSON: phase, detection, severity, key, at, window,
+    /// evidence) instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Only alerts of this severity or above.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = SeverityArg::Low)]
+    pub min_severity: SeverityArg,
+
+    /// Exit 4 when an alert of this severity or above opened (for cron and CI).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
+
+    /// Thresholds and windows.
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
+}
+
+/// The detections' thresholds (`alerts`).
+#[derive(Debug, Clone, Args)]
+pub struct ThresholdArgs {
+    /// Record time each detection looks back over (e.g. 5m, 1h; whole minutes).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_secs)]
+    pub window: u64,
+
+    /// Record time a count must stay under its threshold before its alert closes.
+    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_secs)]
+    pub hold: u64,
+
+    /// Distinct refused ports of one host, from one source, within the window: a port scan.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub scan_ports: u64,
+
+    /// Refused connections from one source to one login service (SSH, RDP, databases)
+    /// within the window: a brute force.
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub login_flows: u64,
+
+    /// Flows from one source to one service refused by VPC Block Public Access.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub bpa_flows: u64,
+
+    /// NODATA/SKIPDATA records of one interface that had traffic: a logging gap.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub gap_records: u64,
+}
+
+impl ThresholdArgs {
+    /// The engine's thresholds.
+    pub fn thresholds(&self) -> crate::alerts::Thresholds {
+        crate::alerts::Thresholds {
+            window_secs: self.window,
+            hold_secs: self.hold,
+            scan_ports: self.scan_ports.max(1),
+            login_flows: self.login_flows.max(1),
+            bpa_flows: self.bpa_flows.max(1),
+            gap_records: self.gap_records.max(1),
+        }
+    }
+}
+
+/// `--window` and `--hold` values: a filter-language duration, at least a second.
+fn parse_secs(text: &str) -> Result<u64, String> {
+    crate::filter::parse_duration(text)
+        .filter(|s| *s > 0)
+        .ok_or_else(|| format!("`{text}` is not a duration (expected e.g. 5m, 1h)"))
+}
+
+/// Severity values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum SeverityArg {
+    /// Logging gaps and above.
+    Low,
+    /// Block Public Access refusals and above.
+    Medium,
+    /// Scans and brute force.
+    High,
+}
+
+impl From<SeverityArg> for crate::alerts::Severity {
+    fn from(s: SeverityArg) -> crate::alerts::Severity {
+        match s {
+            SeverityArg::Low => crate::alerts::Severity::Low,
+            SeverityArg::Medium => crate::alerts::Severity::Medium,
+            SeverityArg::High => crate::alerts::Severity::High,
+        }
+    }
 }
 
 /// `vpctop demo`.

@@ -8,6 +8,7 @@
 //! Never: parses flags (that is `cli`) or reads, counts or draws anything itself: it asks
 //! `pipeline`, `report` and `ui` to.
 
+pub mod alerts;
 pub mod dashboard;
 pub mod demo;
 pub mod records;
@@ -54,6 +55,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
         None => dashboard::run(cli.dashboard),
         Some(Command::Report(args)) => report::run(args),
         Some(Command::Records(args)) => records::run(args),
+        Some(Command::Alerts(args)) => alerts::run(args),
         Some(Command::Replay(args)) => replay::run(args),
         Some(Command::Demo(args)) => demo::run(args),
         Some(Command::Completions { shell }) => {

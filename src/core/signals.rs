@@ -70,6 +70,12 @@ impl Signals {
             *self.bpa.entry((b, (src, dst, port))).or_default() += 1;
             return;
         }
+        // A refused reply (from a service port to a client's ephemeral one, as a stateless
+        // ACL refuses them) is no probe of the client's ports.
+        let reply = f.srcport.is_some_and(|p| p < 1024) && port >= 1024;
+        if reply {
+            return;
+        }
         let ports = self.refused_ports.entry((b, src, dst)).or_default();
         if let Err(at) = ports.binary_search(&port)
             && (ports.len() < MAX_PORTS || at < ports.len())
