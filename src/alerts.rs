@@ -200,6 +200,65 @@ impl AlertEvent {
     }
 }
 
+/// One alert from its opening to its closing (or the end of the records).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AlertSummary {
+    /// Which detection.
+    pub detection: Detection,
+    /// How much it matters.
+    pub severity: Severity,
+    /// What it is about.
+    pub key: String,
+    /// When it opened, Unix seconds (record time).
+    pub opened: u64,
+    /// When it closed; `null` while it was still open when the records ended.
+    pub closed: Option<u64>,
+    /// The largest count any of its windows reached.
+    pub peak: u64,
+    /// What `peak` counts (`ports`, `flows`, `records`).
+    pub unit: &'static str,
+    /// Its first and last evidence, Unix seconds.
+    pub first_seen: u64,
+    /// See `first_seen`.
+    pub last_seen: u64,
+}
+
+/// The alerts `events` (from [`evaluate`]) tell of, in the order they opened.
+pub fn summarise(events: &[AlertEvent]) -> Vec<AlertSummary> {
+    let mut out: Vec<AlertSummary> = Vec::new();
+    let mut open: BTreeMap<(Detection, &str), usize> = BTreeMap::new();
+    for e in events {
+        let k = (e.detection, e.key.as_str());
+        match (e.phase, open.get(&k)) {
+            (Phase::Opened, _) => {
+                open.insert(k, out.len());
+                out.push(AlertSummary {
+                    detection: e.detection,
+                    severity: e.severity,
+                    key: e.key.clone(),
+                    opened: e.at,
+                    closed: None,
+                    peak: e.evidence.count,
+                    unit: e.evidence.unit,
+                    first_seen: e.evidence.first_seen,
+                    last_seen: e.evidence.last_seen,
+                });
+            }
+            (phase, Some(&i)) => {
+                let a = &mut out[i];
+                a.peak = a.peak.max(e.evidence.count);
+                a.last_seen = a.last_seen.max(e.evidence.last_seen);
+                if phase == Phase::Closed {
+                    a.closed = Some(e.at);
+                    open.remove(&k);
+                }
+            }
+            (_, None) => {}
+        }
+    }
+    out
+}
+
 /// Per bucket, what one key saw: distinct ports, or a count.
 #[derive(Debug, Clone)]
 enum Seen<'a> {

@@ -502,3 +502,46 @@ fn each_detected_incident_raises_exactly_its_alert_within_a_window_of_its_start(
         assert_eq!(opened.len(), 3 + gaps.len(), "seed {seed}: {opened:?}");
     }
 }
+
+#[test]
+fn report_lists_the_alerts_and_alerts_fails_on_request() {
+    let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
+    let log = assets.join("demo-v2.log");
+    let doc = common::json_of_success(&common::vpctop(&[
+        "report",
+        "--json",
+        log.to_str().unwrap(),
+    ]));
+    let alerts = doc["alerts"].as_array().unwrap();
+    let found: Vec<(&str, &str)> = alerts
+        .iter()
+        .map(|a| (a["detection"].as_str().unwrap(), a["key"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("port-scan", "45.33.32.156 -> 10.0.1.20"),
+            ("brute-force", "185.220.101.47 -> 10.0.0.10:22"),
+        ]
+    );
+    // Two minutes of samples: both are still open when the records end.
+    assert!(alerts.iter().all(|a| a["closed"].is_null()));
+    let run = common::vpctop(&["alerts", "--fail-on", "high", log.to_str().unwrap()]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(run.stdout.contains("2 alerts opened"), "{}", run.stdout);
+    let run = common::vpctop(&[
+        "alerts",
+        "--fail-on",
+        "high",
+        "--min-severity",
+        "high",
+        "--scan-ports",
+        "1000",
+        "--login-flows",
+        "1000",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let run = common::vpctop(&["alerts", "--window", "0s", log.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+}

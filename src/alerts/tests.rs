@@ -82,6 +82,13 @@ fn a_scan_opens_once_grows_and_closes_after_the_hold_time() {
     assert_eq!(opened.key, "10.0.9.9 -> 10.0.1.20");
     assert_eq!(opened.evidence.count, 150);
     assert_eq!(opened.severity, Severity::High);
+    let summary = summarise(&events);
+    assert_eq!(summary.len(), 1);
+    assert_eq!(
+        (summary[0].opened, summary[0].closed),
+        (T0 + 60, Some(T0 + 540))
+    );
+    assert_eq!(summary[0].peak, 450);
     let closed = events.iter().find(|e| e.phase == Phase::Closed).unwrap();
     assert_eq!(closed.evidence.first_seen, T0);
     assert_eq!(closed.evidence.last_seen, T0 + 180);

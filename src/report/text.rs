@@ -122,6 +122,25 @@ pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>)
             );
         }
     }
+    for a in crate::alerts::summarise(&crate::alerts::evaluate(
+        agg,
+        &crate::alerts::Thresholds::default(),
+    )) {
+        let until = match a.closed {
+            Some(t) => format!("closed {}", utc(t)),
+            None => "still open at the end".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "alert    {} {} {} opened {}, {until}: peak {} {}",
+            a.severity.as_str(),
+            a.detection.as_str(),
+            escape(a.key.as_bytes()),
+            utc(a.opened),
+            thousands(a.peak),
+            a.unit
+        );
+    }
     if let Some(p) = opts.prices {
         let total = super::tops::total_cost(agg, opts.inventory, p);
         let _ = writeln!(
