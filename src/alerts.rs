@@ -181,22 +181,33 @@ impl AlertEvent {
     /// One line for people: `opened high port-scan 45.33.32.156 -> 10.0.1.20: 300 ports in
     /// 5m (…)`.
     pub fn describe(&self) -> String {
-        format!(
-            "{} {} {} {} at {}: {} {} in the {} before it (first seen {})",
-            match self.phase {
-                Phase::Opened => "opened",
-                Phase::Updated => "updated",
-                Phase::Closed => "closed",
-            },
+        let head = format!(
+            "{} {} {}",
             self.severity.as_str(),
             self.detection.as_str(),
             crate::sanitize::escape(self.key.as_bytes()),
-            crate::units::utc(self.at),
-            crate::units::thousands(self.evidence.count),
-            self.evidence.unit,
-            crate::units::duration(self.window.1 - self.window.0),
-            crate::units::utc(self.evidence.first_seen),
-        )
+        );
+        let at = crate::units::utc(self.at);
+        let e = &self.evidence;
+        match self.phase {
+            Phase::Closed => format!(
+                "closed {head} at {at}: quiet since {} (first seen {})",
+                crate::units::utc(e.last_seen),
+                crate::units::utc(e.first_seen),
+            ),
+            phase => format!(
+                "{} {head} at {at}: {} {} in the {} before it (first seen {})",
+                if phase == Phase::Opened {
+                    "opened"
+                } else {
+                    "updated"
+                },
+                crate::units::thousands(e.count),
+                e.unit,
+                crate::units::duration(self.window.1 - self.window.0),
+                crate::units::utc(e.first_seen),
+            ),
+        }
     }
 }
 

@@ -46,6 +46,11 @@ pub const EXIT_STATUS: &[(&str, &str)] = &[
          (prose, a wrong --format); stderr names the first such line and its reason.",
     ),
     (
+        "4",
+        "vpctop alerts --fail-on SEVERITY: everything was read and an alert at or above \
+         SEVERITY opened.",
+    ),
+    (
         "130",
         "A second Ctrl-C while the last report was being made.",
     ),
