@@ -507,9 +507,16 @@ fn each_detected_incident_raises_exactly_its_alert_within_a_window_of_its_start(
 fn report_lists_the_alerts_and_alerts_fails_on_request() {
     let assets = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples");
     let log = assets.join("demo-v2.log");
+    let plain = common::json_of_success(&common::vpctop(&[
+        "report",
+        "--json",
+        log.to_str().unwrap(),
+    ]));
+    assert!(plain.get("alerts").is_none(), "alerts are asked for");
     let doc = common::json_of_success(&common::vpctop(&[
         "report",
         "--json",
+        "--alerts",
         log.to_str().unwrap(),
     ]));
     let alerts = doc["alerts"].as_array().unwrap();

@@ -31,8 +31,14 @@ fn refused(src: IpAddr, dst: IpAddr, port: u16, end: u64) -> Flow<'static> {
     }
 }
 
-fn aggregate(flows: &[Flow<'_>]) -> Aggregate {
+fn counting() -> Aggregate {
     let mut a = Aggregate::new();
+    a.count_signals(true);
+    a
+}
+
+fn aggregate(flows: &[Flow<'_>]) -> Aggregate {
+    let mut a = counting();
     for f in flows {
         a.add_flow(f);
     }
@@ -145,11 +151,11 @@ proptest! {
             .collect();
         let t = Thresholds { scan_ports: 40, login_flows: 3, ..Thresholds::default() };
         let whole = evaluate(&aggregate(&flows), &t);
-        let mut parts = vec![Aggregate::new(); 4];
+        let mut parts = vec![counting(); 4];
         for (i, f) in flows.iter().enumerate() {
             parts[split[i]].add_flow(f);
         }
-        let mut merged = Aggregate::new();
+        let mut merged = counting();
         for i in order {
             let mut p = std::mem::take(&mut parts[i]);
             p.settle();

@@ -497,6 +497,7 @@ impl OutputArgs {
             filter,
             inventory: None,
             prices: (self.by == MetricArg::Cost).then_some(prices),
+            alerts: false,
         }
     }
 }
@@ -522,6 +523,11 @@ pub struct ReportArgs {
     /// beyond it and the report says what time range is still complete.
     #[arg(long, value_name = "SIZE", default_value = "1Gi", value_parser = parse_memory)]
     pub memory: u64,
+
+    /// Also run the alert detections (at the defaults of `vpctop alerts`) and list the
+    /// alerts: JSON `alerts`, text `alert` lines (not yet with --follow).
+    #[arg(long, conflicts_with = "follow")]
+    pub alerts: bool,
 
     /// Conversations and records shown with --drill.
     #[arg(long, value_name = "N", default_value_t = 20)]

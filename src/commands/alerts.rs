@@ -21,6 +21,7 @@ pub fn run(args: AlertsArgs) -> Result<i32> {
         mut failed,
         ..
     } = settings;
+    config.alerts = true;
     let line = progress_line(&mut config, &inputs, false);
     let (agg, errors) = aggregate_and_retain(&inputs, &config, filter.clone(), None);
     drop(line);

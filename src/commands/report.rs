@@ -32,6 +32,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         prices,
         ..
     } = settings;
+    config.alerts = args.alerts;
     let line = progress_line(&mut config, &inputs, false);
     let drill_key = match args.drill.as_deref() {
         Some(text) => Some(parse_filter_flag("--drill", text, inventory.as_ref())?),
@@ -47,6 +48,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     failed |= !errors.is_empty();
     let mut opts = args.output.summary(filter.as_deref(), &prices);
     opts.inventory = inventory.as_deref();
+    opts.alerts = args.alerts;
     let drilled = match (&drill_key, &store) {
         (Some(key), Some(store)) => Some(drill::drill(
             &store.state(),
@@ -164,6 +166,7 @@ mod tests {
             filter: None,
             inventory: None,
             prices: None,
+            alerts: false,
         };
         let mut out = Vec::new();
         write_report(&mut out, &agg, &names, opts, true, true).unwrap();

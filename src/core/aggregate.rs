@@ -181,8 +181,11 @@ pub struct Aggregate {
     pub encryption: [u64; 4],
     /// Names the records' v11 tag fields give interfaces and their addresses.
     pub tags: super::TagNames,
-    /// The evidence alert detections read, per record-time bucket.
+    /// The evidence alert detections read, per record-time bucket (counted only when asked
+    /// for, see [`Aggregate::count_signals`]).
     pub signals: super::Signals,
+    /// Whether records count into `signals`.
+    counting_signals: bool,
     /// Records with both addresses; per-address totals are derived from it (one hash lookup
     /// per record instead of three).
     pair: PairTable,
@@ -220,6 +223,7 @@ impl Aggregate {
             encryption: [0; 4],
             tags: super::TagNames::default(),
             signals: super::Signals::default(),
+            counting_signals: false,
             pair: PairTable::default(),
             src_only: AddrTable::default(),
             dst_only: AddrTable::default(),
@@ -256,6 +260,12 @@ impl Aggregate {
         self.count_flow(&flow, bpa);
     }
 
+    /// Whether records also count into [`signals`](Self::signals), the alert detections'
+    /// evidence (off by default: it costs a look-up per refused record).
+    pub fn count_signals(&mut self, on: bool) {
+        self.counting_signals = on;
+    }
+
     /// Counts one record's aggregation fields (see [`Flow`]).
     #[inline]
     pub fn add_flow(&mut self, f: &Flow<'_>) {
@@ -265,7 +275,9 @@ impl Aggregate {
     /// [`add_flow`](Self::add_flow), knowing whether VPC Block Public Access refused it.
     #[inline]
     fn count_flow(&mut self, f: &Flow<'_>, rejected_by_bpa: bool) {
-        if f.action == Some(Action::Reject) || f.status != Some(LogStatus::Ok) {
+        if self.counting_signals
+            && (f.action == Some(Action::Reject) || f.status != Some(LogStatus::Ok))
+        {
             self.signals.add(f, rejected_by_bpa);
         }
         if let Some(start) = f.start {
@@ -360,6 +372,7 @@ impl Aggregate {
         }
         self.tags.merge(other.tags);
         self.signals.merge(other.signals);
+        self.counting_signals |= other.counting_signals;
         self.first_start = min_opt(self.first_start, other.first_start);
         self.last_end = max_opt(self.last_end, other.last_end);
         for (k, v) in other.malformed_reasons {

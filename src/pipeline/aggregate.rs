@@ -142,7 +142,8 @@ pub fn aggregate_and_retain(
 ) -> (Aggregate, Vec<(usize, SourceError)>) {
     let cancel = AtomicBool::new(false);
     let outcome = ingest(inputs, config, &cancel, || {
-        let h = AggregateHandler::new(filter.clone());
+        let mut h = AggregateHandler::new(filter.clone());
+        h.aggregate_mut().count_signals(config.alerts);
         match &store {
             Some(s) => h.retaining(StoreWriter::new(Arc::clone(s))),
             None => h,

@@ -91,6 +91,9 @@ pub struct IngestConfig {
     /// Where reading counts its bytes and finished inputs (for a progress line or the
     /// status bar), when someone shows progress.
     pub progress: Option<Arc<Progress>>,
+    /// Whether workers also count the alert detections' evidence (`alerts`, `report
+    /// --alerts`).
+    pub alerts: bool,
 }
 
 impl IngestConfig {
@@ -108,6 +111,7 @@ impl IngestConfig {
             registry: None,
             select: FileSelector::default(),
             progress: None,
+            alerts: false,
         }
     }
 

@@ -42,8 +42,9 @@ pub struct ReportDoc {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cost: Option<CostDoc>,
     /// The alerts the built-in detections raised at their default thresholds (see
-    /// `vpctop alerts`), in the order they opened.
-    pub alerts: Vec<crate::alerts::AlertSummary>,
+    /// `vpctop alerts`), in the order they opened (only with `--alerts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alerts: Option<Vec<crate::alerts::AlertSummary>>,
     /// The first malformed lines, in input order.
     pub malformed_examples: Vec<ExampleDoc>,
     /// ACCEPT/REJECT per record-time bucket (by `end`), oldest first, non-empty buckets only.
@@ -324,10 +325,12 @@ impl ReportDoc {
                 prices_per_gib: *p,
                 note: super::tops::COST_NOTE,
             }),
-            alerts: crate::alerts::summarise(&crate::alerts::evaluate(
-                agg,
-                &crate::alerts::Thresholds::default(),
-            )),
+            alerts: opts.alerts.then(|| {
+                crate::alerts::summarise(&crate::alerts::evaluate(
+                    agg,
+                    &crate::alerts::Thresholds::default(),
+                ))
+            }),
             malformed_examples: agg
                 .examples
                 .iter()

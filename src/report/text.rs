@@ -122,10 +122,14 @@ pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>)
             );
         }
     }
-    for a in crate::alerts::summarise(&crate::alerts::evaluate(
-        agg,
-        &crate::alerts::Thresholds::default(),
-    )) {
+    let alerts = match opts.alerts {
+        true => crate::alerts::summarise(&crate::alerts::evaluate(
+            agg,
+            &crate::alerts::Thresholds::default(),
+        )),
+        false => Vec::new(),
+    };
+    for a in alerts {
         let until = match a.closed {
             Some(t) => format!("closed {}", utc(t)),
             None => "still open at the end".to_string(),
