@@ -1,5 +1,5 @@
-//! Alerts: detections that watch a total's per-bucket evidence ([`Signals`]) over a sliding
-//! record-time window. An alert opens when its key crosses the threshold, is updated while
+//! Alerts: detections that watch a total's per-bucket evidence
+//! ([`Signals`](crate::core::Signals)) over a sliding record-time window. An alert opens when its key crosses the threshold, is updated while
 //! the window's count grows, and closes once the count has stayed under the threshold for
 //! the hold time: one alert per key per incident, never one per record.
 //!
