@@ -256,7 +256,9 @@ impl Aggregate {
             *slot += 1;
         }
         self.tags.add(rec);
-        let bpa = rec.text_of(crate::schema::Field::RejectReason) == Some(b"BPA");
+        // Only the alert evidence reads reject-reason: no look-up when it is not counted.
+        let bpa = self.counting_signals
+            && rec.text_of(crate::schema::Field::RejectReason) == Some(b"BPA");
         self.count_flow(&flow, bpa);
     }
 
