@@ -179,7 +179,11 @@ impl Inventory {
     /// What the scope of a conversation needs to know of one of its ends, to be kept
     /// when many conversations share an address.
     pub fn reach(&self, addr: IpAddr) -> Reach<'_> {
-        let place = self.place(addr);
+        self.reach_at(&self.place(addr), addr)
+    }
+
+    /// [`reach`](Self::reach) of `addr` already placed at `place`.
+    pub fn reach_at<'a>(&'a self, place: &Place<'a>, addr: IpAddr) -> Reach<'a> {
         let outside = (!place.in_account() && is_public(addr)).then(|| {
             if self.ranges.lookup(addr).is_some() {
                 Scope::Service
@@ -197,7 +201,16 @@ impl Inventory {
     /// The groups of `kind` that `addr` belongs to, by id (`subnet-…`, `sg-…`, `S3`): none
     /// when the inventory does not place it.
     pub fn groups_of(&self, kind: GroupKind, addr: IpAddr) -> Vec<&str> {
-        let place = self.place(addr);
+        self.groups_at(&self.place(addr), kind, addr)
+    }
+
+    /// [`groups_of`](Self::groups_of) `addr` already placed at `place`.
+    pub fn groups_at<'a>(
+        &'a self,
+        place: &Place<'a>,
+        kind: GroupKind,
+        addr: IpAddr,
+    ) -> Vec<&'a str> {
         match kind {
             GroupKind::Subnet => place.subnet.map(|s| s.id.as_str()).into_iter().collect(),
             GroupKind::Vpc => place.vpc.map(|v| v.id.as_str()).into_iter().collect(),

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use super::{Inventory, InventoryError, is_public};
+use super::{Inventory, InventoryError, Place, is_public};
 
 /// USD per GiB for each kind of charge.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
@@ -46,7 +46,7 @@ impl Default for Prices {
 }
 
 /// Bytes in a GiB, the unit AWS prices data transfer in.
-const GIB: f64 = (1u64 << 30) as f64;
+pub const GIB: f64 = (1u64 << 30) as f64;
 
 impl Prices {
     /// Reads a price table (`{"internet_egress": 0.05, …}`; keys left out keep their
@@ -89,7 +89,16 @@ impl Prices {
                 0.0
             };
         };
-        let (ps, pd) = (inv.place(src), inv.place(dst));
+        self.per_gib_at(inv, (&inv.place(src), src), (&inv.place(dst), dst))
+    }
+
+    /// [`per_gib`](Self::per_gib) with both ends already placed.
+    pub fn per_gib_at(
+        &self,
+        inv: &Inventory,
+        (ps, src): (&Place<'_>, IpAddr),
+        (pd, dst): (&Place<'_>, IpAddr),
+    ) -> f64 {
         let nat = [ps, pd].iter().any(|p| {
             p.interface
                 .is_some_and(|i| i.kind.as_deref() == Some("nat_gateway"))

@@ -272,7 +272,7 @@ fn entries(rows: &[super::tops::Row]) -> Vec<EntryDoc> {
 impl ReportDoc {
     /// Builds the document; `input_names[i]` names input `i`.
     pub fn new(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>) -> ReportDoc {
-        let lists = super::tops::top_lists(agg, opts);
+        let (lists, cost_total) = super::tops::top_lists(agg, opts);
         let list = |kind: ListKind| {
             lists
                 .iter()
@@ -319,9 +319,8 @@ impl ReportDoc {
                 service: group(GroupKind::Service),
                 scope: list(ListKind::Group(GroupDim::Scope)),
             },
-            cost: opts.prices.map(|p| CostDoc {
-                estimated_usd: (super::tops::total_cost(agg, opts.inventory, p) * 1e6).round()
-                    / 1e6,
+            cost: opts.prices.zip(cost_total).map(|(p, total)| CostDoc {
+                estimated_usd: (total * 1e6).round() / 1e6,
                 prices_per_gib: *p,
                 note: super::tops::COST_NOTE,
             }),

@@ -145,8 +145,8 @@ pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>)
             a.unit
         );
     }
-    if let Some(p) = opts.prices {
-        let total = super::tops::total_cost(agg, opts.inventory, p);
+    let (lists, cost_total) = super::tops::top_lists(agg, opts);
+    if let Some(total) = cost_total {
         let _ = writeln!(
             out,
             "cost     ~{} estimated data transfer\n         ({})",
@@ -154,7 +154,7 @@ pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>)
             super::tops::COST_NOTE
         );
     }
-    for list in super::tops::top_lists(agg, opts) {
+    for list in lists {
         if list.rows.is_empty() {
             continue;
         }

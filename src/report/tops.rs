@@ -6,7 +6,7 @@
 
 use super::SummaryOptions;
 use crate::core::{Aggregate, Dimension, Stats};
-pub use crate::snapshot::groups::{COST_NOTE, GroupDim, total_cost};
+pub use crate::snapshot::groups::{COST_NOTE, GroupDim};
 use crate::snapshot::groups::{Rank, Sum, fold_costs, fold_groups, rank};
 
 /// Which list a [`TopList`] is.
@@ -42,8 +42,9 @@ pub struct TopList {
     pub by_cost: bool,
 }
 
-/// Every list of the report, in report order.
-pub fn top_lists(agg: &Aggregate, opts: SummaryOptions<'_>) -> Vec<TopList> {
+/// Every list of the report, in report order, and with `--by cost` the estimated cost of
+/// everything (from the same fold as the lists).
+pub fn top_lists(agg: &Aggregate, opts: SummaryOptions<'_>) -> (Vec<TopList>, Option<f64>) {
     let inv = opts.inventory;
     let prices = opts.prices;
     let groups = inv.map(|inv| fold_groups(agg, inv, prices));
@@ -105,7 +106,7 @@ pub fn top_lists(agg: &Aggregate, opts: SummaryOptions<'_>) -> Vec<TopList> {
             by_cost: prices.is_some(),
         });
     }
-    lists
+    (lists, costed.map(|c| c.total))
 }
 
 /// Ranked sums as rows (with their cost when `costed`), names still to be added.

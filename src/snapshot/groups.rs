@@ -9,8 +9,11 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use crate::core::{Aggregate, FastMap, Metric, Stats, TopEntry};
-use crate::inventory::place::Reach;
-use crate::inventory::{GroupKind, Inventory, Scope, prices::Prices};
+use crate::inventory::place::{Place, Reach};
+use crate::inventory::{
+    GroupKind, Inventory, Scope,
+    prices::{GIB, Prices},
+};
 
 /// A grouping the inventory derives from addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -124,21 +127,32 @@ pub struct Costed {
     pub dst: HashMap<String, Sum>,
     /// By `SRC -> DST`.
     pub pair: HashMap<String, Sum>,
+    /// The cost of every pair, USD.
+    pub total: f64,
 }
 
-/// Totals and estimated cost per source, destination and pair.
+/// Totals and estimated cost per source, destination and pair, and the cost of all of
+/// them; each address is placed once.
 pub fn fold_costs(agg: &Aggregate, inv: Option<&Inventory>, prices: &Prices) -> Costed {
     let mut c = Costed {
         src: HashMap::new(),
         dst: HashMap::new(),
         pair: HashMap::new(),
+        total: 0.0,
     };
+    let mut places: FastMap<IpAddr, Place<'_>> = FastMap::default();
     let mut text = String::new();
     agg.for_each_pair(|s, d, stats| {
-        let cost = match (s, d) {
-            (Some(s), Some(d)) => prices.cost(inv, s, d, stats.bytes),
+        let cost = match (s, d, inv) {
+            (Some(s), Some(d), Some(inv)) => {
+                let ps = *places.entry(s).or_insert_with(|| inv.place(s));
+                let pd = *places.entry(d).or_insert_with(|| inv.place(d));
+                stats.bytes as f64 / GIB * prices.per_gib_at(inv, (&ps, s), (&pd, d))
+            }
+            (Some(s), Some(d), None) => prices.cost(None, s, d, stats.bytes),
             _ => 0.0,
         };
+        c.total += cost;
         if let Some(s) = s {
             c.src.entry(s.to_string()).or_default().add(stats, cost);
         }
@@ -159,6 +173,7 @@ pub fn fold_costs(agg: &Aggregate, inv: Option<&Inventory>, prices: &Prices) -> 
 struct Known<'i> {
     groups: Vec<u32>,
     reach: Reach<'i>,
+    place: Place<'i>,
 }
 
 /// Addresses placed so far, and the groups interned.
@@ -177,9 +192,10 @@ impl<'i> Placed<'i, '_> {
         if let Some(i) = self.index.get(&a) {
             return *i as usize;
         }
+        let place = self.inv.place(a);
         let mut groups = Vec::new();
         for (k, kind) in self.kinds.iter().enumerate() {
-            for id in self.inv.groups_of(*kind, a) {
+            for id in self.inv.groups_at(&place, *kind, a) {
                 let next = self.names.len() as u32;
                 groups.push(match self.ids.entry((k, id)) {
                     Entry::Occupied(e) => *e.get(),
@@ -192,7 +208,8 @@ impl<'i> Placed<'i, '_> {
         }
         self.known.push(Known {
             groups,
-            reach: self.inv.reach(a),
+            reach: self.inv.reach_at(&place, a),
+            place,
         });
         let i = self.known.len() - 1;
         self.index.insert(a, i as u32);
@@ -228,8 +245,11 @@ pub fn fold_groups(
     agg.for_each_pair(|s, d, stats| {
         let (a, b) = (s.map(|a| placed.place(a)), d.map(|a| placed.place(a)));
         sums.resize(placed.names.len(), Sum::default());
-        let cost = match (s, d, prices) {
-            (Some(s), Some(d), Some(p)) => p.cost(Some(inv), s, d, stats.bytes),
+        let cost = match (s.zip(a), d.zip(b), prices) {
+            (Some((s, a)), Some((d, b)), Some(p)) => {
+                let (ka, kb) = (&placed.known[a], &placed.known[b]);
+                stats.bytes as f64 / GIB * p.per_gib_at(inv, (&ka.place, s), (&kb.place, d))
+            }
             _ => 0.0,
         };
         let none: &[u32] = &[];
@@ -263,17 +283,6 @@ pub fn fold_groups(
 pub const COST_NOTE: &str = "an estimate from list prices (see --prices): flow logs carry no \
     billing data, tiers, discounts and free allowances are ignored, and a flow logged on both \
     of its interfaces counts on each";
-
-/// The estimated data-transfer cost of every record with both addresses, in USD.
-pub fn total_cost(agg: &Aggregate, inv: Option<&Inventory>, prices: &Prices) -> f64 {
-    let mut total = 0.0;
-    agg.for_each_pair(|s, d, stats| {
-        if let (Some(s), Some(d)) = (s, d) {
-            total += prices.cost(inv, s, d, stats.bytes);
-        }
-    });
-    total
-}
 
 /// One derived grouping's top lists for the dashboard, by each of the snapshot metrics.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -372,7 +381,7 @@ pub fn cost_tops(agg: &Aggregate, inv: Option<&Inventory>, prices: &Prices, n: u
         }
     }
     CostTops {
-        total: total_cost(agg, inv, prices),
+        total: c.total,
         lists,
     }
 }
