@@ -754,7 +754,6 @@ fn with_an_inventory_d_cycles_on_to_subnets_groups_and_scopes_which_drill_like_t
     let f = inventory_fixture();
     let inventory = f.context.inventory.clone();
     let mut state = UiState::new(None);
-    state.groups_available = true;
     state.filter_bar.inventory = inventory.clone();
     let none = vpctop::ui::app::Rows::default();
     // Past the six dimensions come the groupings, then back to sources.

@@ -6,7 +6,7 @@ use super::lexer::{self, CmpOp, Tok, Token};
 use super::owner::{Owner, OwnerTest, ScopeTest};
 use super::values::{self, Cidr, Range};
 use super::{FilterError, Node, Pattern, Target, Test};
-use crate::inventory::Scope;
+use crate::inventory::{GroupKind, Scope};
 use crate::parse::{Action, LogStatus};
 use crate::schema::{Field, FieldKind};
 
@@ -469,13 +469,20 @@ fn bare(text: &str, column: usize) -> Result<Node, FilterError> {
         Test::Status(s)
     } else if let Some(p) = values::protocol(text) {
         Test::Uint(Target::One(F::Protocol), CmpOp::Eq, u64::from(p))
-    } else if let Some(word) = ["vpc-", "subnet-", "sg-"]
-        .into_iter()
-        .find(|p| lower.starts_with(p))
+    } else if let Some(kind) = [
+        ("vpc-", GroupKind::Vpc),
+        ("subnet-", GroupKind::Subnet),
+        ("sg-", GroupKind::SecurityGroup),
+    ]
+    .iter()
+    .find_map(|(prefix, k)| lower.starts_with(prefix).then_some(*k))
     {
-        let word = word.trim_end_matches('-');
-        let (owner, side) = Owner::lookup(word).ok_or_else(|| FilterError::new(column, word))?;
-        Test::Owner(OwnerTest::new(owner, side, text, column))
+        Test::Owner(OwnerTest::new(
+            Owner::Group(kind),
+            Side::Either,
+            text,
+            column,
+        ))
     } else if let Some(field) = [("eni-", F::InterfaceId), ("i-", F::InstanceId)]
         .iter()
         .find_map(|(prefix, f)| lower.starts_with(prefix).then_some(*f))

@@ -263,8 +263,6 @@ pub struct UiState {
     pub dimension: Dimension,
     /// A grouping by the inventory the talkers show instead of `dimension`.
     pub group: Option<GroupDim>,
-    /// Whether an inventory is loaded, so the groupings by it can be cycled to.
-    pub groups_available: bool,
     /// Lists made of addresses are ranked by estimated data-transfer cost (`s`, after
     /// flows); `metric` is then bytes, for the lists that cannot be costed.
     pub by_cost: bool,
@@ -304,7 +302,6 @@ impl UiState {
             focus: Focus::Talkers,
             dimension: Dimension::Src,
             group: None,
-            groups_available: false,
             by_cost: false,
             metric: Metric::Bytes,
             selected: 0,
@@ -413,7 +410,9 @@ impl UiState {
                             .iter()
                             .position(|d| *d == self.dimension)
                             .unwrap_or(0);
-                        if i + 1 == Dimension::ALL.len() && self.groups_available {
+                        // The groupings need the inventory (which the filter bar also binds).
+                        let groups_available = self.filter_bar.inventory.is_some();
+                        if i + 1 == Dimension::ALL.len() && groups_available {
                             self.group = Some(GroupDim::ALL[0]);
                             return self.view_changed();
                         }

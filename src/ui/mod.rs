@@ -249,7 +249,6 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
 
     let mut state = UiState::new(d.replay);
     state.filter_bar.inventory = d.inventory.clone();
-    state.groups_available = d.inventory.is_some();
     let mut s = Session {
         live: cell.load(),
         view: None,
