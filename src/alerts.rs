@@ -1,7 +1,8 @@
 //! Alerts: detections that watch a total's per-bucket evidence
-//! ([`Signals`](crate::core::Signals)) over a sliding record-time window. An alert opens when its key crosses the threshold, is updated while
-//! the window's count grows, and closes once the count has stayed under the threshold for
-//! the hold time: one alert per key per incident, never one per record.
+//! ([`Signals`](crate::core::Signals)) over a sliding record-time window. An alert opens
+//! when its key crosses the threshold, is updated while the window's count grows, and closes
+//! once the count has stayed under the threshold for the hold time: one alert per key per
+//! incident, never one per record.
 //!
 //! Evaluation walks the buckets in record-time order, so replaying history gives the
 //! moment each incident started; the evidence merges exactly, so the same records in any
@@ -287,7 +288,7 @@ pub fn evaluate(agg: &Aggregate, t: &Thresholds) -> Vec<AlertEvent> {
         series.entry((d, key)).or_default().insert(bucket, seen);
     }
     // A scan needs many ports in some window: skip keys that never have that many at all.
-    let mut scan_ports: BTreeMap<(IpAddr, IpAddr), usize> = BTreeMap::new();
+    let mut scan_ports: crate::core::FastMap<(IpAddr, IpAddr), usize> = Default::default();
     for ((_, src, dst), ports) in &s.refused_ports {
         *scan_ports.entry((*src, *dst)).or_default() += ports.len();
     }

@@ -199,7 +199,7 @@ fn serve(context: &QueryContext, rx: &Receiver<Request>, replies: &dyn Fn(Reply)
         }) = view
         {
             let started = Instant::now();
-            let inventory = context.inventory.as_deref().filter(|_| groups || cost);
+            let inventory = context.inventory.as_deref();
             let snapshot = view_snapshot(
                 &state,
                 filter,
@@ -207,7 +207,7 @@ fn serve(context: &QueryContext, rx: &Receiver<Request>, replies: &dyn Fn(Reply)
                 context.threads,
                 ViewExtras {
                     groups: inventory.filter(|_| groups),
-                    cost: cost.then_some((context.inventory.as_deref(), &context.prices)),
+                    cost: cost.then_some((inventory, &context.prices)),
                 },
             );
             replies(Reply::View {
