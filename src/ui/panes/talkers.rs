@@ -85,19 +85,11 @@ pub fn listing<'s>(snap: &'s Snapshot, state: &UiState) -> Listing<'s> {
         ),
         _ => None,
     };
-    match costed {
-        Some((entries, costs, total)) => Listing {
-            entries,
-            distinct,
-            title,
-            costs: Some((costs, total)),
-        },
-        None => Listing {
-            entries,
-            distinct,
-            title,
-            costs: None,
-        },
+    Listing {
+        entries: costed.map_or(entries, |(e, _, _)| e),
+        distinct,
+        title,
+        costs: costed.map(|(_, costs, total)| (costs, total)),
     }
 }
 
