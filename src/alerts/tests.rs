@@ -72,7 +72,7 @@ fn a_scan_opens_once_grows_and_closes_after_the_hold_time() {
     for minute in 3..13u64 {
         flows.push(refused(ip(7, 7), ip(1, 21), 23, T0 + minute * 60 + 5));
     }
-    let events = evaluate(&aggregate(&flows), &Thresholds::default());
+    let events = evaluate(&aggregate(&flows), &Config::default());
     let scan = phases(&events, Detection::PortScan);
     assert_eq!(
         scan,
@@ -121,7 +121,7 @@ fn refused_logins_and_gaps_on_interfaces_with_traffic_raise_their_alerts() {
         idle.interface = Some(b"eni-0idle");
         flows.push(idle);
     }
-    let events = evaluate(&aggregate(&flows), &Thresholds::default());
+    let events = evaluate(&aggregate(&flows), &Config::default());
     let keys: Vec<(Detection, &str)> = events
         .iter()
         .filter(|e| e.phase == Phase::Opened)
@@ -150,6 +150,7 @@ proptest! {
             .map(|&(s, d, port, t)| refused(ip(9, s), ip(1, d), port, T0 + t))
             .collect();
         let t = Thresholds { scan_ports: 40, login_flows: 3, ..Thresholds::default() };
+        let t = Config::with(t);
         let whole = evaluate(&aggregate(&flows), &t);
         let mut parts = vec![counting(); 4];
         for (i, f) in flows.iter().enumerate() {
@@ -178,7 +179,7 @@ proptest! {
             }
         }
         let t = Thresholds { login_flows: 10, window_secs: 120, hold_secs: 120, ..Thresholds::default() };
-        let events = evaluate(&aggregate(&flows), &t);
+        let events = evaluate(&aggregate(&flows), &Config::with(t));
         let mut open = false;
         let mut last = 0;
         for e in &events {

@@ -144,51 +144,122 @@ pub struct AlertsArgs {
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<SeverityArg>,
 
-    /// Thresholds and windows.
+    /// Thresholds, windows and rules.
     #[command(flatten)]
     pub thresholds: ThresholdArgs,
+
+    /// Keep reading (files like tail -F, directories and S3 prefixes for new objects) and
+    /// print each alert event as record time reaches it, until Ctrl-C or every input ends.
+    #[arg(long)]
+    pub follow: bool,
+
+    /// With --follow, how often the detections look at what was read (e.g. 1s, 500ms).
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = parse_duration)]
+    pub interval: std::time::Duration,
+
+    /// With --follow, start at the end of files (only what is appended from now on).
+    #[arg(long, requires = "follow")]
+    pub from_end: bool,
+
+    /// With --follow, poll files and directories every DURATION instead of waiting for
+    /// change notifications.
+    #[arg(long, value_name = "DURATION", requires = "follow", value_parser = parse_duration)]
+    pub poll: Option<std::time::Duration>,
+
+    /// Run CMD once per opened alert with the alert's JSON on its stdin (split into words,
+    /// never run by a shell; e.g. --exec 'curl -s -d @- https://hooks.example/x'). At most
+    /// four run at once, each killed after 30 s; ingest never waits for them.
+    #[arg(long, value_name = "CMD")]
+    pub exec: Option<String>,
 }
 
-/// The detections' thresholds (`alerts`).
-#[derive(Debug, Clone, Args)]
+/// The detections' thresholds and the user's rules (`alerts`, `report --alerts`, the
+/// dashboard). A flag given here wins over the alerts file, which wins over the defaults.
+#[derive(Debug, Clone, Default, Args)]
 pub struct ThresholdArgs {
-    /// Record time each detection looks back over (e.g. 5m, 1h; whole minutes).
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_secs)]
-    pub window: u64,
+    /// Alert rules and threshold overrides, TOML (default ~/.config/vpctop/alerts.toml when
+    /// it exists): `[[rule]]` tables of name, filter (the filter language), group (src, dst,
+    /// pair, dstport, service, interface, all), metric (flows, bytes, packets), over (a
+    /// window), above (a threshold) and severity; a `[thresholds]` table; `disable = [names]`.
+    #[arg(long = "alert-rules", value_name = "FILE")]
+    pub rules: Option<std::path::PathBuf>,
 
-    /// Record time a count must stay under its threshold before its alert closes.
-    #[arg(long, value_name = "DURATION", default_value = "2m", value_parser = parse_secs)]
-    pub hold: u64,
+    /// Record time each detection looks back over (e.g. 5m, 1h; whole minutes) [default: 5m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_secs)]
+    pub window: Option<u64>,
 
-    /// Distinct refused ports of one host, from one source, within the window: a port scan.
-    #[arg(long, value_name = "N", default_value_t = 100)]
-    pub scan_ports: u64,
+    /// Record time a count must stay under its threshold before its alert closes
+    /// [default: 2m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_secs)]
+    pub hold: Option<u64>,
 
-    /// Refused connections from one source to one login service (SSH, RDP, databases)
-    /// within the window: a brute force.
-    #[arg(long, value_name = "N", default_value_t = 30)]
-    pub login_flows: u64,
+    /// Distinct refused ports of one host, from one source, within the window: a port scan
+    /// [default: 100].
+    #[arg(long, value_name = "N")]
+    pub scan_ports: Option<u64>,
 
-    /// Flows from one source to one service refused by VPC Block Public Access.
-    #[arg(long, value_name = "N", default_value_t = 5)]
-    pub bpa_flows: u64,
+    /// Distinct hosts refused on one port, from one source: a host sweep [default: 50].
+    #[arg(long, value_name = "N")]
+    pub sweep_hosts: Option<u64>,
 
-    /// NODATA/SKIPDATA records of one interface that had traffic: a logging gap.
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub gap_records: u64,
+    /// Refused (or short accepted) connections from one source to one login service (SSH,
+    /// RDP, databases) within the window: a brute force [default: 30].
+    #[arg(long, value_name = "N")]
+    pub login_flows: Option<u64>,
+
+    /// Flows from one source to one service refused by VPC Block Public Access
+    /// [default: 5].
+    #[arg(long, value_name = "N")]
+    pub bpa_flows: Option<u64>,
+
+    /// Minutes of only NODATA/SKIPDATA records from an interface that had traffic: a
+    /// logging gap [default: 1].
+    #[arg(long, value_name = "N")]
+    pub gap_minutes: Option<u64>,
+
+    /// Alerts of one detection from one network (a /16) told one by one within a window
+    /// before the rest fold into one storm alert; 0 never folds [default: 3].
+    #[arg(long, value_name = "N")]
+    pub storm_after: Option<usize>,
 }
 
 impl ThresholdArgs {
-    /// The engine's thresholds.
-    pub fn thresholds(&self) -> crate::alerts::Thresholds {
-        crate::alerts::Thresholds {
-            window_secs: self.window,
-            hold_secs: self.hold,
-            scan_ports: self.scan_ports.max(1),
-            login_flows: self.login_flows.max(1),
-            bpa_flows: self.bpa_flows.max(1),
-            gap_records: self.gap_records.max(1),
+    /// The engine's settings: the defaults, then the alerts file, then these flags; rule
+    /// filters are bound to `inventory`.
+    pub fn config(
+        &self,
+        inventory: Option<&std::sync::Arc<crate::inventory::Inventory>>,
+    ) -> Result<crate::alerts::Config, crate::alerts::RuleError> {
+        let mut c = crate::alerts::Config::default();
+        let file = self.rules.clone().or_else(|| {
+            let base = std::env::var_os("XDG_CONFIG_HOME")
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from)
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".config"))
+                })?;
+            Some(base.join("vpctop/alerts.toml")).filter(|p| p.is_file())
+        });
+        if let Some(path) = file {
+            crate::alerts::load_rules(&path, &mut c, inventory)?;
         }
+        let t = &mut c.thresholds;
+        let set = |slot: &mut u64, v: Option<u64>| {
+            if let Some(v) = v {
+                *slot = v.max(1);
+            }
+        };
+        set(&mut t.window_secs, self.window);
+        set(&mut t.hold_secs, self.hold);
+        set(&mut t.scan_ports, self.scan_ports);
+        set(&mut t.sweep_hosts, self.sweep_hosts);
+        set(&mut t.login_flows, self.login_flows);
+        set(&mut t.bpa_flows, self.bpa_flows);
+        set(&mut t.gap_minutes, self.gap_minutes);
+        if let Some(n) = self.storm_after {
+            c.storm_after = n;
+        }
+        Ok(c)
     }
 }
 
@@ -497,7 +568,7 @@ impl OutputArgs {
             filter,
             inventory: None,
             prices: (self.by == MetricArg::Cost).then_some(prices),
-            alerts: false,
+            alerts: None,
         }
     }
 }
@@ -524,10 +595,14 @@ pub struct ReportArgs {
     #[arg(long, value_name = "SIZE", default_value = "1Gi", value_parser = parse_memory)]
     pub memory: u64,
 
-    /// Also run the alert detections (at the defaults of `vpctop alerts`) and list the
-    /// alerts: JSON `alerts`, text `alert` lines (not yet with --follow).
-    #[arg(long, conflicts_with = "follow")]
+    /// Also run the alert detections and list the alerts: JSON `alerts`, text `alert`
+    /// lines (thresholds and rules as for `vpctop alerts`).
+    #[arg(long)]
     pub alerts: bool,
+
+    /// Thresholds and rules of --alerts.
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
 
     /// Conversations and records shown with --drill.
     #[arg(long, value_name = "N", default_value_t = 20)]

@@ -24,7 +24,9 @@ pub fn run(args: DemoArgs) -> Result<i32> {
         rate: args.rate,
         speed: args.speed,
         format: args.format,
-        origin: now_secs(),
+        // On a whole minute: the detections count record-time minutes, and the gap
+        // incident darkens one whole minute of the script.
+        origin: now_secs() / 60 * 60,
     };
     let header = pace.generator().header();
     if let Some(dir) = &args.write {

@@ -8,6 +8,7 @@
 //! Never: parses flags (that is `cli`) or reads, counts or draws anything itself: it asks
 //! `pipeline`, `report` and `ui` to.
 
+mod alert_exec;
 pub mod alerts;
 pub mod dashboard;
 pub mod demo;

@@ -32,7 +32,14 @@ pub fn run(args: ReportArgs) -> Result<i32> {
         prices,
         ..
     } = settings;
-    config.alerts = args.alerts;
+    let alert_config = match args.alerts {
+        true => Some(args.thresholds.config(inventory.as_ref())?),
+        false => None,
+    };
+    if let Some(c) = &alert_config {
+        config.alerts = true;
+        config.alert_rules = c.rule_counters();
+    }
     let line = progress_line(&mut config, &inputs, false);
     let drill_key = match args.drill.as_deref() {
         Some(text) => Some(parse_filter_flag("--drill", text, inventory.as_ref())?),
@@ -48,7 +55,7 @@ pub fn run(args: ReportArgs) -> Result<i32> {
     failed |= !errors.is_empty();
     let mut opts = args.output.summary(filter.as_deref(), &prices);
     opts.inventory = inventory.as_deref();
-    opts.alerts = args.alerts;
+    opts.alerts = alert_config.as_ref();
     let drilled = match (&drill_key, &store) {
         (Some(key), Some(store)) => Some(drill::drill(
             &store.state(),
@@ -166,7 +173,7 @@ mod tests {
             filter: None,
             inventory: None,
             prices: None,
-            alerts: false,
+            alerts: None,
         };
         let mut out = Vec::new();
         write_report(&mut out, &agg, &names, opts, true, true).unwrap();

@@ -186,6 +186,8 @@ pub struct Aggregate {
     pub signals: super::Signals,
     /// Whether records count into `signals`.
     counting_signals: bool,
+    /// The user rules records are also counted for (while counting signals).
+    rule_counters: std::sync::Arc<[super::signals::RuleCounter]>,
     /// Records with both addresses; per-address totals are derived from it (one hash lookup
     /// per record instead of three).
     pair: PairTable,
@@ -224,6 +226,7 @@ impl Aggregate {
             tags: super::TagNames::default(),
             signals: super::Signals::default(),
             counting_signals: false,
+            rule_counters: std::sync::Arc::new([]),
             pair: PairTable::default(),
             src_only: AddrTable::default(),
             dst_only: AddrTable::default(),
@@ -259,7 +262,7 @@ impl Aggregate {
         // Only the alert evidence reads reject-reason: no look-up when it is not counted.
         let bpa = self.counting_signals
             && rec.text_of(crate::schema::Field::RejectReason) == Some(b"BPA");
-        self.count_flow(&flow, bpa);
+        self.count_flow(&flow, bpa, rec);
     }
 
     /// Whether records also count into [`signals`](Self::signals), the alert detections'
@@ -268,19 +271,33 @@ impl Aggregate {
         self.counting_signals = on;
     }
 
+    /// Also counts, while counting signals, the records of these user rules.
+    pub fn count_rules(&mut self, rules: std::sync::Arc<[super::signals::RuleCounter]>) {
+        self.rule_counters = rules;
+    }
+
+    /// The user rules counted (see [`count_rules`](Self::count_rules)).
+    pub fn rule_counters(&self) -> &std::sync::Arc<[super::signals::RuleCounter]> {
+        &self.rule_counters
+    }
+
     /// Counts one record's aggregation fields (see [`Flow`]).
     #[inline]
     pub fn add_flow(&mut self, f: &Flow<'_>) {
-        self.count_flow(f, false);
+        self.count_flow(f, false, f);
     }
 
     /// [`add_flow`](Self::add_flow), knowing whether VPC Block Public Access refused it.
     #[inline]
-    fn count_flow(&mut self, f: &Flow<'_>, rejected_by_bpa: bool) {
-        if self.counting_signals
-            && (f.action == Some(Action::Reject) || f.status != Some(LogStatus::Ok))
-        {
-            self.signals.add(f, rejected_by_bpa);
+    fn count_flow(
+        &mut self,
+        f: &Flow<'_>,
+        rejected_by_bpa: bool,
+        record: &dyn crate::filter::FieldSource,
+    ) {
+        if self.counting_signals {
+            self.signals
+                .add(f, rejected_by_bpa, &self.rule_counters, record);
         }
         if let Some(start) = f.start {
             self.first_start = Some(self.first_start.map_or(start, |s| s.min(start)));
@@ -375,6 +392,9 @@ impl Aggregate {
         self.tags.merge(other.tags);
         self.signals.merge(other.signals);
         self.counting_signals |= other.counting_signals;
+        if self.rule_counters.is_empty() {
+            self.rule_counters = other.rule_counters;
+        }
         self.first_start = min_opt(self.first_start, other.first_start);
         self.last_end = max_opt(self.last_end, other.last_end);
         for (k, v) in other.malformed_reasons {

@@ -97,7 +97,7 @@ pub const INCIDENTS: [Incident; 6] = [
     },
     Incident {
         name: "nodata-skipdata-gap",
-        during: (85, 120),
+        during: (60, 120),
         outsider: Ipv4Addr::UNSPECIFIED,
         insider: Ipv4Addr::UNSPECIFIED,
         port: 0,
@@ -223,6 +223,9 @@ pub struct Generator {
     servers: Vec<Vec<usize>>,
     /// Outside clients.
     internet: Vec<Ipv4Addr>,
+    /// Interfaces whose logging breaks during the gap incident (they serve traffic the
+    /// rest of the time).
+    dark: Vec<usize>,
     /// Record time (Unix seconds) of the start of the script.
     origin: u64,
     /// Records per record-second, on average.
@@ -274,7 +277,7 @@ impl Generator {
                 i.az = ["use1-az1", "use1-az2", "use1-az4"][usize::from(subnet) % 3];
             }
         }
-        let servers = SERVICES
+        let servers: Vec<Vec<usize>> = SERVICES
             .iter()
             .enumerate()
             .map(|(s, _)| {
@@ -294,12 +297,15 @@ impl Generator {
                 )
             })
             .collect();
+        // Three busy servers (not incident insiders) go dark during the gap.
+        let dark = [0, 2, 4].iter().map(|&s| servers[s][1]).collect();
         Generator {
             rng,
             format,
             interfaces,
             servers,
             internet,
+            dark,
             origin,
             per_second: per_second.max(1.0),
             next: origin,
@@ -357,8 +363,9 @@ impl Generator {
         let scaled = move |base: f64| (base * per_second / 400.0).ceil().max(1.0) as u64;
         // Background: conversations in both directions, and some REJECT noise.
         let mut budget = self.per_second * (0.9 + 0.2 * self.rng.unit());
+        let dark = active("nodata-skipdata-gap");
         while budget >= 2.0 {
-            budget -= self.conversation(t, out);
+            budget -= self.conversation(t, dark, out);
         }
         if active("port-scan") {
             // Sweeps ports upward (100 a second at 400 records/s), every probe rejected by the
@@ -465,21 +472,17 @@ impl Generator {
                 });
             }
         }
-        if active("nodata-skipdata-gap") {
-            // A handful of interfaces with no traffic, and one whose records were skipped.
-            for k in 0..scaled(4.0) as usize {
+        if active("nodata-skipdata-gap") && t.is_multiple_of(10) {
+            // Three busy servers log nothing but NODATA (two) and SKIPDATA (one) records.
+            for (k, &nic) in self.dark.clone().iter().enumerate() {
                 let (start, end) = self.window(t);
                 out.push(DemoRecord {
                     protocol: 0,
                     packets: 0,
                     bytes: 0,
-                    status: if (t as usize + k).is_multiple_of(4) {
-                        "SKIPDATA"
-                    } else {
-                        "NODATA"
-                    },
+                    status: if k == 2 { "SKIPDATA" } else { "NODATA" },
                     ..DemoRecord::tcp(
-                        300 + (k * 5 + t as usize) % 60,
+                        nic,
                         (Ipv4Addr::UNSPECIFIED, 0),
                         (Ipv4Addr::UNSPECIFIED, 0),
                         (start, end),
@@ -491,13 +494,18 @@ impl Generator {
 
     /// One background conversation: a request and its reply, or a stray rejected probe.
     /// Returns the records made.
-    fn conversation(&mut self, t: u64, out: &mut Vec<DemoRecord>) -> f64 {
+    fn conversation(&mut self, t: u64, dark: bool, out: &mut Vec<DemoRecord>) -> f64 {
         let (start, end) = self.window(t);
+        // A dark interface's traffic flows on, unlogged.
+        let unlogged = |nic: usize| dark && self.dark.contains(&nic);
         if self.rng.below(100) < 4 {
             // Internet background radiation: probes on random ports, rejected.
             let target = self.rng.below(self.interfaces.len() as u64) as usize;
             let probe = [23, 445, 3389, 8080, 1433, 5900, 2323][self.rng.below(7) as usize];
             let src = self.internet[self.rng.below(self.internet.len() as u64) as usize];
+            if unlogged(target) {
+                return 1.0;
+            }
             out.push(DemoRecord {
                 accept: false,
                 ..DemoRecord::tcp(
@@ -545,6 +553,9 @@ impl Generator {
         let bytes = (size as f64 * scale) as u64;
         let packets = (bytes / 1_200).max(1) + self.rng.below(4);
         let server_ip = self.interfaces[server].ip;
+        if unlogged(server) {
+            return 2.0;
+        }
         out.push(DemoRecord {
             protocol,
             packets,

@@ -144,6 +144,8 @@ pub fn aggregate_and_retain(
     let outcome = ingest(inputs, config, &cancel, || {
         let mut h = AggregateHandler::new(filter.clone());
         h.aggregate_mut().count_signals(config.alerts);
+        h.aggregate_mut()
+            .count_rules(std::sync::Arc::clone(&config.alert_rules));
         match &store {
             Some(s) => h.retaining(StoreWriter::new(Arc::clone(s))),
             None => h,

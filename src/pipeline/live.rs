@@ -37,13 +37,23 @@ pub struct LiveHandler {
     every: Arc<AtomicU64>,
     last: Instant,
     heatmap: bool,
+    /// The alert rules workers count for, when alert evidence is counted.
+    alerts: Option<Arc<[crate::core::signals::RuleCounter]>>,
 }
 
 impl LiveHandler {
-    fn fresh(filter: Option<Arc<Filter>>, heatmap: bool) -> AggregateHandler {
+    fn fresh(
+        filter: Option<Arc<Filter>>,
+        heatmap: bool,
+        alerts: Option<&Arc<[crate::core::signals::RuleCounter]>>,
+    ) -> AggregateHandler {
         let mut h = AggregateHandler::new(filter);
         if heatmap {
             h.aggregate_mut().series = TimeSeries::with_heatmap();
+        }
+        if let Some(rules) = alerts {
+            h.aggregate_mut().count_signals(true);
+            h.aggregate_mut().count_rules(Arc::clone(rules));
         }
         h
     }
@@ -51,7 +61,7 @@ impl LiveHandler {
     fn hand_over(&mut self) {
         let filter = self.inner.filter();
         let store = self.inner.take_store();
-        let mut fresh = Self::fresh(filter, self.heatmap);
+        let mut fresh = Self::fresh(filter, self.heatmap, self.alerts.as_ref());
         if let Some(mut w) = store {
             // Seal what this worker holds at least every second, so queries keep up.
             w.flush_if_older(Duration::from_secs(1));
@@ -175,11 +185,13 @@ pub fn run_live_reporting(
 ) -> LiveOutcome {
     let (tx, rx) = sync_channel::<Aggregate>(config.workers.max(1) * 2);
     let every = Arc::new(AtomicU64::new(micros(options.cadence / 2)));
+    let alerts = config.alerts.then(|| Arc::clone(&config.alert_rules));
     std::thread::scope(|scope| {
         let merger = scope.spawn(|| merge_and_publish(rx, options, cell, &every, reporter));
         let outcome = ingest(inputs, config, cancel, || LiveHandler {
             inner: {
-                let h = LiveHandler::fresh(options.filter.clone(), options.heatmap);
+                let h =
+                    LiveHandler::fresh(options.filter.clone(), options.heatmap, alerts.as_ref());
                 match &options.store {
                     Some(store) => h.retaining(StoreWriter::new(Arc::clone(store))),
                     None => h,
@@ -189,6 +201,7 @@ pub fn run_live_reporting(
             every: Arc::clone(&every),
             last: Instant::now(),
             heatmap: options.heatmap,
+            alerts: alerts.clone(),
         });
         drop(tx);
         let (total, publish_times, build_times) = merger

@@ -94,6 +94,8 @@ pub struct IngestConfig {
     /// Whether workers also count the alert detections' evidence (`alerts`, `report
     /// --alerts`).
     pub alerts: bool,
+    /// The user's alert rules workers count for (with `alerts`).
+    pub alert_rules: std::sync::Arc<[crate::core::signals::RuleCounter]>,
 }
 
 impl IngestConfig {
@@ -112,6 +114,7 @@ impl IngestConfig {
             select: FileSelector::default(),
             progress: None,
             alerts: false,
+            alert_rules: std::sync::Arc::new([]),
         }
     }
 

@@ -324,12 +324,9 @@ impl ReportDoc {
                 prices_per_gib: *p,
                 note: super::tops::COST_NOTE,
             }),
-            alerts: opts.alerts.then(|| {
-                crate::alerts::summarise(&crate::alerts::evaluate(
-                    agg,
-                    &crate::alerts::Thresholds::default(),
-                ))
-            }),
+            alerts: opts
+                .alerts
+                .map(|c| crate::alerts::summarise(&crate::alerts::evaluate(agg, c))),
             malformed_examples: agg
                 .examples
                 .iter()

@@ -29,9 +29,9 @@ pub struct SummaryOptions<'f> {
     pub inventory: Option<&'f crate::inventory::Inventory>,
     /// With `--by cost`: the prices that rank address lists by estimated cost.
     pub prices: Option<&'f crate::inventory::prices::Prices>,
-    /// With `--alerts`: list the alerts the detections raised (the aggregate counted their
-    /// evidence).
-    pub alerts: bool,
+    /// With `--alerts`: list the alerts the detections so set raised (the aggregate
+    /// counted their evidence).
+    pub alerts: Option<&'f crate::alerts::Config>,
 }
 
 /// Who a top-list key is, by the inventory (an address's or interface's owner, or both

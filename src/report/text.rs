@@ -123,11 +123,8 @@ pub fn render(agg: &Aggregate, input_names: &[String], opts: SummaryOptions<'_>)
         }
     }
     let alerts = match opts.alerts {
-        true => crate::alerts::summarise(&crate::alerts::evaluate(
-            agg,
-            &crate::alerts::Thresholds::default(),
-        )),
-        false => Vec::new(),
+        Some(c) => crate::alerts::summarise(&crate::alerts::evaluate(agg, c)),
+        None => Vec::new(),
     };
     for a in alerts {
         let until = match a.closed {
