@@ -180,8 +180,8 @@ impl Default for Thresholds {
             hold_secs: 120,
             scan_ports: 100,
             sweep_hosts: 50,
-            login_flows: 30,
-            reply_flows: 20,
+            login_flows: 50,
+            reply_flows: 50,
             bpa_flows: 5,
             gap_minutes: 1,
             surge_flows: 500,
@@ -375,7 +375,10 @@ impl AlertEvent {
                 format!(
                     "{phase} {head} at {at}: {count} in the {} before it (threshold {}{baseline}; first seen {})",
                     crate::units::duration(self.window.1 - self.window.0),
-                    crate::units::thousands(e.threshold),
+                    match e.unit {
+                        "bytes" => crate::units::bytes(e.threshold),
+                        _ => crate::units::thousands(e.threshold),
+                    },
                     crate::units::utc(e.first_seen),
                 )
             }
@@ -503,12 +506,22 @@ pub fn evaluate(agg: &Aggregate, config: &Config) -> Vec<AlertEvent> {
         ))
     });
     let t = &config.thresholds;
-    storm::collapse(
+    let (quiet, end) = (t.window_secs + t.hold_secs, bucket_start(end) + BUCKET_SECS);
+    // First per network, then per detection as a whole: however spread the sources, a
+    // window tells at most a few alerts of one detection one by one.
+    let per_network = storm::collapse(
         events,
-        config.storm_after,
+        (config.storm_after, storm::network_of),
         t.window_secs,
-        t.window_secs + t.hold_secs,
-        bucket_start(end) + BUCKET_SECS,
+        quiet,
+        end,
+    );
+    storm::collapse(
+        per_network,
+        (config.storm_after * 4, |_| "every network".to_string()),
+        t.window_secs,
+        quiet,
+        end,
     )
 }
 

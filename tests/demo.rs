@@ -606,3 +606,66 @@ fn report_lists_the_alerts_and_alerts_fails_on_request() {
     let run = common::vpctop(&["alerts", "--window", "0s", log.to_str().unwrap()]);
     assert_eq!(run.code, 2);
 }
+
+#[test]
+fn exec_gets_each_opened_alert_on_stdin_and_rules_are_checked_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/demo-v2.log");
+    let got = dir.path().join("hook.ndjson");
+    let exec = format!("tee -a '{}'", got.display());
+    let run = common::vpctop(&["alerts", "--exec", &exec, log.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&got)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 7, "one command per opened alert: {lines:?}");
+    assert!(lines.iter().all(|e| e["phase"] == "opened"));
+    // A failing command is said once, and the run goes on.
+    let run = common::vpctop(&["alerts", "--exec", "false", log.to_str().unwrap()]);
+    assert_eq!(run.code, 0);
+    assert_eq!(
+        run.stderr.matches("--exec `false`").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("7 failed"), "{}", run.stderr);
+    // A rule of one's own, and a bad one named at its line and column.
+    let rules = dir.path().join("alerts.toml");
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"scanner\"\nfilter = \"src=45.33.32.156 action=REJECT\"\ngroup = \"src\"\nabove = 50\n",
+    )
+    .unwrap();
+    let run = common::vpctop(&[
+        "alerts",
+        "--json",
+        "--alert-rules",
+        rules.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains("\"detection\":\"scanner\"")
+                && l.contains("\"key\":\"45.33.32.156\"")),
+        "{}",
+        run.stdout
+    );
+    std::fs::write(
+        &rules,
+        "[[rule]]\nname = \"x\"\nfilter = \"dstport=>\"\nabove = 5\n",
+    )
+    .unwrap();
+    let run = common::vpctop(&[
+        "alerts",
+        "--alert-rules",
+        rules.to_str().unwrap(),
+        log.to_str().unwrap(),
+    ]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("alerts.toml:3:19"), "{}", run.stderr);
+}

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use super::window::{Seen, Threshold, Track};
 use super::{Config, Detection};
-use crate::core::signals::{Bucket, InterfaceKey, is_private};
+use crate::core::signals::{Bucket, Service, is_private};
 use crate::core::{Aggregate, FastMap};
 
 /// `10.0.0.1:22`, `[2001:db8::1]:22`.
@@ -31,8 +31,9 @@ type Keyed = BTreeMap<String, Track>;
 pub(super) fn first_bucket(agg: &Aggregate) -> Bucket {
     agg.signals
         .activity
-        .keys()
-        .map(|(b, _)| *b)
+        .minutes
+        .iter()
+        .filter_map(|m| m.first().map(|(b, _)| *b))
         .min()
         .or_else(|| agg.first_start.map(crate::core::signals::bucket_of))
         .unwrap_or(0)
@@ -152,40 +153,49 @@ fn finish(tracks: Keyed) -> impl Iterator<Item = Track> {
 /// refused replies of a service, and Block Public Access refusals.
 pub(super) fn services(agg: &Aggregate, c: &Config, since: Bucket) -> Vec<Track> {
     let s = &agg.signals;
-    let mut brute = Keyed::new();
-    let mut talkers = Keyed::new();
-    let mut replies = Keyed::new();
-    let mut bpa = Keyed::new();
-    // Talkers of the run's first window are its baseline: only later ones are new.
-    let learned = since.saturating_add(c.thresholds.window_buckets() as Bucket);
-    let mut known: BTreeSet<(IpAddr, IpAddr, u16)> = BTreeSet::new();
-    for ((b, (src, dst, port)), l) in &s.logins {
-        if l.accepted > 0 && *b < learned {
-            known.insert((*src, *dst, *port));
+    let t = &c.thresholds;
+    // Short accepted sessions count from the internet only: inside, a bastion or a
+    // configuration tool opens many short SSH sessions by design.
+    let attempts = |src: IpAddr, l: &crate::core::signals::Logins| {
+        l.refused + if is_private(src) { 0 } else { l.short }
+    };
+    // Only keys whose whole-run total reaches the bar can cross it in a window: total
+    // first, so the many one-off keys cost no track.
+    let mut brute_total: FastMap<Service, u64> = FastMap::default();
+    // Services the internet reached in the run's first window are open to it by design:
+    // a new internet talker is news only on a service it had not reached then.
+    let learned = since.saturating_add(t.window_buckets() as Bucket);
+    let mut exposed: BTreeSet<(IpAddr, u16)> = BTreeSet::new();
+    for (&(b, (src, dst, port)), l) in &s.logins {
+        *brute_total.entry((src, dst, port)).or_default() += attempts(src, l);
+        if l.accepted > 0 && b < learned && !is_private(src) {
+            exposed.insert((dst, port));
         }
     }
+    let mut brute = Keyed::new();
+    let mut talkers = Keyed::new();
     for (&(b, (src, dst, port)), l) in &s.logins {
-        let key = format!("{src} -> {}", service(dst, port));
-        count_into(
-            &mut brute,
-            &key,
-            || {
-                c.track(
-                    Detection::BruteForce,
-                    String::new(),
-                    format!("srcaddr={src} dstaddr={dst} dstport={port}"),
-                    c.fixed(Detection::BruteForce),
-                )
-            },
-            b,
-            // Short accepted sessions count from the internet only: inside, a bastion or
-            // configuration tool opens many short SSH sessions by design.
-            l.refused + if is_private(src) { 0 } else { l.short },
-        );
-        if l.accepted > 0 && !is_private(src) && !known.contains(&(src, dst, port)) {
+        if brute_total[&(src, dst, port)] >= t.login_flows {
+            count_into(
+                &mut brute,
+                &format!("{src} -> {}", service(dst, port)),
+                || {
+                    c.track(
+                        Detection::BruteForce,
+                        String::new(),
+                        format!("srcaddr={src} dstaddr={dst} dstport={port}"),
+                        c.fixed(Detection::BruteForce),
+                    )
+                },
+                b,
+                attempts(src, l),
+            );
+        }
+        let long = l.accepted - l.short;
+        if b >= learned && long > 0 && !is_private(src) && !exposed.contains(&(dst, port)) {
             count_into(
                 &mut talkers,
-                &key,
+                &format!("{src} -> {}", service(dst, port)),
                 || {
                     c.track(
                         Detection::NewTalker,
@@ -195,15 +205,22 @@ pub(super) fn services(agg: &Aggregate, c: &Config, since: Bucket) -> Vec<Track>
                     )
                 },
                 b,
-                l.accepted,
+                long,
             );
         }
     }
+    let mut reply_total: FastMap<(IpAddr, u16), u64> = FastMap::default();
+    for (&(_, host, port), &n) in &s.replies {
+        *reply_total.entry((host, port)).or_default() += n;
+    }
+    let mut replies = Keyed::new();
     for (&(b, host, port), &n) in &s.replies {
-        let key = service(host, port);
+        if reply_total[&(host, port)] < t.reply_flows {
+            continue;
+        }
         count_into(
             &mut replies,
-            &key,
+            &service(host, port),
             || {
                 c.track(
                     Detection::ReturnDenied,
@@ -216,11 +233,11 @@ pub(super) fn services(agg: &Aggregate, c: &Config, since: Bucket) -> Vec<Track>
             n,
         );
     }
+    let mut bpa = Keyed::new();
     for (&(b, (src, dst, port)), &n) in &s.bpa {
-        let key = format!("{src} -> {}", service(dst, port));
         count_into(
             &mut bpa,
-            &key,
+            &format!("{src} -> {}", service(dst, port)),
             || {
                 c.track(
                     Detection::BlockPublicAccess,
@@ -239,78 +256,57 @@ pub(super) fn services(agg: &Aggregate, c: &Config, since: Bucket) -> Vec<Track>
         .collect()
 }
 
-/// The key of an interface in text, and the filter selecting it.
-fn interface_text(i: &InterfaceKey) -> String {
-    i.text()
-}
-
 /// Logging gaps (minutes an interface that had traffic logged only NODATA/SKIPDATA) and
 /// egress spikes (bytes to the internet above the interface's own baseline).
 pub(super) fn interfaces(agg: &Aggregate, c: &Config, since: Bucket) -> Vec<Track> {
-    let s = &agg.signals;
     let t = &c.thresholds;
-    let mut first_ok: FastMap<&InterfaceKey, Bucket> = FastMap::default();
-    for ((b, i), a) in &s.activity {
-        if a.ok > 0 {
-            let f = first_ok.entry(i).or_insert(*b);
-            *f = (*f).min(*b);
-        }
-    }
-    let mut gaps = Keyed::new();
-    let mut egress = Keyed::new();
-    let baseline = |floor: u64, factor: f64| Threshold::Baseline {
-        factor,
-        floor,
-        windows: t.baseline_windows,
-        since,
-    };
-    for ((b, i), a) in &s.activity {
-        let dark = a.ok == 0 && a.nodata + a.skipdata > 0;
-        if dark && first_ok.get(i).is_some_and(|f| f < b) {
-            let id = interface_text(i);
-            let filter = format!("interface={} log-status!=OK", quote(&id));
-            count_into(
-                &mut gaps,
-                &id,
-                || {
-                    c.track(
-                        Detection::LoggingGap,
-                        String::new(),
-                        filter,
-                        c.fixed(Detection::LoggingGap),
-                    )
-                },
-                *b,
-                1,
-            );
-        }
-        if a.ok > 0 {
-            let id = interface_text(i);
-            let filter = format!("interface={} action=ACCEPT scope=internet", quote(&id));
-            let bar = baseline(t.egress_bytes, t.egress_factor);
-            // Every active minute is a bucket (zero too): the baseline's mean needs them.
-            let tr = match egress.get_mut(&id) {
-                Some(tr) => tr,
-                None => egress
-                    .entry(id)
-                    .or_insert_with(|| c.track(Detection::EgressSpike, String::new(), filter, bar)),
-            };
-            match tr.buckets.entry(*b).or_insert(Seen::Count(0)) {
-                Seen::Count(n) => *n += a.egress,
-                Seen::Distinct(_) => {}
+    let acts = &agg.signals.activity;
+    let mut out = Vec::new();
+    for (key, minutes) in acts.keys.iter().zip(&acts.minutes) {
+        let id = key.text();
+        // Minutes are sorted: the first with OK records is where "had traffic" starts.
+        let first_ok = minutes.iter().find(|(_, a)| a.ok > 0).map(|(b, _)| *b);
+        let mut gap = c.track(
+            Detection::LoggingGap,
+            id.clone(),
+            format!("interface={} log-status!=OK", quote(&id)),
+            c.fixed(Detection::LoggingGap),
+        );
+        for (b, a) in minutes {
+            if a.ok == 0 && a.nodata + a.skipdata > 0 && first_ok.is_some_and(|f| f < *b) {
+                gap.buckets.insert(*b, Seen::Count(1));
             }
         }
+        if !gap.buckets.is_empty() {
+            out.push(gap);
+        }
+        // An interface that never sends enough to reach the floor in any window needs no
+        // walk. Every active minute is a bucket (zero too): the baseline's mean needs them.
+        let sent: u64 = minutes
+            .iter()
+            .map(|(_, a)| a.egress)
+            .fold(0, u64::saturating_add);
+        if sent >= t.egress_bytes {
+            let mut spike = c.track(
+                Detection::EgressSpike,
+                id.clone(),
+                format!("interface={} action=ACCEPT scope=internet", quote(&id)),
+                Threshold::Baseline {
+                    factor: t.egress_factor,
+                    floor: t.egress_bytes,
+                    windows: t.baseline_windows,
+                    since,
+                },
+            );
+            spike.buckets = minutes
+                .iter()
+                .filter(|(_, a)| a.ok > 0)
+                .map(|(b, a)| (*b, Seen::Count(a.egress)))
+                .collect();
+            out.push(spike);
+        }
     }
-    // An interface that never sends enough to reach the floor in any window needs no walk.
-    egress.retain(|_, tr| tr.buckets.values().map(count_of).sum::<u64>() >= t.egress_bytes);
-    finish(gaps).chain(finish(egress)).collect()
-}
-
-fn count_of(s: &Seen) -> u64 {
-    match s {
-        Seen::Count(n) => *n,
-        Seen::Distinct(v) => v.len() as u64,
-    }
+    out
 }
 
 /// REJECT surges, overall and per interface, counting only refusals from sources no other
@@ -329,48 +325,47 @@ pub(super) fn surges(
         windows: t.baseline_windows,
         since,
     };
-    let mut per: Keyed = Keyed::new();
+    let acts = &agg.signals.activity;
+    let mut unexplained: Vec<BTreeMap<Bucket, u64>> = vec![BTreeMap::new(); acts.keys.len()];
+    for (&(b, i, src), &n) in &agg.signals.refused_by_source {
+        if !explained.contains(&src)
+            && let Some(m) = unexplained.get_mut(i as usize)
+        {
+            *m.entry(b).or_default() += n;
+        }
+    }
     let mut all = c.track(
         Detection::RejectSurge,
         "all interfaces".to_string(),
         "action=REJECT".to_string(),
         bar(t.surge_flows.saturating_mul(4)),
     );
-    // Minutes with traffic and no refusal count as zero in the baselines.
-    for ((b, i), a) in &agg.signals.activity {
-        if a.ok > 0 {
-            let id = interface_text(i);
-            if !per.contains_key(&id) {
-                let filter = format!("interface={} action=REJECT", quote(&id));
-                per.insert(
-                    id.clone(),
-                    c.track(
-                        Detection::RejectSurge,
-                        String::new(),
-                        filter,
-                        bar(t.surge_flows),
-                    ),
-                );
-            }
-            if let Some(tr) = per.get_mut(&id) {
-                tr.buckets.entry(*b).or_insert(Seen::Count(0));
-            }
-            all.buckets.entry(*b).or_insert(Seen::Count(0));
-        }
-    }
-    for ((b, i, src), n) in &agg.signals.refused_by_source {
-        if explained.contains(src) {
-            continue;
-        }
-        let id = interface_text(i);
-        for tr in [per.get_mut(&id), Some(&mut all)].into_iter().flatten() {
-            if let Seen::Count(c) = tr.buckets.entry(*b).or_insert(Seen::Count(0)) {
+    let mut out = Vec::new();
+    for ((key, minutes), refused) in acts.keys.iter().zip(&acts.minutes).zip(&unexplained) {
+        // Minutes with traffic and no refusal count as zero in the baselines.
+        for (b, _) in minutes.iter().filter(|(_, a)| a.ok > 0) {
+            let n = refused.get(b).copied().unwrap_or(0);
+            if let Seen::Count(c) = all.buckets.entry(*b).or_insert(Seen::Count(0)) {
                 *c += n;
             }
         }
+        if refused.values().sum::<u64>() < t.surge_flows {
+            continue;
+        }
+        let id = key.text();
+        let mut tr = c.track(
+            Detection::RejectSurge,
+            id.clone(),
+            format!("interface={} action=REJECT", quote(&id)),
+            bar(t.surge_flows),
+        );
+        tr.buckets = minutes
+            .iter()
+            .filter(|(_, a)| a.ok > 0)
+            .map(|(b, _)| (*b, Seen::Count(refused.get(b).copied().unwrap_or(0))))
+            .collect();
+        out.push(tr);
     }
-    per.retain(|_, tr| tr.buckets.values().map(count_of).sum::<u64>() >= t.surge_flows);
-    let mut out: Vec<Track> = finish(per).collect();
     out.push(all);
     out
 }

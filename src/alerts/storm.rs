@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use super::{AlertEvent, Detection, Evidence, Phase};
 
 /// The network a key's leading address is in, or `all` for keys that are no address.
-fn group_of(key: &str) -> String {
+pub(super) fn network_of(key: &str) -> String {
     let head = key.split(" -> ").next().unwrap_or(key);
     let head = head
         .strip_prefix('[')
@@ -49,7 +49,7 @@ struct Storm {
 /// alert folded into them (or stay open when the records end at `end` before that).
 pub(super) fn collapse(
     events: Vec<AlertEvent>,
-    after: usize,
+    (after, group_of): (usize, fn(&str) -> String),
     window: u64,
     quiet: u64,
     end: u64,
@@ -79,6 +79,7 @@ pub(super) fn collapse(
     for e in events {
         close_quiet(&mut storms, &mut out, e.at);
         let id = (e.detection, e.key.clone());
+        // A storm of the first pass is folded like any alert in the second.
         if e.phase != Phase::Opened {
             if folded.contains(&id) {
                 if e.phase == Phase::Closed {
@@ -157,7 +158,7 @@ pub(super) fn collapse(
 
 #[cfg(test)]
 mod tests {
-    use super::group_of;
+    use super::network_of as group_of;
 
     #[test]
     fn keys_are_grouped_by_the_network_of_their_leading_address() {

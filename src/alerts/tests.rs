@@ -104,7 +104,7 @@ fn a_scan_opens_once_grows_and_closes_after_the_hold_time() {
 
 #[test]
 fn refused_logins_and_gaps_on_interfaces_with_traffic_raise_their_alerts() {
-    let mut flows: Vec<Flow<'_>> = (0..40)
+    let mut flows: Vec<Flow<'_>> = (0..60)
         .map(|i| refused(ip(9, 1), ip(0, 10), 22, T0 + i))
         .collect();
     let mut ok = refused(ip(0, 10), ip(0, 11), 443, T0);

@@ -203,7 +203,7 @@ pub struct ThresholdArgs {
     pub sweep_hosts: Option<u64>,
 
     /// Refused (or short accepted) connections from one source to one login service (SSH,
-    /// RDP, databases) within the window: a brute force [default: 30].
+    /// RDP, databases) within the window: a brute force [default: 50].
     #[arg(long, value_name = "N")]
     pub login_flows: Option<u64>,
 

@@ -118,9 +118,10 @@ impl Probes {
 pub struct Logins {
     /// Refused flows.
     pub refused: u64,
-    /// Accepted flows of at most [`SHORT_PACKETS`] packets (interactive ports only).
+    /// Accepted flows of at most [`SHORT_PACKETS`] packets (interactive ports only; from
+    /// public sources only).
     pub short: u64,
-    /// Accepted flows.
+    /// Accepted flows (from public sources only).
     pub accepted: u64,
 }
 
@@ -144,6 +145,102 @@ impl Activity {
         self.egress = self.egress.saturating_add(o.egress);
         self.nodata += o.nodata;
         self.skipdata += o.skipdata;
+    }
+}
+
+/// Each interface's minutes. Interfaces are numbered in the order met (a small map, looked
+/// up once per record); a record's minute is almost always its interface's newest, so
+/// counting it is a compare and an add, not a look-up in a table of every minute.
+#[derive(Debug, Clone, Default)]
+pub struct Activities {
+    ids: FastMap<InterfaceKey, u32>,
+    /// The interfaces, by number.
+    pub keys: Vec<InterfaceKey>,
+    /// Per interface number: its minutes, sorted, each with what it did.
+    pub minutes: Vec<Vec<(Bucket, Activity)>>,
+}
+
+impl Activities {
+    /// The number of interface `id`, given one if it is new.
+    #[inline]
+    fn id(&mut self, id: &[u8]) -> u32 {
+        let key = InterfaceKey::of(id);
+        if let Some(&n) = self.ids.get(&key) {
+            return n;
+        }
+        let n = self.keys.len() as u32;
+        self.ids.insert(key.clone(), n);
+        self.keys.push(key);
+        self.minutes.push(Vec::new());
+        n
+    }
+
+    /// The activity of interface `n` in bucket `b`.
+    #[inline]
+    fn at(&mut self, n: u32, b: Bucket) -> &mut Activity {
+        let list = &mut self.minutes[n as usize];
+        let i = match list.last() {
+            Some((last, _)) if *last == b => list.len() - 1,
+            Some((last, _)) if *last < b => {
+                list.push((b, Activity::default()));
+                list.len() - 1
+            }
+            None => {
+                list.push((b, Activity::default()));
+                0
+            }
+            Some(_) => match list.binary_search_by_key(&b, |(k, _)| *k) {
+                Ok(i) => i,
+                Err(i) => {
+                    list.insert(i, (b, Activity::default()));
+                    i
+                }
+            },
+        };
+        &mut list[i].1
+    }
+
+    /// Adds `other`'s minutes; returns the numbers `other`'s interfaces have here.
+    fn merge(&mut self, other: Activities) -> Vec<u32> {
+        let mut renumber = Vec::with_capacity(other.keys.len());
+        for (key, minutes) in other.keys.into_iter().zip(other.minutes) {
+            let n = match self.ids.get(&key) {
+                Some(&n) => n,
+                None => {
+                    let n = self.keys.len() as u32;
+                    self.ids.insert(key.clone(), n);
+                    self.keys.push(key);
+                    self.minutes.push(Vec::new());
+                    n
+                }
+            };
+            renumber.push(n);
+            let mine = &mut self.minutes[n as usize];
+            if mine.is_empty() {
+                *mine = minutes;
+                continue;
+            }
+            for (b, a) in minutes {
+                match mine.binary_search_by_key(&b, |(k, _)| *k) {
+                    Ok(i) => mine[i].1.merge(&a),
+                    Err(i) => mine.insert(i, (b, a)),
+                }
+            }
+        }
+        renumber
+    }
+
+    /// Whether no interface was counted.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Every (interface, minute, activity).
+    pub fn iter(&self) -> impl Iterator<Item = (&InterfaceKey, Bucket, &Activity)> + '_ {
+        self.keys
+            .iter()
+            .zip(&self.minutes)
+            .flat_map(|(k, m)| m.iter().map(move |(b, a)| (k, *b, a)))
     }
 }
 
@@ -279,11 +376,11 @@ pub struct Signals {
     pub replies: FastMap<(Bucket, IpAddr, u16), u64>,
     /// (bucket, source, destination, port) → flows refused by VPC Block Public Access.
     pub bpa: FastMap<(Bucket, Service), u64>,
-    /// (bucket, interface) → what it did.
-    pub activity: FastMap<(Bucket, InterfaceKey), Activity>,
-    /// (bucket, interface, source) → refused flows (a REJECT surge not explained by a
-    /// detected attacker is told from these).
-    pub refused_by_source: FastMap<(Bucket, InterfaceKey, IpAddr), u64>,
+    /// Per interface: what it did, minute by minute (see [`Activities`]).
+    pub activity: Activities,
+    /// (bucket, interface number in `activity`, source) → refused flows (a REJECT surge
+    /// not explained by a detected attacker is told from these).
+    pub refused_by_source: FastMap<(Bucket, u32, IpAddr), u64>,
     /// Per user rule, in order: (bucket, group key) → the rule's metric summed.
     pub rules: Vec<FastMap<(Bucket, String), u64>>,
 }
@@ -301,11 +398,11 @@ impl Signals {
     ) {
         let Some(end) = f.end else { return };
         let b = bucket_of(end);
-        let iface = f.interface.map(InterfaceKey::of);
+        let iface = f.interface.map(|i| self.activity.id(i));
         let ok = match f.status {
             Some(LogStatus::NoData | LogStatus::SkipData) => {
                 if let Some(i) = iface {
-                    let a = self.activity.entry((b, i)).or_default();
+                    let a = self.activity.at(i, b);
                     if f.status == Some(LogStatus::NoData) {
                         a.nodata += 1;
                     } else {
@@ -324,28 +421,21 @@ impl Signals {
             self.count_rules(b, f, rules, record);
         }
         let accepted = f.action == Some(Action::Accept);
-        if let Some(i) = &iface {
+        if let Some(i) = iface {
             let egress = match (accepted, f.src, f.dst) {
                 (true, Some(s), Some(d)) if is_private(s) && !is_private(d) => f.bytes.unwrap_or(0),
                 _ => 0,
             };
-            match self.activity.get_mut(&(b, i.clone())) {
-                Some(a) => {
-                    a.ok += 1;
-                    a.egress = a.egress.saturating_add(egress);
-                }
-                None => {
-                    let a = self.activity.entry((b, i.clone())).or_default();
-                    a.ok = 1;
-                    a.egress = egress;
-                }
-            }
+            let a = self.activity.at(i, b);
+            a.ok += 1;
+            a.egress = a.egress.saturating_add(egress);
         }
         let (Some(src), Some(dst), Some(port)) = (f.src, f.dst, f.dstport) else {
             return;
         };
         if accepted {
-            if LOGIN_PORTS.contains(&port) {
+            // Accepted logins matter from the internet only (new talkers, short sessions).
+            if LOGIN_PORTS.contains(&port) && !is_private(src) {
                 let l = self.logins.entry((b, (src, dst, port))).or_default();
                 l.accepted += 1;
                 if INTERACTIVE_PORTS.contains(&port) && f.packets.unwrap_or(0) <= SHORT_PACKETS {
@@ -418,10 +508,11 @@ impl Signals {
         }
         add_counts(&mut self.replies, other.replies);
         add_counts(&mut self.bpa, other.bpa);
-        for (k, a) in other.activity {
-            self.activity.entry(k).or_default().merge(&a);
+        let renumber = self.activity.merge(other.activity);
+        for ((b, i, src), n) in other.refused_by_source {
+            let i = renumber.get(i as usize).copied().unwrap_or(i);
+            *self.refused_by_source.entry((b, i, src)).or_default() += n;
         }
-        add_counts(&mut self.refused_by_source, other.refused_by_source);
         if self.rules.len() < other.rules.len() {
             self.rules.resize_with(other.rules.len(), FastMap::default);
         }
