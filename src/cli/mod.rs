@@ -167,7 +167,7 @@ pub struct AlertsArgs {
     pub poll: Option<std::time::Duration>,
 
     /// Run CMD once per opened alert with the alert's JSON on its stdin (split into words,
-    /// never run by a shell; e.g. --exec 'curl -s -d @- https://hooks.example/x'). At most
+    /// never run by a shell; e.g. `--exec 'curl -s -d @- https://hooks.example/x'`). At most
     /// four run at once, each killed after 30 s; ingest never waits for them.
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
