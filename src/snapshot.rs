@@ -108,6 +108,9 @@ pub struct Snapshot {
     pub groups: Vec<groups::GroupTops>,
     /// Lists ranked by estimated cost, when a store query was asked for them.
     pub costs: Option<groups::CostTops>,
+    /// The alerts so far, in the order they opened, when the run watches for them (the
+    /// merger evaluates them at most about once a second, so they may trail the counters).
+    pub alerts: Option<Arc<[crate::alerts::AlertSummary]>>,
 }
 
 /// One input as the status bar shows it.
@@ -258,6 +261,7 @@ impl Snapshot {
             encryption: agg.encryption,
             groups: Vec::new(),
             costs: None,
+            alerts: None,
         }
     }
 }

@@ -880,3 +880,154 @@ fn s_after_flows_ranks_talkers_by_estimated_cost_and_ports_stay_by_bytes() {
     assert!(!state.by_cost);
     assert_eq!(state.metric, vpctop::core::Metric::Bytes);
 }
+
+/// The fixture with its alerts evaluated at thresholds its incidents cross (three refused
+/// SSH attempts, three refused replies in five minutes), and one hostile alert.
+fn alerting_fixture() -> (Fixture, vpctop::alerts::Config) {
+    use vpctop::alerts::Detection;
+    use vpctop::alerts::{Config, Thresholds, evaluate, summarise};
+    let mut alerts = Config::with(Thresholds {
+        login_flows: 3,
+        reply_flows: 3,
+        ..Thresholds::default()
+    });
+    // The random background has NODATA lines and IPv6 talkers on login ports: off, so the
+    // list shows the fixture's two incidents.
+    alerts.disabled = vec![Detection::LoggingGap, Detection::NewTalker];
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("flows.log");
+    std::fs::write(&path, fixture_lines()).expect("write fixture");
+    let inputs = vec![InputSpec::File(path.clone())];
+    let mut config = IngestConfig::new(Arc::new(Schema::default_v2()));
+    config.workers = 2;
+    config.alerts = true;
+    config.alert_rules = alerts.rule_counters();
+    let (agg, errors) = aggregate_and_retain(&inputs, &config, None, None);
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut summaries = summarise(&evaluate(&agg, &alerts));
+    assert!(
+        !summaries.is_empty(),
+        "the fixture's incidents raise alerts"
+    );
+    // A rule named by a hostile file, keyed by a hostile interface id.
+    let mut hostile = summaries[0].clone();
+    hostile.name = "rule\u{1b}]0;pwned\u{7}".into();
+    hostile.key = "eni-\u{1b}[2J".into();
+    hostile.severity = vpctop::alerts::Severity::Low;
+    hostile.opened = summaries[0].opened - 60;
+    summaries.insert(0, hostile);
+    let mut f = fixture_of(&fixture_lines(), 1 << 30);
+    f.live.alerts = Some(summaries.into());
+    (f, alerts)
+}
+
+#[test]
+fn the_status_bar_tells_the_newest_alert_and_a_opens_the_list() {
+    let (f, _) = alerting_fixture();
+    let alerts = f.live.alerts.clone().unwrap();
+    let newest = alerts.last().unwrap();
+    let open = alerts.iter().filter(|a| a.is_open()).count();
+    let mut state = UiState::new(None);
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let t = text(&buf);
+        let status = t.lines().next().unwrap();
+        let head = match open {
+            0 => format!("{} alerts:", alerts.len()),
+            n => format!("{} alerts, {n} open:", alerts.len()),
+        };
+        assert!(status.contains(&head), "{look}: {status}");
+        assert!(status.contains(&newest.name), "{look}: {status}");
+        check(&format!("alert_status_{look}"), &buf, color);
+    });
+    let rows = panes::ViewRows::of(&state, &view(&f, None));
+    assert_eq!(rows.alerts.len(), alerts.len());
+    assert_eq!(rows.alerts[0], *newest, "newest first");
+    let r = vpctop::ui::app::Rows {
+        alerts: &rows.alerts,
+        page: 5,
+        ..Default::default()
+    };
+    state.apply(Action::ToggleAlerts, &r);
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let t = text(&buf);
+        assert!(
+            t.contains(&format!("Alerts: {}", alerts.len())),
+            "{look}\n{t}"
+        );
+        for a in alerts.iter().filter(|a| !a.name.contains('\u{1b}')) {
+            assert!(t.contains(&a.name), "{look}: {} listed\n{t}", a.name);
+        }
+        assert!(
+            t.contains("eni-\\x1b[2J"),
+            "{look}: the hostile key, escaped\n{t}"
+        );
+        check(&format!("alert_list_{look}"), &buf, color);
+    });
+    // --min-severity hides what is below it, in the list and the status bar.
+    let mut high = UiState::new(None);
+    high.alert_floor = vpctop::alerts::Severity::High;
+    let rows_high = panes::ViewRows::of(&high, &view(&f, None));
+    assert!(
+        rows_high
+            .alerts
+            .iter()
+            .all(|a| a.severity == vpctop::alerts::Severity::High)
+    );
+    assert!(rows_high.alerts.len() < alerts.len());
+}
+
+#[test]
+fn enter_on_an_alert_opens_its_records_within_its_window() {
+    let (f, _) = alerting_fixture();
+    let mut state = UiState::new(None);
+    let rows = panes::ViewRows::of(&state, &view(&f, None));
+    let brute = rows
+        .alerts
+        .iter()
+        .position(|a| a.name == "brute-force")
+        .expect("the brute force raised an alert");
+    let r = vpctop::ui::app::Rows {
+        alerts: &rows.alerts,
+        page: 5,
+        ..Default::default()
+    };
+    state.apply(Action::ToggleAlerts, &r);
+    for _ in 0..brute {
+        state.apply(Action::Down, &r);
+    }
+    assert_eq!(state.alert_list, Some(brute));
+    let effects = state.apply(Action::Enter, &r);
+    assert_eq!(effects, vec![vpctop::ui::app::Effect::InspectorChanged]);
+    assert_eq!(state.alert_list, None, "the list closes");
+    assert_eq!(state.drill.len(), 1);
+    assert!(
+        state.drill[0].title.starts_with("alert brute-force"),
+        "{}",
+        state.drill[0].title
+    );
+    let a = &rows.alerts[brute];
+    let data = inspect(&f, &state);
+    // Its records: the brute-forcer's refused SSH attempts, only within its window.
+    let (from, to) = (a.window.0.min(a.first_seen), a.window.1.max(a.last_seen));
+    let conv = &data.conversations;
+    assert_eq!(
+        conv.len(),
+        1,
+        "{:?}",
+        conv.iter().map(|c| &c.title).collect::<Vec<_>>()
+    );
+    assert!(conv[0].title.contains(BRUTE), "{}", conv[0].title);
+    // The brute-forcer's attempts (one a minute from 1_700_000_000) that overlap the
+    // alert's window and evidence.
+    let t = 1_700_000_000u64;
+    let want = (0..40u64)
+        .filter(|i| t + i * 60 + 50 >= from && t + i * 60 <= to)
+        .count() as u64;
+    assert!(want > 0);
+    assert_eq!(data.totals.flows, want, "window {from}..{to}");
+    // Esc returns to the dashboard; a hostile alert that cannot be drilled into says why.
+    state.apply(Action::Back, &r);
+    assert!(state.drill.is_empty());
+}

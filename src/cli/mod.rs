@@ -94,6 +94,22 @@ pub struct UiArgs {
     /// Benchmarks: write every keypress → frame latency (microseconds) to FILE at exit.
     #[arg(long, value_name = "FILE", hide = true)]
     pub latency_log: Option<PathBuf>,
+
+    /// Ring the terminal bell when an alert opens (at or above --min-severity).
+    #[arg(long)]
+    pub bell: bool,
+
+    /// Do not run the alert detections (ingest is faster without their evidence).
+    #[arg(long, conflicts_with = "bell")]
+    pub no_alerts: bool,
+
+    /// Show only alerts of this severity or above in the status bar and the alert list.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value_t = SeverityArg::Low)]
+    pub min_severity: SeverityArg,
+
+    /// The alert detections' thresholds, windows and rules.
+    #[command(flatten)]
+    pub thresholds: ThresholdArgs,
 }
 
 /// Subcommands.

@@ -96,6 +96,18 @@ impl Run<'_> {
             prices,
             ..
         } = settings;
+        let alerts = match ui.no_alerts {
+            true => None,
+            false => {
+                let c = ui
+                    .thresholds
+                    .config(inventory.as_ref())
+                    .context("the alert rules")?;
+                config.alerts = true;
+                config.alert_rules = c.rule_counters();
+                Some(Arc::new(c))
+            }
+        };
         // Inputs read once (not followed) say how far reading has come in the status bar.
         let progress = config
             .follow()
@@ -112,6 +124,7 @@ impl Run<'_> {
             sources: config.board.clone().map(|b| (b, names)),
             progress,
             on_publish: Some(PublishHook(Arc::new(move || woken.notify_one()))),
+            alerts,
             ..LiveOptions::default()
         };
         let board = config.board.clone();
@@ -135,6 +148,8 @@ impl Run<'_> {
             on_forced_exit,
             inventory,
             prices,
+            bell: ui.bell,
+            min_severity: ui.min_severity.into(),
         };
         {
             let cancel = Arc::clone(&cancel);

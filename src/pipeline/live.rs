@@ -119,6 +119,9 @@ pub struct LiveOptions {
     pub on_publish: Option<PublishHook>,
     /// How far reading has come, shown in every snapshot as the share of the inputs read.
     pub progress: Option<Arc<Progress>>,
+    /// Evaluate the alert detections under this configuration for the snapshots (the
+    /// ingest configuration must count their evidence: [`super::IngestConfig::alerts`]).
+    pub alerts: Option<Arc<crate::alerts::Config>>,
 }
 
 /// A callback run after each snapshot is published; must be quick and never block.
@@ -141,6 +144,7 @@ impl Default for LiveOptions {
             sources: None,
             on_publish: None,
             progress: None,
+            alerts: None,
         }
     }
 }
@@ -216,6 +220,38 @@ pub fn run_live_reporting(
     })
 }
 
+/// Least time between two evaluations of the alert detections for the snapshots.
+const ALERTS_EVERY: Duration = Duration::from_secs(1);
+
+/// When the merger last evaluated the alerts, what it found and how long that took: they
+/// are evaluated again at most every [`ALERTS_EVERY`] or five times the last evaluation,
+/// whichever is later, so that watching never takes more than a sixth of the merger's time.
+#[derive(Default)]
+struct AlertClock {
+    last: Option<(Instant, Duration, Arc<[crate::alerts::AlertSummary]>)>,
+}
+
+impl AlertClock {
+    fn evaluate(
+        &mut self,
+        total: &Aggregate,
+        config: &crate::alerts::Config,
+        complete: bool,
+    ) -> (Arc<[crate::alerts::AlertSummary]>, bool) {
+        if let Some((at, took, alerts)) = &self.last
+            && !complete
+            && at.elapsed() < ALERTS_EVERY.max(*took * 5)
+        {
+            return (Arc::clone(alerts), false);
+        }
+        let started = Instant::now();
+        let alerts: Arc<[_]> =
+            crate::alerts::summarise(&crate::alerts::evaluate(total, config)).into();
+        self.last = Some((started, started.elapsed(), Arc::clone(&alerts)));
+        (alerts, true)
+    }
+}
+
 /// How often a quiet merger looks at the sources' states for a change to publish.
 const BOARD_CHECK: Duration = Duration::from_millis(250);
 
@@ -241,6 +277,7 @@ fn merge_and_publish(
     let mut builds = Vec::new();
     let mut last = Instant::now();
     let mut last_counts = LineCounts::default();
+    let mut alerts = AlertClock::default();
     let mut publish = |total: &Aggregate, complete: bool, last: &mut Instant| {
         let started = Instant::now();
         let secs = started.duration_since(*last).as_secs_f64().max(1e-6);
@@ -255,6 +292,12 @@ fn merge_and_publish(
             snapshot.sources = source_statuses(board, names, total);
         }
         snapshot.read_share = options.progress.as_ref().map(|p| p.fraction());
+        let mut alerts_trail = false;
+        if let Some(config) = &options.alerts {
+            let (found, fresh) = alerts.evaluate(total, config, complete);
+            snapshot.alerts = Some(found);
+            alerts_trail = !fresh;
+        }
         let built = Instant::now();
         builds.push(built - started);
         cell.publish(snapshot);
@@ -264,7 +307,7 @@ fn merge_and_publish(
         }
         last_counts = total.counts;
         *last = started;
-        built - started
+        (built - started, alerts_trail)
     };
     // The interval stretches to five times the last build, so publishing never takes more
     // than a fifth of the merger's time however big the total grows ("every cadence or per
@@ -301,9 +344,11 @@ fn merge_and_publish(
             dirty = true;
         }
         if dirty && last.elapsed() >= interval {
-            dirty = false;
             published_board = board_changes();
-            let build = publish(&total, false, &mut last);
+            let (build, alerts_trail) = publish(&total, false, &mut last);
+            // Alerts older than the counters are published again once they are due, even
+            // when nothing new arrives.
+            dirty = alerts_trail;
             interval = options.cadence.max(build * 5);
             hand_over_every.store(micros(interval / 2), Ordering::Relaxed);
         }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::keymap::{Action, EditKey, InputMode};
 use super::layout::{Areas, Hit};
+use crate::alerts::{AlertSummary, Severity};
 use crate::core::series::EPHEMERAL_FROM;
 use crate::core::{Dimension, Metric};
 use crate::filter::{Filter, FilterError, Side};
@@ -235,6 +236,8 @@ pub struct Rows<'a> {
     /// The inspector's rows at its current level: conversations can be drilled into;
     /// records cannot (they are the last level).
     pub inspector: &'a [Option<Drillable>],
+    /// The alert list's rows, newest first (those at or above the severity floor).
+    pub alerts: &'a [AlertSummary],
     /// Rows a page scroll moves.
     pub page: usize,
     /// Where panes were last drawn (for clicks).
@@ -290,6 +293,10 @@ pub struct UiState {
     pub frozen: bool,
     /// A message for the bottom line (e.g. why a drill-down is not possible).
     pub message: Option<String>,
+    /// The alert list (`a`), when open: its selected row (newest alert first).
+    pub alert_list: Option<usize>,
+    /// Alerts below this severity are not shown (`--min-severity`).
+    pub alert_floor: Severity,
 }
 
 /// The fastest finite replay speed; one step faster is `max`.
@@ -318,6 +325,8 @@ impl UiState {
             }),
             frozen: false,
             message: None,
+            alert_list: None,
+            alert_floor: Severity::Low,
         }
     }
 
@@ -350,6 +359,12 @@ impl UiState {
             Action::ToggleInputs => {
                 self.inputs = !self.inputs;
                 self.help = false;
+            }
+            Action::ToggleAlerts => {
+                self.alert_list = match self.alert_list {
+                    Some(_) => None,
+                    None => Some(0),
+                };
             }
             Action::NextFinding => match self.drill.last_mut() {
                 Some(level) => level.finding = level.finding.wrapping_add(1),
@@ -448,7 +463,9 @@ impl UiState {
             Action::PageDown => self.move_selection(rows, rows.page.max(1) as i64),
             Action::First => self.move_selection(rows, i64::MIN / 2),
             Action::Last => self.move_selection(rows, i64::MAX / 2),
+            Action::Enter if self.alert_list.is_some() => return self.enter_alert(rows),
             Action::Enter => return self.enter(rows),
+            Action::Back if self.alert_list.is_some() => self.alert_list = None,
             Action::Back => {
                 if self.drill.pop().is_some() {
                     return match self.drill.is_empty() {
@@ -523,6 +540,9 @@ impl UiState {
 
     /// The length of the list that arrows move in now.
     fn list_len(&self, rows: &Rows<'_>) -> usize {
+        if self.alert_list.is_some() {
+            return rows.alerts.len();
+        }
         if !self.drill.is_empty() {
             return rows.inspector.len();
         }
@@ -533,6 +553,9 @@ impl UiState {
     }
 
     fn selection_mut(&mut self) -> &mut usize {
+        if let Some(selected) = &mut self.alert_list {
+            return selected;
+        }
         if let Some(level) = self.drill.last_mut() {
             return &mut level.selected;
         }
@@ -557,6 +580,35 @@ impl UiState {
             .min(rows.heat_ports.len().saturating_sub(1));
         if let Some(level) = self.drill.last_mut() {
             level.selected = level.selected.min(rows.inspector.len().saturating_sub(1));
+        }
+        if let Some(selected) = &mut self.alert_list {
+            *selected = (*selected).min(rows.alerts.len().saturating_sub(1));
+        }
+    }
+
+    /// Enter on the alert list: the inspector opens on the alert's records within the
+    /// window it opened with (a storm: its network's sources).
+    fn enter_alert(&mut self, rows: &Rows<'_>) -> Vec<Effect> {
+        let Some(alert) = self.alert_list.and_then(|i| rows.alerts.get(i)) else {
+            return Vec::new();
+        };
+        match alert_target(alert, self.filter_bar.inventory.as_ref()) {
+            Ok(t) => {
+                self.alert_list = None;
+                self.drill = vec![DrillLevel {
+                    title: t.title,
+                    key: t.key,
+                    scope: t.scope,
+                    port: None,
+                    selected: 0,
+                    finding: 0,
+                }];
+                vec![Effect::InspectorChanged]
+            }
+            Err(why) => {
+                self.message = Some(why);
+                Vec::new()
+            }
         }
     }
 
@@ -691,6 +743,47 @@ pub fn drill_target(dim: Dimension, key: &str) -> Result<DrillTarget, String> {
         title: format!("{} {}", dim.key(), shown),
         key: Arc::new(key_filter),
         scope: Arc::new(scope),
+    })
+}
+
+/// The drill target of an alert: its records (its filter) within the window it opened
+/// with; a storm's are its network's sources in its window.
+pub fn alert_target(
+    alert: &AlertSummary,
+    inventory: Option<&Arc<crate::inventory::Inventory>>,
+) -> Result<DrillTarget, String> {
+    let shown_key = crate::sanitize::escape(alert.key.as_bytes());
+    let name = crate::sanitize::escape(alert.name.as_bytes());
+    let records = match (alert.filter.as_str(), alert.storm) {
+        ("", Some(_)) => match crate::filter::Cidr::parse(&alert.key) {
+            Some(_) => format!("src={}", alert.key),
+            None => {
+                return Err(format!(
+                    "{name} storm over {shown_key}: `vpctop alerts` lists the alerts it folds"
+                ));
+            }
+        },
+        ("", None) => return Err(format!("{name} {shown_key}: no records to drill into")),
+        // A gap's records are NODATA/SKIPDATA, which the inspector does not count: it
+        // shows the interface's traffic around the gap instead (what stopped).
+        (filter, _) if alert.detection == crate::alerts::Detection::LoggingGap => filter
+            .replace(" log-status!=OK", "")
+            .replace("log-status!=OK", ""),
+        (filter, _) => filter.to_string(),
+    };
+    // The window it opened with, stretched over all its evidence so far.
+    let (from, to) = (
+        alert.window.0.min(alert.first_seen),
+        alert.window.1.max(alert.last_seen),
+    );
+    let text = format!("({records}) end>={from} start<={to}");
+    let filter = Filter::parse_with(&text, inventory)
+        .map_err(|e| format!("cannot drill into {name} {shown_key}: {e}"))?;
+    let filter = Arc::new(filter);
+    Ok(DrillTarget {
+        title: format!("alert {name} {shown_key}"),
+        key: Arc::clone(&filter),
+        scope: filter,
     })
 }
 

@@ -52,6 +52,8 @@ pub enum Action {
     ToggleHelp,
     /// Show or hide the inputs overlay (every source with its state, the malformed lines).
     ToggleInputs,
+    /// Open or close the alert list.
+    ToggleAlerts,
     /// Close whichever overlay is open.
     CloseOverlay,
     /// Show the inspector's next diagnosis finding.
@@ -273,6 +275,12 @@ pub const BINDINGS: &[Binding] = &[
         Action::ToggleInputs,
         "i",
         "inputs: every source with its state, and the malformed lines",
+    ),
+    bind(
+        &[KeyCode::Char('a')],
+        Action::ToggleAlerts,
+        "a",
+        "alerts: the list, newest first; Enter opens one's records",
     ),
 ];
 

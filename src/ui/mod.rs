@@ -92,6 +92,10 @@ pub struct Dashboard {
     pub inventory: Option<Arc<crate::inventory::Inventory>>,
     /// The prices of the cost ranking (`--prices`).
     pub prices: crate::inventory::prices::Prices,
+    /// Ring the terminal bell when an alert opens (`--bell`).
+    pub bell: bool,
+    /// Alerts below this are not shown (`--min-severity`).
+    pub min_severity: crate::alerts::Severity,
 }
 
 /// How the dashboard ended.
@@ -249,6 +253,9 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
 
     let mut state = UiState::new(d.replay);
     state.filter_bar.inventory = d.inventory.clone();
+    state.alert_floor = d.min_severity;
+    // Alerts opened so far (at or above the floor): the bell rings when one more opens.
+    let mut alerts_opened = 0usize;
     let mut s = Session {
         live: cell.load(),
         view: None,
@@ -299,6 +306,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
                     talkers: &rows.talkers,
                     heat_ports: &rows.heat_ports,
                     inspector: &rows.inspector,
+                    alerts: &rows.alerts,
                     page: areas.talker_list.visible().max(1),
                     areas: Some(&areas),
                 };
@@ -332,6 +340,16 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
             () = notify.notified() => {
                 if !state.frozen {
                     s.live = cell.load();
+                    let opened = s.live.alerts.as_deref().map_or(0, |a| {
+                        a.iter().filter(|a| a.severity >= state.alert_floor).count()
+                    });
+                    if opened > alerts_opened && d.bell {
+                        use std::io::Write;
+                        let out = guard.terminal.backend_mut();
+                        out.write_all(b"\x07")?;
+                        out.flush()?;
+                    }
+                    alerts_opened = alerts_opened.max(opened);
                     s.view_stale = true;
                     s.inspect_stale = true;
                     s.refresh(&state);
@@ -364,6 +382,7 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
                     talkers: &rows.talkers,
                     heat_ports: &rows.heat_ports,
                     inspector: &rows.inspector,
+                    alerts: &rows.alerts,
                     ..Rows::default()
                 });
                 guard.terminal.draw(|frame| {

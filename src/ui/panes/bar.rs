@@ -68,7 +68,16 @@ pub fn render(
     let hint =
         |k: &'static str, what: &'static str| [span(k, theme.key()), span(what, theme.dim())];
     let mut spans = Vec::new();
-    if state.drill.is_empty() {
+    if state.alert_list.is_some() {
+        for (k, w) in [
+            ("j/k", " move "),
+            ("Enter", " its records "),
+            ("a/Esc", " close "),
+            ("q", " quit "),
+        ] {
+            spans.extend(hint(k, w));
+        }
+    } else if state.drill.is_empty() {
         for (k, w) in [
             ("q", " quit "),
             ("?", " help "),
@@ -79,6 +88,7 @@ pub fn render(
             ("t", " window "),
             ("Tab", " focus "),
             ("i", " inputs "),
+            ("a", " alerts "),
         ] {
             spans.extend(hint(k, w));
         }
@@ -98,6 +108,17 @@ pub fn render(
             spans.extend(hint(k, w));
         }
     }
-    put_line(buf, area, 0, spans);
+    // Whole hints only: one that does not fit is left out, not cut in the middle.
+    let mut used = 0;
+    let mut whole = Vec::new();
+    for pair in spans.chunks(2) {
+        let len: usize = pair.iter().map(|s| s.content.chars().count()).sum();
+        if used + len > usize::from(area.width) + 1 {
+            break;
+        }
+        used += len;
+        whole.extend_from_slice(pair);
+    }
+    put_line(buf, area, 0, whole);
     None
 }

@@ -2,6 +2,7 @@
 //! widgets on a frame. Nothing here mutates state or reads a clock; [`View`] carries the
 //! wall time so that frames are reproducible in tests.
 
+pub mod alerts;
 pub mod bar;
 pub mod heatmap;
 pub mod help;
@@ -55,6 +56,8 @@ pub struct ViewRows {
     pub heat_ports: Vec<u16>,
     /// Inspector rows at the current level.
     pub inspector: Vec<Option<Drillable>>,
+    /// The alerts at or above the severity floor, newest first.
+    pub alerts: Vec<crate::alerts::AlertSummary>,
 }
 
 impl ViewRows {
@@ -85,6 +88,7 @@ impl ViewRows {
             talkers,
             heat_ports,
             inspector,
+            alerts: alerts::shown(state, view).cloned().collect(),
         }
     }
 }
@@ -137,6 +141,10 @@ pub fn draw(
     if state.inputs {
         let screen = frame.area();
         inputs::render(frame.buffer_mut(), screen, view, theme);
+    }
+    if let Some(selected) = state.alert_list {
+        let screen = frame.area();
+        alerts::render(frame.buffer_mut(), screen, &rows.alerts, selected, theme);
     }
     areas
 }

@@ -1,7 +1,8 @@
 //! The status bar: sources and their state, records, ingest rates, malformed lines, lag,
 //! the time span in view, coverage after eviction, the filter and the replay clock. Items
 //! are added in order of importance until the line is full; a second line (from 40 rows)
-//! takes the rest.
+//! takes the rest, and on the last line an item too long to fit is skipped for the shorter
+//! ones after it.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -29,12 +30,14 @@ pub fn render(buf: &mut Buffer, area: Rect, state: &UiState, view: &View<'_>, th
         let len: usize = item.iter().map(|s| s.content.chars().count()).sum();
         let sep = if used > 0 { 3 } else { 1 };
         if used + sep + len > width && used > 0 {
+            // On the last row, an item that does not fit is left out and the shorter ones
+            // after it still get their chance.
+            if row + 1 >= area.height {
+                continue;
+            }
             put_line(buf, area, row, std::mem::take(&mut line));
             row += 1;
             used = 0;
-            if row >= area.height {
-                return;
-            }
         }
         line.push(span(if used > 0 { " | " } else { " " }, theme.status()));
         used += if used > 0 { 3 } else { 1 } + len;
@@ -70,6 +73,10 @@ fn items<'a>(state: &UiState, view: &View<'a>, theme: &Theme) -> Vec<Vec<Span<'a
         format!("{} records", count(live.counts.records)),
         s,
     )]);
+    // The newest alert is the next most important thing on screen.
+    if let Some(item) = super::alerts::status_item(state, view, theme) {
+        out.push(item);
+    }
     // A test on a field no input has is false for every record: say so before the view
     // silently shows nothing.
     if let Some(filter) = &state.filter
