@@ -546,7 +546,58 @@ fn each_detected_incident_raises_exactly_its_alert_within_a_window_of_its_start(
         }
         // Nothing else: no surge the attacks explain, no sweep, no new talker, no storm.
         assert_eq!(opened.len(), 4 + 1 + 3, "seed {seed}: {opened:#?}");
+        if seed == 1 {
+            replay_tells_each_alert_as_its_clock_passes(file, &opened);
+        }
     }
+}
+
+/// `replay --alerts` at 1000×: every report lists only alerts opened by its record clock,
+/// the list grows as the clock passes the incidents, and the last one holds every alert
+/// `alerts` opens over the same file.
+fn replay_tells_each_alert_as_its_clock_passes(file: &str, opened: &[serde_json::Value]) {
+    let run = common::vpctop(&[
+        "replay",
+        "--speed",
+        "1000",
+        "--interval",
+        "40ms",
+        "--json",
+        "--alerts",
+        file,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let reports: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(reports.len() >= 3, "{} reports", reports.len());
+    let mut counts = Vec::new();
+    for r in &reports {
+        let clock = r["time"]["last_end"].as_u64().unwrap_or(0);
+        let alerts = r["alerts"].as_array().unwrap();
+        for a in alerts {
+            assert!(
+                a["opened"].as_u64().unwrap() <= clock.div_ceil(60) * 60,
+                "{a} before the clock reached it ({clock})"
+            );
+        }
+        counts.push(alerts.len());
+    }
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+    assert!(counts[0] < *counts.last().unwrap(), "{counts:?}");
+    let key = |e: &serde_json::Value| (e["detection"].to_string(), e["key"].to_string());
+    let mut last: Vec<_> = reports.last().unwrap()["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(key)
+        .collect();
+    let mut want: Vec<_> = opened.iter().map(key).collect();
+    last.sort();
+    want.sort();
+    assert_eq!(last, want);
 }
 
 #[test]

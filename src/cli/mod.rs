@@ -367,6 +367,12 @@ pub struct ReplayArgs {
     #[arg(long)]
     pub no_ui: bool,
 
+    /// Headless: every report carries the alerts opened so far in record time (`"alerts"`
+    /// in JSON), so a replay at speed says when each incident began. The dashboard always
+    /// watches unless --no-alerts.
+    #[arg(long, conflicts_with = "no_alerts")]
+    pub alerts: bool,
+
     /// Dashboard look.
     #[command(flatten)]
     pub ui: UiArgs,

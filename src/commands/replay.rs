@@ -3,7 +3,7 @@
 
 use std::io;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use super::report::write_report;
 use super::{judged_exit_code, progress_line, run_headless, stop_on_signals};
@@ -35,10 +35,24 @@ fn headless(args: ReplayArgs) -> Result<i32> {
         to,
         control: None,
     });
+    let alert_config = match args.alerts {
+        true => Some(
+            args.ui
+                .thresholds
+                .config(run.inventory.as_ref())
+                .context("the alert rules")?,
+        ),
+        false => None,
+    };
+    if let Some(c) = &alert_config {
+        run.config.alerts = true;
+        run.config.alert_rules = c.rule_counters();
+    }
     let line = progress_line(&mut run.config, &run.inputs, args.interval.is_some());
     let names = run.names();
     let mut opts = args.output.summary(run.filter.as_deref(), &run.prices);
     opts.inventory = run.inventory.as_deref();
+    opts.alerts = alert_config.as_ref();
     let (json, every) = (args.output.json, args.interval);
     // Along the way, one line each; the last report is pretty JSON unless others came first.
     let print = |agg: &Aggregate, last: bool| {
