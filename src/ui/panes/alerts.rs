@@ -91,13 +91,8 @@ pub fn render(
         w if w <= 100 => w,
         w => w - 4,
     };
-    let height = screen.height.saturating_sub(2).max(6).min(screen.height);
-    let area = Rect {
-        x: screen.x + (screen.width - width) / 2,
-        y: screen.y + (screen.height - height) / 2,
-        width,
-        height,
-    };
+    let height = screen.height.saturating_sub(2).max(6);
+    let area = super::centred(screen, width, height);
     ratatui::widgets::Clear.render(area, buf);
     let open = alerts.iter().filter(|a| a.is_open()).count();
     let title = Line::from(vec![

@@ -183,13 +183,7 @@ pub(crate) fn overlay(
     name: &'static str,
     theme: &Theme,
 ) -> Rect {
-    let (width, height) = (width.min(screen.width), height.min(screen.height));
-    let area = Rect {
-        x: screen.x + (screen.width - width) / 2,
-        y: screen.y + (screen.height - height) / 2,
-        width,
-        height,
-    };
+    let area = centred(screen, width, height);
     use ratatui::widgets::Widget;
     ratatui::widgets::Clear.render(area, buf);
     let title = Line::from(vec![
@@ -201,6 +195,17 @@ pub(crate) fn overlay(
     let inner = block.inner(area);
     block.render(area, buf);
     inner
+}
+
+/// A `width`×`height` box (at most the screen) centred on `screen`.
+pub(crate) fn centred(screen: Rect, width: u16, height: u16) -> Rect {
+    let (width, height) = (width.min(screen.width), height.min(screen.height));
+    Rect {
+        x: screen.x + (screen.width - width) / 2,
+        y: screen.y + (screen.height - height) / 2,
+        width,
+        height,
+    }
 }
 
 /// Writes `spans` on one row of `area`, cut at its width.
