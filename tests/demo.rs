@@ -659,6 +659,51 @@ fn report_lists_the_alerts_and_alerts_fails_on_request() {
 }
 
 #[test]
+fn a_slow_exec_holds_the_exit_only_for_its_grace_and_says_what_was_left() {
+    let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/demo-v2.log");
+    let started = std::time::Instant::now();
+    let run = common::vpctop(&[
+        "alerts",
+        "--exec",
+        "sleep 60",
+        "--exec-grace",
+        "1s",
+        log.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // Four commands run at once and each sleeps a minute: without the grace the exit would
+    // wait for all seven alerts' commands.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(45),
+        "the exit waited {:?}",
+        started.elapsed()
+    );
+    assert!(
+        run.stderr
+            .contains("4 ran, 0 failed, 0 alerts dropped; after waiting 1s at exit"),
+        "{}",
+        run.stderr
+    );
+    let said = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("--exec-grace"))
+        .unwrap();
+    let number = |before: &str| -> u64 {
+        let at = said.find(before).unwrap();
+        said[..at]
+            .split_whitespace()
+            .last()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // Every opened alert is accounted for: started (then killed) or never run.
+    assert_eq!(number(" killed"), 4, "{said}");
+    assert_eq!(number(" not run"), 3, "{said}");
+}
+
+#[test]
 fn exec_gets_each_opened_alert_on_stdin_and_rules_are_checked_before_reading() {
     let dir = tempfile::tempdir().unwrap();
     let log = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/samples/demo-v2.log");

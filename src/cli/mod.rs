@@ -187,6 +187,11 @@ pub struct AlertsArgs {
     /// four run at once, each killed after 30 s; ingest never waits for them.
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
+
+    /// When the records end, wait at most DURATION for the --exec commands still queued or
+    /// running; those left are then killed or not run, and counted on stderr.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, requires = "exec")]
+    pub exec_grace: std::time::Duration,
 }
 
 /// The detections' thresholds and the user's rules (`alerts`, `report --alerts`, the

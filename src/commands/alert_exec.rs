@@ -6,11 +6,13 @@
 //! Alerts are queued to a runner thread without waiting (ingest never blocks on a command);
 //! at most [`PARALLEL`] commands run at once, each killed after [`TIMEOUT`]. A failing
 //! command is said once on stderr and counted; a full queue drops alerts and says so once.
+//! At the end of the records the queue is given a bounded time to drain
+//! ([`Exec::finish`]): a slow command cannot hold a batch run for minutes.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -35,6 +37,10 @@ pub struct ExecCounts {
     pub failed: AtomicU64,
     /// Alerts dropped because the queue was full.
     pub dropped: AtomicU64,
+    /// Alerts still queued when the wait at exit ran out (never run).
+    pub unrun: AtomicU64,
+    /// Commands still running when the wait at exit ran out (killed).
+    pub killed: AtomicU64,
 }
 
 /// The runner: [`send`](Self::send) queues an alert's JSON.
@@ -42,6 +48,7 @@ pub struct Exec {
     tx: Option<SyncSender<Vec<u8>>>,
     runner: Option<JoinHandle<()>>,
     counts: Arc<ExecCounts>,
+    stop: Arc<AtomicBool>,
     said_dropped: bool,
 }
 
@@ -53,14 +60,16 @@ impl Exec {
         };
         let (tx, rx) = sync_channel(QUEUE);
         let counts = Arc::new(ExecCounts::default());
-        let c = Arc::clone(&counts);
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, st) = (Arc::clone(&counts), Arc::clone(&stop));
         let runner = std::thread::Builder::new()
             .name("alert-exec".into())
-            .spawn(move || run_queue(&argv, &rx, &c))?;
+            .spawn(move || run_queue(&argv, &rx, &c, &st))?;
         Ok(Exec {
             tx: Some(tx),
             runner: Some(runner),
             counts,
+            stop,
             said_dropped: false,
         })
     }
@@ -84,17 +93,23 @@ impl Exec {
         }
     }
 
-    /// Lets the queued commands finish (each within its timeout) and returns the counts.
-    pub fn finish(mut self) -> Arc<ExecCounts> {
+    /// Lets the queued commands run for at most `grace`, then kills those still running and
+    /// drops those not started (both counted); returns the counts.
+    pub fn finish(mut self, grace: Duration) -> Arc<ExecCounts> {
         drop(self.tx.take());
         if let Some(r) = self.runner.take() {
+            let deadline = Instant::now() + grace;
+            while !r.is_finished() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            self.stop.store(true, Ordering::Relaxed);
             let _ = r.join();
         }
         Arc::clone(&self.counts)
     }
 }
 
-fn run_queue(argv: &[String], rx: &Receiver<Vec<u8>>, counts: &ExecCounts) {
+fn run_queue(argv: &[String], rx: &Receiver<Vec<u8>>, counts: &ExecCounts, stop: &AtomicBool) {
     let mut running: Vec<(std::process::Child, Instant)> = Vec::new();
     let mut said = false;
     let mut fail = |why: String, counts: &ExecCounts| {
@@ -109,6 +124,16 @@ fn run_queue(argv: &[String], rx: &Receiver<Vec<u8>>, counts: &ExecCounts) {
     };
     let mut open = true;
     while open || !running.is_empty() {
+        if stop.load(Ordering::Relaxed) {
+            for (mut child, _) in running.drain(..) {
+                let _ = child.kill();
+                let _ = child.wait();
+                counts.killed.fetch_add(1, Ordering::Relaxed);
+            }
+            let left = rx.try_iter().count() as u64;
+            counts.unrun.fetch_add(left, Ordering::Relaxed);
+            return;
+        }
         // Reap what ended, kill what ran too long.
         let mut i = 0;
         while i < running.len() {

@@ -107,11 +107,20 @@ pub fn run(args: AlertsArgs) -> Result<i32> {
         );
     }
     if let Some(exec) = emitter.exec.take() {
-        let c = exec.finish();
+        let c = exec.finish(args.exec_grace);
         let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
-        if load(&c.failed) + load(&c.dropped) > 0 {
+        let (unrun, killed) = (load(&c.unrun), load(&c.killed));
+        let cut_short = if unrun + killed > 0 {
+            format!(
+                "; after waiting {} at exit (--exec-grace), {killed} killed and {unrun} not run",
+                crate::units::duration(args.exec_grace.as_secs())
+            )
+        } else {
+            String::new()
+        };
+        if load(&c.failed) + load(&c.dropped) + unrun + killed > 0 {
             eprintln!(
-                "vpctop: --exec: {} ran, {} failed, {} alerts dropped",
+                "vpctop: --exec: {} ran, {} failed, {} alerts dropped{cut_short}",
                 load(&c.ran),
                 load(&c.failed),
                 load(&c.dropped)
