@@ -29,6 +29,7 @@ pub mod names;
 pub mod os;
 pub mod parse;
 pub mod pipeline;
+pub mod query;
 pub mod report;
 pub mod sanitize;
 pub mod schema;

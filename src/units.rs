@@ -50,6 +50,11 @@ pub fn utc(secs: u64) -> String {
     )
 }
 
+/// Unix seconds → the UTC date as (year, month, day).
+pub fn utc_date(secs: u64) -> (i64, u32, u32) {
+    civil_from_days((secs / 86_400) as i64)
+}
+
 /// A duration in seconds → `2h 46m`, `5m 3s`, `42s`, `3d 4h`.
 pub fn duration(secs: u64) -> String {
     let (d, h, m, s) = (

@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
     &["alerts"],
     &["diagnose"],
     &["store"],
+    &["query"],
     &["core", "source"],
     &["filter"],
     &["parse"],

@@ -8,7 +8,7 @@
 
 mod settings;
 
-pub use settings::{Settings, UsageError, parse_filter_flag};
+pub use settings::{Settings, UsageError, parse_filter_flag, view_of};
 
 use std::path::PathBuf;
 
@@ -130,6 +130,9 @@ pub enum Command {
     /// scan, SSH brute force, a network ACL dropping replies, a VPC Block Public Access
     /// rejection, an egress burst, NODATA gaps).
     Demo(DemoArgs),
+    /// Print the Athena CREATE EXTERNAL TABLE for a flow log's S3 objects, with partition
+    /// projection over the delivery layout (then `report --emit athena` queries it).
+    AthenaDdl(AthenaDdlArgs),
     /// Print a shell completion script (e.g. `vpctop completions bash > /etc/bash_completion.d/vpctop`).
     Completions {
         /// The shell.
@@ -611,6 +614,32 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
+    /// Read nothing: print the query that computes this report's top lists (the same
+    /// --filter, --from/--to, --by and --top) at scale, in Athena SQL over the flow-log table
+    /// (`vpctop athena-ddl` makes it) or in CloudWatch Logs Insights over a log group. The
+    /// format is --format, or the header of the first input file.
+    #[arg(long, value_enum, value_name = "ENGINE", conflicts_with_all = ["follow", "drill", "alerts"])]
+    pub emit: Option<EmitArg>,
+
+    /// With --emit: only the list of this grouping (default: every list of the report).
+    #[arg(long, value_enum, value_name = "KEY", requires = "emit")]
+    pub group: Option<GroupArg>,
+
+    /// With --emit athena: the table queried (may be `database.table`).
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "vpc_flow_logs",
+        requires = "emit"
+    )]
+    pub table: String,
+
+    /// With --emit athena: the table's partition columns, used to read only the days of
+    /// --from/--to (`day` as `vpctop athena-ddl` makes it, `hive` for year/month/day, `date`
+    /// for AWS's example table, `none`).
+    #[arg(long, value_enum, value_name = "LAYOUT", default_value_t = PartitionsArg::Day, requires = "emit")]
+    pub partitions: PartitionsArg,
+
     /// Drill into KEY (a filter such as 'host=10.0.0.5', 'dstport=22', 'interface=eni-0a1b'):
     /// its conversations and newest records with their raw lines. Retains every record in
     /// memory while reading (bounded by --memory).
@@ -684,6 +713,108 @@ pub struct RecordsArgs {
     /// Also print malformed lines, as {"malformed": REASON, "text": …, "file", "line"}.
     #[arg(long)]
     pub include_malformed: bool,
+}
+
+/// `--emit` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmitArg {
+    /// Amazon Athena (Trino SQL).
+    Athena,
+    /// CloudWatch Logs Insights.
+    Insights,
+}
+
+/// `--group` values: the report's lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroupArg {
+    /// Source addresses.
+    Src,
+    /// Destination addresses.
+    Dst,
+    /// Source -> destination pairs.
+    Pair,
+    /// Destination ports.
+    Dstport,
+    /// Network interfaces.
+    Interface,
+    /// IP protocols.
+    Protocol,
+}
+
+impl From<GroupArg> for crate::core::Dimension {
+    fn from(g: GroupArg) -> crate::core::Dimension {
+        use crate::core::Dimension as D;
+        match g {
+            GroupArg::Src => D::Src,
+            GroupArg::Dst => D::Dst,
+            GroupArg::Pair => D::Pair,
+            GroupArg::Dstport => D::DstPort,
+            GroupArg::Interface => D::Interface,
+            GroupArg::Protocol => D::Protocol,
+        }
+    }
+}
+
+/// `--partitions` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PartitionsArg {
+    /// `day` string yyyy/MM/dd.
+    Day,
+    /// `year`, `month`, `day` strings.
+    Hive,
+    /// `date` of type date.
+    Date,
+    /// Not partitioned.
+    None,
+}
+
+impl From<PartitionsArg> for crate::query::athena::Partitions {
+    fn from(p: PartitionsArg) -> crate::query::athena::Partitions {
+        use crate::query::athena::Partitions as P;
+        match p {
+            PartitionsArg::Day => P::Day,
+            PartitionsArg::Hive => P::Hive,
+            PartitionsArg::Date => P::Date,
+            PartitionsArg::None => P::None,
+        }
+    }
+}
+
+/// `vpctop athena-ddl`.
+#[derive(Debug, Args)]
+pub struct AthenaDdlArgs {
+    /// The objects' format, as `${a} ${b}`, `a b` or `a_b` (default: the v2 default format).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<String>,
+
+    /// Where the flow log delivers: s3://bucket[/prefix]/AWSLogs/ (or deeper, down to the
+    /// region's folder).
+    #[arg(long, value_name = "S3_URL")]
+    pub location: String,
+
+    /// The objects are Parquet (the flow log's FileFormat parquet).
+    #[arg(long)]
+    pub parquet: bool,
+
+    /// The keys use the Hive-compatible layout (aws-account-id=…/year=…).
+    #[arg(long)]
+    pub hive: bool,
+
+    /// The keys have per-hour folders (PerHourPartition).
+    #[arg(long)]
+    pub hourly: bool,
+
+    /// The accounts under --location (comma-separated), when it does not name one.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub account: Vec<String>,
+
+    /// The regions under --location (comma-separated), when it does not name one.
+    #[arg(long, value_name = "REGION", value_delimiter = ',')]
+    pub region: Vec<String>,
+
+    /// The table's name (may be `database.table`).
+    #[arg(long, value_name = "NAME", default_value = "vpc_flow_logs")]
+    pub table: String,
 }
 
 /// `--by` values.

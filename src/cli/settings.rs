@@ -53,27 +53,8 @@ impl Settings {
     /// input order (`records`).
     pub fn new(input: &InputArgs, ordered: bool) -> Result<Settings, UsageError> {
         let schema = input.schema().map_err(UsageError::Format)?;
-        let inventory = if input.inventory.is_empty() && input.ip_ranges.is_none() {
-            None
-        } else {
-            let mut inv = Inventory::load(&input.inventory).map_err(UsageError::Inventory)?;
-            if let Some(path) = &input.ip_ranges {
-                inv.load_ip_ranges(path).map_err(UsageError::IpRanges)?;
-            }
-            Some(Arc::new(inv))
-        };
+        let (inventory, filter) = view_of(input)?;
         let (from, to) = input.window();
-        let mut filter = match input.filter.as_deref() {
-            Some(text) => Some(parse_filter_flag("--filter", text, inventory.as_ref())?),
-            None => None,
-        };
-        let window = [from.map(Filter::ended_since), to.map(Filter::started_until)];
-        for w in window.into_iter().flatten() {
-            filter = Some(match filter {
-                Some(f) => f.and(&w),
-                None => w,
-            });
-        }
         let filter = filter.map(Arc::new);
         let select = FileSelector::new(input.glob.clone());
         let mut inputs = Vec::new();
@@ -203,6 +184,33 @@ fn remote_inputs(
 
 fn escape(text: &str) -> String {
     crate::sanitize::escape(text.as_bytes())
+}
+
+/// The inventory (`--inventory`, `--ip-ranges`) and the records the flags select:
+/// `--filter` and the time window (`--since`/`--from`, `--to`) as one filter.
+pub fn view_of(input: &InputArgs) -> Result<(Option<Arc<Inventory>>, Option<Filter>), UsageError> {
+    let inventory = if input.inventory.is_empty() && input.ip_ranges.is_none() {
+        None
+    } else {
+        let mut inv = Inventory::load(&input.inventory).map_err(UsageError::Inventory)?;
+        if let Some(path) = &input.ip_ranges {
+            inv.load_ip_ranges(path).map_err(UsageError::IpRanges)?;
+        }
+        Some(Arc::new(inv))
+    };
+    let (from, to) = input.window();
+    let mut filter = match input.filter.as_deref() {
+        Some(text) => Some(parse_filter_flag("--filter", text, inventory.as_ref())?),
+        None => None,
+    };
+    let window = [from.map(Filter::ended_since), to.map(Filter::started_until)];
+    for w in window.into_iter().flatten() {
+        filter = Some(match filter {
+            Some(f) => f.and(&w),
+            None => w,
+        });
+    }
+    Ok((inventory, filter))
 }
 
 /// Parses a filter given on the command line (its inventory fields answered by

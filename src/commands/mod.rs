@@ -12,6 +12,7 @@ mod alert_exec;
 pub mod alerts;
 pub mod dashboard;
 pub mod demo;
+mod emit;
 pub mod records;
 pub mod replay;
 pub mod report;
@@ -55,6 +56,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         None => dashboard::run(cli.dashboard),
         Some(Command::Report(args)) => report::run(args),
+        Some(Command::AthenaDdl(args)) => emit::athena_ddl(&args),
         Some(Command::Records(args)) => records::run(args),
         Some(Command::Alerts(args)) => alerts::run(args),
         Some(Command::Replay(args)) => replay::run(args),

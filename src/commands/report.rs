@@ -18,6 +18,9 @@ use crate::store::Store;
 
 /// Runs `report` (or `report --follow`).
 pub fn run(args: ReportArgs) -> Result<i32> {
+    if let Some(engine) = args.emit {
+        return super::emit::report(&args, engine);
+    }
     if args.follow {
         return follow(args);
     }

@@ -21,6 +21,7 @@
 //! Never: touches ingest or the store; callers evaluate.
 
 mod build;
+mod condition;
 mod fields;
 mod lexer;
 mod owner;
@@ -31,6 +32,7 @@ use std::fmt;
 use std::net::IpAddr;
 
 pub use build::Side;
+pub use condition::{Condition, Operand, TextMatch};
 pub use fields::FieldSource;
 pub use lexer::CmpOp;
 pub use values::{Cidr, Range};

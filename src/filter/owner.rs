@@ -62,7 +62,7 @@ impl Owner {
     }
 
     /// The flow-log field that says the same of the logging interface without an inventory.
-    fn record_field(self) -> Option<Field> {
+    pub(super) fn record_field(self) -> Option<Field> {
         match self {
             Owner::Group(GroupKind::Subnet) => Some(Field::SubnetId),
             Owner::Group(GroupKind::Vpc) => Some(Field::VpcId),
@@ -210,6 +210,14 @@ impl OwnerTest {
             exact,
             blocks,
         }));
+    }
+
+    /// Once bound: the addresses it matches (sorted) and the blocks.
+    pub(super) fn resolved(&self) -> Option<(Vec<IpAddr>, Vec<Cidr>)> {
+        let b = self.bound.as_ref()?;
+        let mut exact: Vec<IpAddr> = b.exact.iter().copied().collect();
+        exact.sort();
+        Some((exact, b.blocks.clone()))
     }
 
     fn addr_matches(&self, b: &Bound, a: IpAddr) -> bool {

@@ -62,6 +62,27 @@ impl Cidr {
     }
 }
 
+impl std::fmt::Display for Cidr {
+    /// The block as `NETWORK/LEN`, host bits cleared (`10.1.2.3/8` → `10.0.0.0/8`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let network = match self.network {
+            IpAddr::V4(n) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                IpAddr::V4(std::net::Ipv4Addr::from_bits(n.to_bits() & mask))
+            }
+            IpAddr::V6(n) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                IpAddr::V6(std::net::Ipv6Addr::from_bits(n.to_bits() & mask))
+            }
+        };
+        write!(f, "{network}/{}", self.prefix)
+    }
+}
+
 /// An inclusive range of unsigned values (`22`, `1024-65535`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Range {
