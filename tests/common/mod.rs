@@ -9,6 +9,7 @@ use serde_json::Value;
 
 pub mod flows;
 pub mod pty;
+pub mod views;
 
 /// What one run of the binary produced.
 pub struct Run {
