@@ -400,3 +400,68 @@ fn the_demo_raises_alerts_in_the_status_bar_rings_and_drills_from_the_list() {
     term.keys("q");
     assert_exit_restored(&mut term, 0);
 }
+
+#[test]
+fn x_hands_the_view_to_athena_c_copies_it_through_the_terminal_and_w_writes_it() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut term = Term::start(
+        &["demo", "--seed", "1", "--speed", "5"],
+        80,
+        24,
+        dir.path(),
+        &[],
+    );
+    term.wait_for("the dashboard", |s| s.contains("Top source by bytes"));
+    term.keys("/");
+    term.keys("action=REJECT\r");
+    term.wait_for("the filter applied", |s| s.contains("filter action=REJECT"));
+    term.keys("x");
+    term.wait_for("the Athena query of the view", |s| {
+        s.contains("Query:") && s.contains("\"action\" = 'REJECT'") && s.contains("GROUP BY 1")
+    });
+    term.keys("c");
+    let deadline = Instant::now() + WAIT;
+    let copied = loop {
+        let raw = term.raw();
+        if let Some(at) = raw.find("\u{1b}]52;c;")
+            && let Some(len) = raw[at + 7..].find('\u{7}')
+        {
+            break raw[at + 7..at + 7 + len].to_string();
+        }
+        assert!(Instant::now() < deadline, "no OSC 52 sequence was written");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let copied = base64::engine::general_purpose::STANDARD
+        .decode(copied)
+        .expect("base64");
+    let copied = String::from_utf8(copied).expect("UTF-8");
+    assert!(copied.contains("\"action\" = 'REJECT'"), "{copied}");
+    assert!(copied.starts_with("-- vpctop: top "), "{copied}");
+    term.keys("\t");
+    term.wait_for("the Insights query", |s| {
+        s.contains("| stats sum(bytes) as value")
+    });
+    term.keys("w");
+    term.wait_for("where it was written", |s| {
+        s.contains("wrote both queries to vpctop-view-")
+    });
+    let written: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("vpctop-view-"))
+        .collect();
+    assert_eq!(written.len(), 1);
+    let text = std::fs::read_to_string(written[0].path()).unwrap();
+    assert!(
+        text.contains("==> Athena <==") && text.contains(copied.trim_end()),
+        "{text}"
+    );
+    assert!(
+        text.contains("==> Logs Insights <==") && text.contains("| filter log_status = \"OK\"")
+    );
+    term.keys("\u{1b}");
+    term.wait_for("the pane closed", |s| !s.contains("Query:"));
+    term.keys("q");
+    assert_exit_restored(&mut term, 0);
+}

@@ -75,12 +75,22 @@ fn every_key_the_tape_presses_is_bound() {
                 );
                 assert!(action.is_some(), "{name:?} does nothing on the dashboard");
             }
-            // Typing into the filter bar and closing help take any key.
-            InputMode::Editing | InputMode::Help => assert!(action.is_some(), "{name:?}"),
+            // Typing into the filter bar and closing help take any key; the queries pane
+            // takes its own.
+            InputMode::Editing | InputMode::Help | InputMode::Queries => {
+                assert!(action.is_some(), "{name:?}")
+            }
         }
         if let Some(action) = action {
             quit |= action == Action::Quit;
-            state.apply(action, &rows);
+            for effect in state.apply(action, &rows) {
+                if effect == vpctop::ui::app::Effect::ComposeQueries {
+                    let v2 = vpctop::schema::Schema::default_v2();
+                    state.queries = Some(vpctop::ui::app::compose_queries(
+                        &state, None, &v2, None, 10,
+                    ));
+                }
+            }
         }
     }
     assert!(quit, "the tape ends by quitting");

@@ -1031,3 +1031,100 @@ fn enter_on_an_alert_opens_its_records_within_its_window() {
     state.apply(Action::Back, &r);
     assert!(state.drill.is_empty());
 }
+
+#[test]
+fn x_shows_the_view_as_athena_and_insights_c_copies_it_and_it_is_reports_query() {
+    use vpctop::ui::app::{Effect, compose_queries};
+    let f = fixture();
+    let mut state = UiState::new(None);
+    state.filter = Some(Arc::new(
+        Filter::parse("action=REJECT dstport=22 not interface=eni-0a*").unwrap(),
+    ));
+    state.metric = vpctop::core::Metric::Flows;
+    let r = vpctop::ui::app::Rows::default();
+    assert_eq!(
+        state.apply(Action::ToggleQueries, &r),
+        vec![Effect::ComposeQueries]
+    );
+    let v2 = Schema::default_v2();
+    state.queries = Some(compose_queries(&state, None, &v2, f.live.last_end, 10));
+    let pane = state.queries.clone().unwrap();
+    // The dashboard's view is exactly what `report --emit` writes for the same flags.
+    let filter = state.filter.as_ref().unwrap().to_string();
+    for (i, engine) in ["athena", "insights"].into_iter().enumerate() {
+        let run = common::vpctop(&[
+            "report", "--emit", engine, "--filter", &filter, "--by", "flows", "--top", "10",
+            "--group", "src", "-",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let shown = pane.queries[i].1.as_ref().unwrap();
+        assert_eq!(
+            shown.trim_end(),
+            run.stdout.trim_end().trim_end_matches(';'),
+            "{engine}"
+        );
+    }
+    // A drill-down's filter holds text from the logs (an interface id): it reaches the query
+    // as a quoted literal, and the screen escaped.
+    let hostile = Filter::interface("eni-\u{1b}[2J");
+    state.filter = Some(Arc::new(state.filter.as_deref().unwrap().and(&hostile)));
+    state.queries = Some(compose_queries(&state, None, &v2, f.live.last_end, 10));
+    let pane = state.queries.clone().unwrap();
+    each_look(|w, h, color, look| {
+        let buf = frame(w, h, &state, &view(&f, None), color);
+        let t = text(&buf);
+        assert!(t.contains("Query:"), "{look}\n{t}");
+        assert!(t.contains("GROUP BY 1"), "{look}\n{t}");
+        // Wrapped lines joined again.
+        let joined = t.replace("┃\n┃↪ ", "");
+        assert!(
+            joined.contains("U&'eni-\\001B[2J'"),
+            "{look}: a Unicode escape in the literal\n{t}"
+        );
+        check(&format!("queries_athena_{look}"), &buf, color);
+    });
+    // Insights strings have no escape for a control character: it says so instead.
+    state.apply(Action::OtherQuery, &r);
+    let buf = frame(80, 24, &state, &view(&f, None), false);
+    let t = text(&buf);
+    assert!(t.contains("cannot be written for Logs Insights"), "{t}");
+    assert!(t.contains("control character"), "{t}");
+    check("queries_insights_refused_80x24_mono", &buf, false);
+    assert_eq!(state.apply(Action::CopyQuery, &r), vec![]);
+    assert!(
+        state
+            .message
+            .as_deref()
+            .unwrap()
+            .contains("no Logs Insights query")
+    );
+    // c copies the shown query (the loop writes it as OSC 52); w writes both.
+    state.apply(Action::OtherQuery, &r);
+    match state.apply(Action::CopyQuery, &r).as_slice() {
+        [Effect::Copy(text)] => {
+            assert_eq!(Some(text), pane.queries[0].1.as_ref().ok());
+            assert!(text.contains("U&'eni-\\001B[2J'"), "{text}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(state.message.as_deref().unwrap().contains("OSC 52"));
+    match state.apply(Action::WriteQueries, &r).as_slice() {
+        [Effect::WriteFile(text)] => {
+            assert!(text.contains("==> Athena <==") && text.contains("==> Logs Insights <=="));
+            assert!(text.contains("GROUP BY 1") && text.contains("(none: "));
+            assert!(!text.chars().any(|c| c.is_control() && c != '\n'));
+        }
+        other => panic!("{other:?}"),
+    }
+    // A view no engine can express says why instead.
+    let mut scoped = UiState::new(None);
+    scoped.filter = Some(Arc::new(Filter::parse("scope=internet").unwrap()));
+    let pane = compose_queries(&scoped, None, &v2, f.live.last_end, 10);
+    let why = pane.queries[0].1.as_ref().unwrap_err();
+    assert!(
+        why.contains("Athena cannot express `scope=internet`"),
+        "{why}"
+    );
+    state.apply(Action::ToggleQueries, &r);
+    assert!(state.queries.is_none(), "x closes it again");
+}

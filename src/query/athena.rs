@@ -65,9 +65,23 @@ pub fn quoted(f: Field) -> String {
     format!("\"{}\"", column_name(f))
 }
 
-/// A string literal.
+/// A string literal; one holding a control character (an id from a hostile log) spells
+/// it as a Unicode escape (`U&'eni-\001B'`), so the query text itself stays printable.
 fn literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
+    let quoted = text.replace('\'', "''");
+    if !quoted.chars().any(char::is_control) {
+        return format!("'{quoted}'");
+    }
+    let mut out = String::from("U&'");
+    for c in quoted.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 /// The query for `view` over `table`, whose columns are the fields of `schema` (see the
@@ -339,6 +353,18 @@ mod tests {
         let q = sql("flags=syn account=1234'5_%", Dimension::Interface);
         assert!(q.contains("bitwise_and(\"tcp_flags\", 2) = 2"), "{q}");
         assert!(q.contains("\"account_id\" = '1234''5_%'"), "{q}");
+        let hostile = Filter::interface("eni-\u{1b}[2J\\");
+        let q = query(
+            &view(Some(&hostile), Dimension::Src),
+            &table(),
+            &Schema::default_v2(),
+        )
+        .unwrap();
+        assert!(
+            q.contains("\"interface_id\" = U&'eni-\\001B[2J\\\\'"),
+            "{q}"
+        );
+        assert!(!q.chars().any(|c| c.is_control() && c != '\n'), "{q}");
         let q = sql("account=12*_%", Dimension::Interface);
         assert!(q.contains("LIKE '12%\\_\\%' ESCAPE"), "{q}");
     }

@@ -24,6 +24,16 @@ pub fn query(view: &View<'_>, schema: &Schema) -> Result<String, QueryError> {
             construct: what.to_string(),
         });
     }
+    if view
+        .filter
+        .is_some_and(|f| f.to_string().chars().any(char::is_control))
+    {
+        return Err(QueryError::Unsupported {
+            engine: "CloudWatch Logs Insights",
+            construct: "a control character in a value (Insights strings have no escape for it)"
+                .into(),
+        });
+    }
     if let Some(f) = super::missing_field(view, schema) {
         return Err(QueryError::MissingField(f.name()));
     }

@@ -110,8 +110,7 @@ pub fn describe(view: &View<'_>) -> String {
     if let Some(f) = view.filter.filter(|f| !f.is_all()) {
         out.push_str(", filter: ");
         // The heading is a comment line: no control character may end it early.
-        let text = f.to_string();
-        out.extend(text.chars().map(|c| if c.is_control() { ' ' } else { c }));
+        out.push_str(&crate::sanitize::escape(f.to_string().as_bytes()));
     }
     out
 }

@@ -255,6 +255,86 @@ pub enum Effect {
     InspectorChanged,
     /// Send this to the replay clock.
     Replay(ReplayCommand),
+    /// Open the queries pane: write the view's queries (see [`compose_queries`]).
+    ComposeQueries,
+    /// Put this text on the terminal's clipboard (OSC 52).
+    Copy(String),
+    /// Write this text to a new file in the working directory.
+    WriteFile(String),
+}
+
+/// The queries pane (`x`): the view as each engine's query, or why it cannot be one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryPane {
+    /// Athena, then CloudWatch Logs Insights: each engine's name and query, or why the view
+    /// cannot be written for it.
+    pub queries: [(&'static str, Result<String, String>); 2],
+    /// Which one is shown.
+    pub shown: usize,
+    /// The first line shown.
+    pub scroll: usize,
+}
+
+/// The queries of the view `state` shows: `--filter` (`base`) and the applied filter, the
+/// time window back from `newest_end`, the talkers' grouping (or the heatmap's ports), the
+/// metric and `top` rows, over the format `schema`.
+pub fn compose_queries(
+    state: &UiState,
+    base: Option<&Filter>,
+    schema: &crate::schema::Schema,
+    newest_end: Option<u64>,
+    top: usize,
+) -> QueryPane {
+    use crate::query::{View, athena, insights};
+    let since = state
+        .window
+        .secs()
+        .map(|secs| newest_end.unwrap_or(0).saturating_sub(secs));
+    let mut filter: Option<Filter> = base.cloned();
+    let extra = [
+        state.filter.as_deref().cloned(),
+        since.map(Filter::ended_since),
+    ];
+    for f in extra.into_iter().flatten() {
+        filter = Some(match filter {
+            Some(have) => have.and(&f),
+            None => f,
+        });
+    }
+    let group = match state.focus {
+        Focus::Heatmap => Dimension::DstPort,
+        Focus::Talkers => state.dimension,
+    };
+    let refusal = if state.group.is_some() && state.focus == Focus::Talkers {
+        Some("an inventory grouping has no column in the flow-log table (d shows the others)")
+    } else if state.by_cost {
+        Some("the cost ranking needs vpctop's prices and inventory (s ranks by bytes)")
+    } else {
+        None
+    };
+    let view = View {
+        filter: filter.as_ref(),
+        group,
+        metric: state.metric,
+        top: top.max(1),
+        window: (since, None),
+    };
+    let table = athena::Table {
+        name: "vpc_flow_logs".into(),
+        partitions: athena::Partitions::Day,
+    };
+    let written = |r: Result<String, crate::query::QueryError>| match refusal {
+        Some(why) => Err(why.to_string()),
+        None => r.map_err(|e| e.to_string()),
+    };
+    QueryPane {
+        queries: [
+            ("Athena", written(athena::query(&view, &table, schema))),
+            ("Logs Insights", written(insights::query(&view, schema))),
+        ],
+        shown: 0,
+        scroll: 0,
+    }
 }
 
 /// Every choice the user has made.
@@ -297,6 +377,8 @@ pub struct UiState {
     pub alert_list: Option<usize>,
     /// Alerts below this severity are not shown (`--min-severity`).
     pub alert_floor: Severity,
+    /// The queries pane (`x`), when open.
+    pub queries: Option<QueryPane>,
 }
 
 /// The fastest finite replay speed; one step faster is `max`.
@@ -326,6 +408,7 @@ impl UiState {
             frozen: false,
             message: None,
             alert_list: None,
+            queries: None,
             alert_floor: Severity::Low,
         }
     }
@@ -334,6 +417,8 @@ impl UiState {
     pub fn input_mode(&self) -> InputMode {
         if self.help || self.inputs {
             InputMode::Help
+        } else if self.queries.is_some() {
+            InputMode::Queries
         } else if self.filter_bar.editing {
             InputMode::Editing
         } else {
@@ -359,6 +444,56 @@ impl UiState {
             Action::ToggleInputs => {
                 self.inputs = !self.inputs;
                 self.help = false;
+            }
+            Action::ToggleQueries => match self.queries.take() {
+                Some(_) => {}
+                None => return vec![Effect::ComposeQueries],
+            },
+            Action::OtherQuery => {
+                if let Some(q) = &mut self.queries {
+                    q.shown = (q.shown + 1) % q.queries.len();
+                    q.scroll = 0;
+                }
+            }
+            Action::CopyQuery => {
+                if let Some(q) = &self.queries {
+                    let (engine, text) = &q.queries[q.shown];
+                    match text {
+                        Ok(text) => {
+                            self.message = Some(format!(
+                                "copied the {engine} query to the clipboard (OSC 52; in tmux: set -g set-clipboard on)"
+                            ));
+                            return vec![Effect::Copy(text.clone())];
+                        }
+                        Err(_) => self.message = Some(format!("no {engine} query to copy")),
+                    }
+                }
+            }
+            Action::WriteQueries => {
+                if let Some(q) = &self.queries {
+                    let mut text = String::new();
+                    for (engine, query) in &q.queries {
+                        match query {
+                            Ok(query) => {
+                                text.push_str(&format!("==> {engine} <==\n{query}\n"));
+                            }
+                            Err(why) => {
+                                text.push_str(&format!("==> {engine} <==\n(none: {why})\n\n"))
+                            }
+                        }
+                    }
+                    return vec![Effect::WriteFile(text)];
+                }
+            }
+            Action::Up | Action::ScrollUp if self.queries.is_some() => {
+                if let Some(q) = &mut self.queries {
+                    q.scroll = q.scroll.saturating_sub(1);
+                }
+            }
+            Action::Down | Action::ScrollDown if self.queries.is_some() => {
+                if let Some(q) = &mut self.queries {
+                    q.scroll += 1;
+                }
             }
             Action::ToggleAlerts => {
                 self.alert_list = match self.alert_list {

@@ -54,6 +54,14 @@ pub enum Action {
     ToggleInputs,
     /// Open or close the alert list.
     ToggleAlerts,
+    /// Open or close the queries pane: the view as Athena SQL and Logs Insights.
+    ToggleQueries,
+    /// Queries pane: show the other engine's query.
+    OtherQuery,
+    /// Queries pane: copy the shown query to the clipboard (OSC 52).
+    CopyQuery,
+    /// Queries pane: write both queries to a file.
+    WriteQueries,
     /// Close whichever overlay is open.
     CloseOverlay,
     /// Show the inspector's next diagnosis finding.
@@ -113,6 +121,8 @@ pub enum InputMode {
     Editing,
     /// The help overlay is open.
     Help,
+    /// The queries pane is open.
+    Queries,
 }
 
 /// One line of the key map: the keys, what they do, and how help shows them.
@@ -282,6 +292,12 @@ pub const BINDINGS: &[Binding] = &[
         "a",
         "alerts: the list, newest first; Enter opens one's records",
     ),
+    bind(
+        &[KeyCode::Char('x')],
+        Action::ToggleQueries,
+        "x",
+        "the view as Athena / Logs Insights queries: c copy, w write",
+    ),
 ];
 
 /// The action `event` means in `mode`, if any.
@@ -304,6 +320,16 @@ fn key_action(key: &KeyEvent, mode: InputMode) -> Option<Action> {
         InputMode::Help => match key.code {
             KeyCode::Char('q') => Some(Action::Quit),
             _ => Some(Action::CloseOverlay),
+        },
+        InputMode::Queries => match key.code {
+            KeyCode::Char('q') => Some(Action::Quit),
+            KeyCode::Tab | KeyCode::Left | KeyCode::Right => Some(Action::OtherQuery),
+            KeyCode::Char('c' | 'y') => Some(Action::CopyQuery),
+            KeyCode::Char('w') => Some(Action::WriteQueries),
+            KeyCode::Up | KeyCode::Char('k') => Some(Action::Up),
+            KeyCode::Down | KeyCode::Char('j') => Some(Action::Down),
+            KeyCode::Esc | KeyCode::Char('x') => Some(Action::ToggleQueries),
+            _ => None,
         },
         InputMode::Normal => {
             if ctrl || key.modifiers.contains(KeyModifiers::ALT) {

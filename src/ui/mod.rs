@@ -36,6 +36,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use tokio::sync::{Notify, mpsc};
 
+use crate::filter::Filter;
 use crate::schema::SharedSchema;
 use crate::snapshot::{Snapshot, SnapshotCell};
 use crate::source::replay::{ReplayCommand, Speed};
@@ -220,6 +221,28 @@ impl Session {
     }
 }
 
+/// Writes the queries pane's text to a new file in the working directory; says where, or
+/// why not.
+fn write_queries(text: &str) -> String {
+    // `YYYY-MM-DD HH:MM:SS UTC` → `YYYY-MM-DDTHHMMSSZ`.
+    let utc = crate::units::utc(now_secs());
+    let stamp = format!(
+        "{}T{}Z",
+        utc.get(..10).unwrap_or(""),
+        utc.get(11..19).unwrap_or("").replace(':', "")
+    );
+    let path = PathBuf::from(format!("vpctop-view-{stamp}.txt"));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()));
+    match written {
+        Ok(()) => format!("wrote both queries to {}", path.display()),
+        Err(e) => format!("could not write {}: {e}", path.display()),
+    }
+}
+
 fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -328,6 +351,27 @@ async fn event_loop(d: Dashboard, guard: &mut terminal::TerminalGuard) -> io::Re
                             if let Some(tx) = &d.replay_control {
                                 let _ = tx.send(command);
                             }
+                        }
+                        Effect::ComposeQueries => {
+                            let base = base.and_then(|b| match &d.inventory {
+                                Some(inv) => Filter::parse_with(b, Some(inv)).ok(),
+                                None => Filter::parse(b).ok(),
+                            });
+                            state.queries = Some(app::compose_queries(
+                                &state,
+                                base.as_ref(),
+                                &d.schema,
+                                s.live.last_end,
+                                areas.talker_list.visible().max(10),
+                            ));
+                        }
+                        Effect::Copy(text) => {
+                            if let Err(e) = terminal::copy_to_clipboard(&text) {
+                                state.message = Some(format!("could not copy: {e}"));
+                            }
+                        }
+                        Effect::WriteFile(text) => {
+                            state.message = Some(write_queries(&text));
                         }
                     }
                 }

@@ -68,7 +68,17 @@ pub fn render(
     let hint =
         |k: &'static str, what: &'static str| [span(k, theme.key()), span(what, theme.dim())];
     let mut spans = Vec::new();
-    if state.alert_list.is_some() {
+    if state.queries.is_some() {
+        for (k, w) in [
+            ("Tab", " other engine "),
+            ("c", " copy "),
+            ("w", " write "),
+            ("j/k", " scroll "),
+            ("x/Esc", " close "),
+        ] {
+            spans.extend(hint(k, w));
+        }
+    } else if state.alert_list.is_some() {
         for (k, w) in [
             ("j/k", " move "),
             ("Enter", " its records "),
@@ -89,6 +99,7 @@ pub fn render(
             ("Tab", " focus "),
             ("i", " inputs "),
             ("a", " alerts "),
+            ("x", " query "),
         ] {
             spans.extend(hint(k, w));
         }

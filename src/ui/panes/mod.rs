@@ -8,6 +8,7 @@ pub mod heatmap;
 pub mod help;
 pub mod inputs;
 pub mod inspector;
+pub mod queries;
 pub mod series;
 pub mod status;
 pub mod talkers;
@@ -145,6 +146,10 @@ pub fn draw(
     if let Some(selected) = state.alert_list {
         let screen = frame.area();
         alerts::render(frame.buffer_mut(), screen, &rows.alerts, selected, theme);
+    }
+    if let Some(pane) = &state.queries {
+        let screen = frame.area();
+        queries::render(frame.buffer_mut(), screen, pane, theme);
     }
     areas
 }
