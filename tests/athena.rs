@@ -21,7 +21,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::views::{GROUPS, Rng, V5, flow_file, view_flags};
+use common::views::{Choose, GROUPS, Rng, V5, flow_file, view_flags};
 use serde_json::{Value, json};
 
 /// Runs the job through DuckDB and sqlglot (tests/athena/run_sql.py).
@@ -110,6 +110,26 @@ fn emitted(path: &Path, flags: &[String], table: &str, partitions: &str) -> Vec<
     queries
 }
 
+/// Asserts each query's rows are vpctop's list, keys and values; returns how many lists
+/// are non-empty.
+fn same_lists(answer: &Value, expected: &[Vec<(String, u64)>], described: &[String]) -> usize {
+    let results = answer["results"].as_array().unwrap();
+    assert_eq!(results.len(), expected.len());
+    let mut nonempty = 0;
+    for ((got, want), what) in results.iter().zip(expected).zip(described) {
+        assert!(got.get("error").is_none(), "{what}: {}", got["error"]);
+        let got: Vec<(String, u64)> = got
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r[0].as_str().unwrap().to_string(), r[1].as_u64().unwrap()))
+            .collect();
+        assert_eq!(&got, want, "{what}");
+        nonempty += usize::from(!want.is_empty());
+    }
+    nonempty
+}
+
 fn athena_columns() -> Vec<Value> {
     let run = common::vpctop(&[
         "athena-ddl",
@@ -183,20 +203,7 @@ fn emitted_athena_sql_returns_exactly_vpctops_top_lists() {
         json!([]),
         "sqlglot (Trino) rejected some"
     );
-    let results = answer["results"].as_array().unwrap();
-    assert_eq!(results.len(), expected.len());
-    let mut nonempty = 0;
-    for ((got, want), what) in results.iter().zip(&expected).zip(&described) {
-        assert!(got.get("error").is_none(), "{what}: {}", got["error"]);
-        let got: Vec<(String, u64)> = got
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| (r[0].as_str().unwrap().to_string(), r[1].as_u64().unwrap()))
-            .collect();
-        assert_eq!(&got, want, "{what}");
-        nonempty += usize::from(!want.is_empty());
-    }
+    let nonempty = same_lists(&answer, &expected, &described);
     // The views must mostly select something, or equality would prove little.
     assert!(
         nonempty * 2 > expected.len(),
@@ -234,18 +241,6 @@ fn emitted_athena_sql_over_aws_parquet_matches_too() {
         "parquet": {"path": parquet},
         "queries": queries,
     }));
-    let results = answer["results"].as_array().unwrap();
-    let mut nonempty = 0;
-    for ((got, want), what) in results.iter().zip(&expected).zip(&described) {
-        assert!(got.get("error").is_none(), "{what}: {}", got["error"]);
-        let got: Vec<(String, u64)> = got
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| (r[0].as_str().unwrap().to_string(), r[1].as_u64().unwrap()))
-            .collect();
-        assert_eq!(&got, want, "{what}");
-        nonempty += usize::from(!want.is_empty());
-    }
+    let nonempty = same_lists(&answer, &expected, &described);
     assert!(nonempty * 3 > expected.len(), "only {nonempty} non-empty");
 }

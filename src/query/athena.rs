@@ -10,8 +10,7 @@ use std::fmt::Write as _;
 
 use super::{QueryError, View, column_name, fields_read, group_fields, metric_field};
 use crate::core::Dimension;
-use crate::filter::{CmpOp, Condition, Operand, TextMatch};
-use crate::parse::{Action, LogStatus};
+use crate::filter::{Condition, Operand, TextMatch};
 use crate::schema::{Field, FieldKind, Schema};
 
 /// How the table is partitioned, so a time window reads only its days.
@@ -179,8 +178,8 @@ fn partition_predicate(p: Partitions, (from, to): (Option<u64>, Option<u64>)) ->
 fn expr(c: &Condition) -> String {
     match c {
         Condition::All => "TRUE".into(),
-        Condition::And(items) => join(items, " AND "),
-        Condition::Or(items) => join(items, " OR "),
+        Condition::And(items) => super::join_with(items, " AND ", "TRUE", expr),
+        Condition::Or(items) => super::join_with(items, " OR ", "TRUE", expr),
         Condition::Not(inner) => format!("NOT COALESCE({}, FALSE)", expr(inner)),
         Condition::InCidr(f, cidr) => match cidr.single() {
             Some(a) => format!(
@@ -205,24 +204,11 @@ fn expr(c: &Condition) -> String {
                 list.join(", ")
             )
         }
-        Condition::Compare(o, op, v) => format!("{} {} {v}", operand(*o), sql_op(*op)),
+        Condition::Compare(o, op, v) => format!("{} {} {v}", operand(*o), op.as_str()),
         Condition::Between(o, r) if r.lo == r.hi => format!("{} = {}", operand(*o), r.lo),
         Condition::Between(o, r) => format!("{} BETWEEN {} AND {}", operand(*o), r.lo, r.hi),
-        Condition::Action(a) => format!(
-            "\"action\" = {}",
-            literal(match a {
-                Action::Accept => "ACCEPT",
-                Action::Reject => "REJECT",
-            })
-        ),
-        Condition::Status(s) => format!(
-            "\"log_status\" = {}",
-            literal(match s {
-                LogStatus::Ok => "OK",
-                LogStatus::NoData => "NODATA",
-                LogStatus::SkipData => "SKIPDATA",
-            })
-        ),
+        Condition::Action(a) => format!("\"action\" = {}", literal(super::action_text(*a))),
+        Condition::Status(s) => format!("\"log_status\" = {}", literal(super::status_text(*s))),
         Condition::Text(f, TextMatch::Exact(t)) => format!("{} = {}", quoted(*f), literal(t)),
         Condition::Text(f, TextMatch::Wildcard(parts)) => {
             let pattern: Vec<String> = parts.iter().map(|p| like_escape(p)).collect();
@@ -240,32 +226,10 @@ fn expr(c: &Condition) -> String {
     }
 }
 
-fn join(items: &[Condition], sep: &str) -> String {
-    match items {
-        [] => "TRUE".into(),
-        [one] => expr(one),
-        _ => {
-            let parts: Vec<String> = items.iter().map(|c| format!("({})", expr(c))).collect();
-            parts.join(sep)
-        }
-    }
-}
-
 fn operand(o: Operand) -> String {
     match o {
         Operand::Field(f) => quoted(f),
         Operand::Duration => "greatest(\"end\" - \"start\", 0)".into(),
-    }
-}
-
-fn sql_op(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Eq => "=",
-        CmpOp::Ne => "<>",
-        CmpOp::Lt => "<",
-        CmpOp::Le => "<=",
-        CmpOp::Gt => ">",
-        CmpOp::Ge => ">=",
     }
 }
 

@@ -11,8 +11,7 @@ use std::fmt::Write as _;
 
 use super::{QueryError, View, column_name, group_fields, metric_field};
 use crate::core::Dimension;
-use crate::filter::{CmpOp, Condition, Operand, TextMatch};
-use crate::parse::{Action, LogStatus};
+use crate::filter::{Condition, Operand, TextMatch};
 use crate::schema::{Column, Field, Schema};
 
 /// The query for `view` over events in the format `schema` (see the module documentation).
@@ -88,8 +87,8 @@ fn present(f: Field) -> String {
 fn expr(c: &Condition) -> String {
     match c {
         Condition::All => "1 = 1".into(),
-        Condition::And(items) => join(items, " and "),
-        Condition::Or(items) => join(items, " or "),
+        Condition::And(items) => super::join_with(items, " and ", "1 = 1", expr),
+        Condition::Or(items) => super::join_with(items, " or ", "1 = 1", expr),
         Condition::Not(inner) => format!("not ({})", expr(inner)),
         Condition::InCidr(f, cidr) => {
             format!(
@@ -102,28 +101,15 @@ fn expr(c: &Condition) -> String {
             let list: Vec<String> = addrs.iter().map(|a| literal(&a.to_string())).collect();
             format!("{} in [{}]", column_name(*f), list.join(", "))
         }
-        Condition::Compare(o, op, v) => guarded(*o, &format!("{} {v}", insights_op(*op))),
+        Condition::Compare(o, op, v) => guarded(*o, &format!("{} {v}", op.as_str())),
         Condition::Between(o, r) if r.lo == r.hi => guarded(*o, &format!("= {}", r.lo)),
         Condition::Between(o, r) => {
             let x = operand(*o);
             let guard = guard_of(*o);
             format!("{guard} and {x} >= {} and {x} <= {}", r.lo, r.hi)
         }
-        Condition::Action(a) => format!(
-            "action = {}",
-            literal(match a {
-                Action::Accept => "ACCEPT",
-                Action::Reject => "REJECT",
-            })
-        ),
-        Condition::Status(s) => format!(
-            "log_status = {}",
-            literal(match s {
-                LogStatus::Ok => "OK",
-                LogStatus::NoData => "NODATA",
-                LogStatus::SkipData => "SKIPDATA",
-            })
-        ),
+        Condition::Action(a) => format!("action = {}", literal(super::action_text(*a))),
+        Condition::Status(s) => format!("log_status = {}", literal(super::status_text(*s))),
         Condition::Text(f, TextMatch::Exact(t)) => {
             format!("{} = {}", column_name(*f), literal(t))
         }
@@ -146,17 +132,6 @@ fn expr(c: &Condition) -> String {
     }
 }
 
-fn join(items: &[Condition], sep: &str) -> String {
-    match items {
-        [] => "1 = 1".into(),
-        [one] => expr(one),
-        _ => {
-            let parts: Vec<String> = items.iter().map(|c| format!("({})", expr(c))).collect();
-            parts.join(sep)
-        }
-    }
-}
-
 fn operand(o: Operand) -> String {
     match o {
         Operand::Field(f) => column_name(f),
@@ -173,17 +148,6 @@ fn guard_of(o: Operand) -> String {
 
 fn guarded(o: Operand, test: &str) -> String {
     format!("{} and {} {test}", guard_of(o), operand(o))
-}
-
-fn insights_op(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Eq => "=",
-        CmpOp::Ne => "!=",
-        CmpOp::Lt => "<",
-        CmpOp::Le => "<=",
-        CmpOp::Gt => ">",
-        CmpOp::Ge => ">=",
-    }
 }
 
 /// `text` with regular-expression characters and the `/` delimiter escaped.

@@ -99,6 +99,40 @@ fn missing_field(view: &View<'_>, schema: &Schema) -> Option<Field> {
     fields_read(view).into_iter().find(|f| !schema.has(*f))
 }
 
+/// `items` written by `write`, each in parentheses, joined by `sep` (`empty` for none).
+fn join_with(
+    items: &[crate::filter::Condition],
+    sep: &str,
+    empty: &str,
+    write: fn(&crate::filter::Condition) -> String,
+) -> String {
+    match items {
+        [] => empty.to_string(),
+        [one] => write(one),
+        _ => {
+            let parts: Vec<String> = items.iter().map(|c| format!("({})", write(c))).collect();
+            parts.join(sep)
+        }
+    }
+}
+
+/// `action` as the logs write it.
+fn action_text(a: crate::parse::Action) -> &'static str {
+    match a {
+        crate::parse::Action::Accept => "ACCEPT",
+        crate::parse::Action::Reject => "REJECT",
+    }
+}
+
+/// `log-status` as the logs write it.
+fn status_text(s: crate::parse::LogStatus) -> &'static str {
+    match s {
+        crate::parse::LogStatus::Ok => "OK",
+        crate::parse::LogStatus::NoData => "NODATA",
+        crate::parse::LogStatus::SkipData => "SKIPDATA",
+    }
+}
+
 /// A human description of the view, for the comment heading each query.
 pub fn describe(view: &View<'_>) -> String {
     let metric = match view.metric {

@@ -14,23 +14,21 @@ pub const BASE: u64 = 1_764_000_000;
 /// The report's lists, in report order, as `--group` names them and JSON keys them.
 pub const GROUPS: [&str; 6] = ["src", "dst", "pair", "dstport", "interface", "protocol"];
 
-/// A small deterministic generator (xorshift).
-pub struct Rng(pub u64);
+pub use super::flows::Rng;
 
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+/// Choices on top of [`Rng`].
+pub trait Choose {
+    /// One of `items`.
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T;
+    /// True `percent` times in a hundred.
+    fn chance(&mut self, percent: u64) -> bool;
+}
+
+impl Choose for Rng {
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
-    pub fn chance(&mut self, percent: u64) -> bool {
+    fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 }
