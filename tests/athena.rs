@@ -165,6 +165,80 @@ fn athena_columns() -> Vec<Value> {
     columns
 }
 
+/// Every header line of the corpus (each a format seen in the wild).
+fn corpus_formats() -> Vec<String> {
+    let mut formats = Vec::new();
+    let mut dirs = vec![common::corpus()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "log") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let first = text.lines().next().unwrap_or("").trim().to_string();
+                let word = first.split(' ').next().unwrap_or("");
+                if vpctop::schema::Field::lookup(word).is_some() && !formats.contains(&first) {
+                    formats.push(first);
+                }
+            }
+        }
+    }
+    formats.sort();
+    formats
+}
+
+#[test]
+fn the_table_parses_for_every_format_of_the_corpus_in_every_layout() {
+    let formats = corpus_formats();
+    assert!(formats.len() >= 8, "{formats:?}");
+    let mut ddl = Vec::new();
+    for (i, format) in formats.iter().enumerate() {
+        let layout: &[&str] = match i % 4 {
+            0 => &[],
+            1 => &["--parquet"],
+            2 => &["--hive", "--hourly"],
+            _ => &["--parquet", "--hive"],
+        };
+        let mut args = vec![
+            "athena-ddl",
+            "--format",
+            format,
+            "--location",
+            "s3://b/p/AWSLogs/",
+            "--account",
+            "123456789012,210987654321",
+            "--region",
+            "us-east-1",
+        ];
+        args.extend(layout);
+        let run = common::vpctop(&args);
+        assert_eq!(run.code, 0, "{format}: {}", run.stderr);
+        ddl.push(run.stdout);
+    }
+    let answer = run_sql(&json!({"queries": [], "ddl": ddl}));
+    assert_eq!(answer["ddl_errors"], json!([]), "{answer}");
+    for (format, columns) in formats
+        .iter()
+        .zip(answer["ddl_columns"].as_array().unwrap())
+    {
+        let names: Vec<&str> = columns
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c[0].as_str().unwrap())
+            .collect();
+        let want: Vec<String> = format
+            .split_whitespace()
+            .map(|f| f.replace('-', "_"))
+            .collect();
+        assert_eq!(
+            names, want,
+            "the table's columns are the format's, in order"
+        );
+    }
+}
+
 #[test]
 fn emitted_athena_sql_returns_exactly_vpctops_top_lists() {
     let dir = tempfile::tempdir().unwrap();
