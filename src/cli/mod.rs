@@ -547,16 +547,22 @@ impl InputArgs {
     /// The starting format: `--format` or the default v2. Unknown names in `--format` are an
     /// error unless `--allow-unknown-fields` is given.
     pub fn schema(&self) -> Result<Schema, FormatError> {
-        match &self.format {
-            Some(f) => {
-                let schema = Schema::parse_format(f)?;
-                if !self.allow_unknown_fields {
-                    schema.require_known()?;
-                }
-                Ok(schema)
+        format_schema(self.format.as_deref(), self.allow_unknown_fields)
+    }
+}
+
+/// The format a `--format` flag names, or the default v2 without one; unknown field names
+/// are an error unless `allow_unknown`.
+pub fn format_schema(format: Option<&str>, allow_unknown: bool) -> Result<Schema, FormatError> {
+    match format {
+        Some(f) => {
+            let schema = Schema::parse_format(f)?;
+            if !allow_unknown {
+                schema.require_known()?;
             }
-            None => Ok(Schema::default_v2()),
+            Ok(schema)
         }
+        None => Ok(Schema::default_v2()),
     }
 }
 

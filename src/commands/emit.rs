@@ -88,14 +88,7 @@ fn header_of(path: &std::path::Path) -> Option<Schema> {
 
 /// Runs `athena-ddl`.
 pub fn athena_ddl(args: &AthenaDdlArgs) -> Result<i32> {
-    let schema = match &args.format {
-        Some(f) => {
-            let s = Schema::parse_format(f)?;
-            s.require_known()?;
-            s
-        }
-        None => Schema::default_v2(),
-    };
+    let schema = cli::format_schema(args.format.as_deref(), false)?;
     let spec = ddl::TableSpec {
         name: args.table.clone(),
         schema,

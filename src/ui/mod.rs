@@ -224,13 +224,10 @@ impl Session {
 /// Writes the queries pane's text to a new file in the working directory; says where, or
 /// why not.
 fn write_queries(text: &str) -> String {
-    // `YYYY-MM-DD HH:MM:SS UTC` → `YYYY-MM-DDTHHMMSSZ`.
-    let utc = crate::units::utc(now_secs());
-    let stamp = format!(
-        "{}T{}Z",
-        utc.get(..10).unwrap_or(""),
-        utc.get(11..19).unwrap_or("").replace(':', "")
-    );
+    let now = now_secs();
+    let (y, m, d) = crate::units::utc_date(now);
+    let (hh, mm, ss) = (now % 86_400 / 3600, now % 3600 / 60, now % 60);
+    let stamp = format!("{y:04}-{m:02}-{d:02}T{hh:02}{mm:02}{ss:02}Z");
     let path = PathBuf::from(format!("vpctop-view-{stamp}.txt"));
     let written = std::fs::OpenOptions::new()
         .write(true)
