@@ -8,8 +8,12 @@ Shapes (generated once into $TMPDIR by bench/genflows.py, each with its S3 heade
   v2-ipv6-3M  3 M default-format records, 30 % IPv6
   v5-3M       3 M records of the 29-field v2-v5 custom format (bench/to_v5.py)
 
+Also the dashboard's ingest (retention, heatmap and snapshot publication, as
+`examples/store_bench.rs` runs it with ONLY_LIVE=1), following and replaying, against `report`.
+
 Prints one Markdown table: medians of wall seconds and peak RSS, and the median of the
-per-pair ratios. Usage (from the project root, after `cargo build --release`):
+per-pair ratios. Usage (from the project root, after
+`cargo build --release --bin vpctop --example store_bench`):
 
     python3 bench/shapes.py [--runs 3] [--only v5-3M] [--vpctop target/release/vpctop]
 
@@ -69,9 +73,15 @@ def shape_file(name):
 
 
 def timed(cmd, ok=(0,)):
-    """Wall seconds and peak RSS (MB) of one run, its output thrown away."""
+    """Wall seconds and peak RSS (MB) of one run, its output thrown away. A command may
+    start with NAME=VALUE environment settings."""
+    env = dict(os.environ)
+    while cmd and "=" in cmd[0] and not cmd[0].startswith("/"):
+        k, v = cmd[0].split("=", 1)
+        env[k] = v
+        cmd = cmd[1:]
     t = time.perf_counter()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.perf_counter() - t
     if os.waitstatus_to_exitcode(status) not in ok:
@@ -84,7 +94,8 @@ def paired(a, b, runs):
     ra, rb, ratios = [], [], []
     for _ in range(runs):
         # vpctop exits 1 when a line is malformed; anything else must succeed.
-        x, y = timed(a, (0, 1) if a[0] != sys.executable else (0,)), timed(b, (0, 1) if b[0] != sys.executable else (0,))
+        ok = lambda c: (0,) if sys.executable in c else (0, 1)
+        x, y = timed(a, ok(a)), timed(b, ok(b))
         ra.append(x)
         rb.append(y)
         ratios.append(x[0] / y[0])
@@ -97,6 +108,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", action="append", choices=sorted(SHAPES))
     ap.add_argument("--vpctop", default="target/release/vpctop")
+    ap.add_argument("--store-bench", default="target/release/examples/store_bench")
+    ap.add_argument("--no-dashboard", action="store_true", help="skip the dashboard rows")
     args = ap.parse_args()
     try:
         import duckdb  # noqa: F401
@@ -121,6 +134,15 @@ def main():
         print(f"| {name}: `replay --speed max` vs `report` | {r:.2f} s | {v:.2f} s | "
               f"{ratio:.2f} (replay at **{100 / ratio:.0f} %** of report) | {rrss:.0f} MB |",
               flush=True)
+        if args.no_dashboard:
+            continue
+        for label, env in [("dashboard ingest", ["ONLY_LIVE=1"]),
+                           ("dashboard replay ingest", ["ONLY_LIVE=1", "REPLAY=1"])]:
+            live = env + [args.store_bench, path]
+            (r, rrss), (v, _), ratio = paired(live, report, args.runs)
+            print(f"| {name}: {label} (retention, heatmap, snapshots) vs `report` | {r:.2f} s | "
+                  f"{v:.2f} s | {ratio:.2f} (at **{100 / ratio:.0f} %** of report) | "
+                  f"{rrss:.0f} MB |", flush=True)
 
 
 if __name__ == "__main__":

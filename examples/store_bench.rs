@@ -4,6 +4,9 @@
 //!
 //!     cargo run --release --example store_bench -- /tmp/flows10m.log
 //!
+//! `ONLY_LIVE=1` measures only the dashboard's ingest (retention, heatmap, publication);
+//! `REPLAY=1` reads the file as the dashboard's replay does (record-time order, full speed).
+//!
 //! Prints one line per measurement and a JSON line at the end (see bench/README.md).
 
 use std::sync::Arc;
@@ -92,6 +95,15 @@ fn main() {
         heatmap: std::env::var_os("NO_HEAT").is_none(),
         ..LiveOptions::default()
     };
+    let mut live_config = config.clone();
+    if std::env::var_os("REPLAY").is_some() {
+        live_config.mode = vpctop::pipeline::Mode::Replay(vpctop::source::replay::ReplayConfig {
+            speed: vpctop::source::replay::Speed::Max,
+            from: None,
+            to: None,
+            control: None,
+        });
+    }
     let t = Instant::now();
     let (outcome, held) = std::thread::scope(|scope| {
         // A reader that always holds the previous snapshot while loading the next.
@@ -108,7 +120,13 @@ fn main() {
             }
             held
         });
-        let outcome = run_live(&inputs, &config, &options, &cell, &AtomicBool::new(false));
+        let outcome = run_live(
+            &inputs,
+            &live_config,
+            &options,
+            &cell,
+            &AtomicBool::new(false),
+        );
         done.store(true, Ordering::Relaxed);
         (outcome, reader.join().unwrap_or(0))
     });

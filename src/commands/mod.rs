@@ -219,9 +219,11 @@ fn run_headless(
     progress: Option<crate::report::progress::ProgressLine>,
     mut print: impl FnMut(&Aggregate, bool) -> io::Result<()> + Send,
 ) -> Result<(Aggregate, bool)> {
+    // Nobody reads snapshots here: what is printed comes from the total.
     let options = LiveOptions {
         filter: run.filter.clone(),
         heatmap: false,
+        snapshots: false,
         ..LiveOptions::default()
     };
     let mut write_failed: Option<io::Error> = None;

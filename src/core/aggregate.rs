@@ -195,6 +195,10 @@ pub struct Aggregate {
     src_only: AddrTable,
     /// Records with a destination but no source address.
     dst_only: AddrTable,
+    /// Totals per source and per destination address (pairs and one-sided records alike),
+    /// kept up to date as records and partials come in once [`Aggregate::keep_per_address`]
+    /// asked for them: the merger's total, whose every snapshot reads them.
+    by_address: Option<Box<ByAddress>>,
     dstport: PortTable,
     interface: InterfaceTable,
     protocol: Vec<Stats>,
@@ -230,6 +234,7 @@ impl Aggregate {
             pair: PairTable::default(),
             src_only: AddrTable::default(),
             dst_only: AddrTable::default(),
+            by_address: None,
             dstport: PortTable::default(),
             interface: InterfaceTable::default(),
             protocol: vec![Stats::default(); 256],
@@ -327,6 +332,9 @@ impl Aggregate {
             (None, Some(d)) => self.dst_only.get(d).add(bytes, packets, action),
             (None, None) => {}
         }
+        if let Some(by) = &mut self.by_address {
+            by.add(f.src, f.dst, bytes, packets, action);
+        }
         if let Some(port) = f.dstport {
             self.dstport.add(port, bytes, packets, action);
         }
@@ -373,7 +381,7 @@ impl Aggregate {
     }
 
     /// Adds everything `other` counted into `self`.
-    pub fn merge(&mut self, other: Aggregate) {
+    pub fn merge(&mut self, mut other: Aggregate) {
         self.counts.merge(&other.counts);
         self.fields_seen.add(other.fields_seen);
         if self.per_input.len() < other.per_input.len() {
@@ -403,6 +411,9 @@ impl Aggregate {
         self.examples.extend(other.examples);
         self.examples.sort_by_key(|e| (e.input, e.line));
         self.examples.truncate(MAX_EXAMPLES);
+        if let Some(by) = &mut self.by_address {
+            by.fold(&mut other.pair, &other.src_only, &other.dst_only);
+        }
         self.pair.merge(other.pair);
         self.series.merge(other.series);
         self.histograms.merge(&other.histograms);
@@ -453,8 +464,24 @@ impl Aggregate {
         }
     }
 
-    /// Totals per source (`sources`) or destination address, folded from the pair table.
-    fn per_address(&self, sources: bool) -> AddrTable {
+    /// Keeps per-address totals from now on, instead of folding them from the pair table
+    /// each time a top list of addresses is read: an aggregate read often (the merger's
+    /// total) pays two hash updates per distinct pair merged in, not a million per read.
+    pub fn keep_per_address(&mut self) {
+        if self.by_address.is_some() {
+            return;
+        }
+        let mut by = Box::new(ByAddress::default());
+        by.fold(&mut self.pair, &self.src_only, &self.dst_only);
+        self.by_address = Some(by);
+    }
+
+    /// Totals per source (`sources`) or destination address, folded from the pair table
+    /// unless they are kept.
+    fn per_address(&self, sources: bool) -> std::borrow::Cow<'_, AddrTable> {
+        if let Some(by) = &self.by_address {
+            return std::borrow::Cow::Borrowed(if sources { &by.src } else { &by.dst });
+        }
         let mut table = if sources {
             self.src_only.clone()
         } else {
@@ -463,7 +490,7 @@ impl Aggregate {
         for ((s, d), stats) in self.pair.iter() {
             table.get(if sources { s } else { d }).merge(stats);
         }
-        table
+        std::borrow::Cow::Owned(table)
     }
 
     /// Calls `f` with every distinct (source, destination) address pair and its totals, a
@@ -499,6 +526,43 @@ impl Aggregate {
     }
 }
 
+/// Totals per source and per destination address.
+#[derive(Debug, Clone, Default)]
+struct ByAddress {
+    src: AddrTable,
+    dst: AddrTable,
+}
+
+impl ByAddress {
+    #[inline]
+    fn add(
+        &mut self,
+        src: Option<IpAddr>,
+        dst: Option<IpAddr>,
+        bytes: u64,
+        packets: u64,
+        action: Option<Action>,
+    ) {
+        if let Some(s) = src {
+            self.src.get(s).add(bytes, packets, action);
+        }
+        if let Some(d) = dst {
+            self.dst.get(d).add(bytes, packets, action);
+        }
+    }
+
+    /// Adds the totals of a partial's pairs and one-sided records.
+    fn fold(&mut self, pair: &mut PairTable, src_only: &AddrTable, dst_only: &AddrTable) {
+        pair.settle();
+        for ((s, d), stats) in pair.iter() {
+            self.src.get(s).merge(stats);
+            self.dst.get(d).merge(stats);
+        }
+        self.src.merge_from(src_only);
+        self.dst.merge_from(dst_only);
+    }
+}
+
 /// Totals per address. IPv4 keys are kept as `u32`, which hash in one multiply; IPv6 apart.
 #[derive(Debug, Clone, Default)]
 struct AddrTable {
@@ -518,6 +582,15 @@ impl AddrTable {
     fn merge(&mut self, other: AddrTable) {
         merge_map(&mut self.v4, other.v4);
         merge_map(&mut self.v6, other.v6);
+    }
+
+    fn merge_from(&mut self, other: &AddrTable) {
+        for (k, v) in &other.v4 {
+            self.v4.entry(*k).or_default().merge(v);
+        }
+        for (k, v) in &other.v6 {
+            self.v6.entry(*k).or_default().merge(v);
+        }
     }
 
     fn len(&self) -> usize {
@@ -734,6 +807,65 @@ mod tests {
             (whole.first_start, whole.last_end),
             (merged.first_start, merged.last_end)
         );
+    }
+
+    #[test]
+    fn kept_per_address_totals_equal_the_ones_folded_from_pairs() {
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = move |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % m
+        };
+        let addr = |n: u64| match n % 3 {
+            0 => format!("10.0.0.{}", n % 7),
+            1 => format!("2600:1f18::{:x}", n % 5),
+            _ => "-".to_string(),
+        };
+        let lines: Vec<String> = (0..400)
+            .map(|_| {
+                format!(
+                    "2 1 eni-a {} {} 1 {} 6 {} {} 100 160 {} OK",
+                    addr(next(30)),
+                    addr(next(30)),
+                    next(4),
+                    1 + next(9),
+                    1 + next(900),
+                    if next(3) == 0 { "REJECT" } else { "ACCEPT" }
+                )
+            })
+            .collect();
+        let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+        let folded = aggregate(&lines);
+        // Kept from the start, then fed in every way: merged partials, records counted
+        // directly, and kept again (which changes nothing).
+        let mut kept = Aggregate::new();
+        kept.keep_per_address();
+        kept.merge(aggregate(&lines[..150]));
+        let schema = Schema::default_v2();
+        let mut p = LineParser::new();
+        for l in &lines[150..250] {
+            if let Line::Record(r) = p.parse(&schema, l.as_bytes()) {
+                kept.add_record(&r);
+            }
+        }
+        kept.keep_per_address();
+        kept.merge(aggregate(&lines[250..]));
+        kept.settle();
+        // And kept only after everything was counted.
+        let mut late = aggregate(&lines);
+        late.keep_per_address();
+        for dim in [Dimension::Src, Dimension::Dst] {
+            assert_eq!(folded.distinct(dim), kept.distinct(dim));
+            assert_eq!(folded.distinct(dim), late.distinct(dim));
+            for metric in [Metric::Bytes, Metric::Flows, Metric::Packets] {
+                let want = folded.top(dim, metric, 1000);
+                assert!(want.len() > 5, "{want:?}");
+                assert_eq!(want, kept.top(dim, metric, 1000), "{dim:?} {metric:?}");
+                assert_eq!(want, late.top(dim, metric, 1000), "{dim:?} {metric:?}");
+            }
+        }
     }
 
     #[test]

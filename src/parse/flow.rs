@@ -2,13 +2,15 @@
 //! default-format (v2) line straight into one.
 //!
 //! The fast path takes only the common case: a v2 line of at most 255 bytes with every field
-//! present, single spaces, IPv4 addresses and no control characters. Anything else (absent
-//! fields, IPv6, doubled spaces, errors) returns `None` and the caller uses
+//! present, single spaces, IPv4 or IPv6 addresses in hexadecimal groups (`::` compression
+//! and either case included) and no control characters. Anything else (absent fields, an
+//! IPv6 address with an embedded IPv4 tail, doubled spaces, errors) returns `None` and the
+//! caller uses
 //! [`LineParser`](super::LineParser), which gives the exact reason.
 //! For every line it accepts, the fast path gives the same [`Flow`] as the general parser; a
 //! property test holds it to that.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::decode::{action, log_status};
 use super::{Action, LogStatus, Record};
@@ -326,6 +328,85 @@ fn ipv4(token: &[u8]) -> Option<IpAddr> {
     (at == token.len()).then_some(IpAddr::V4(Ipv4Addr::from_bits(bits)))
 }
 
+/// An address filling `token`: IPv4 ([`ipv4`]) or, with a colon in it, IPv6 ([`ipv6`]).
+#[inline(always)]
+fn addr(token: &[u8]) -> Option<IpAddr> {
+    // A colon is at most five bytes in (`ffff:`); an IPv4 address has none.
+    let head = &token[..token.len().min(5)];
+    if head.contains(&b':') {
+        ipv6(token)
+    } else {
+        ipv4(token)
+    }
+}
+
+/// An IPv6 address of hexadecimal groups filling `token`, by std's rules: one to four digits
+/// a group (either case, leading zeros allowed), eight groups, or fewer with one `::`
+/// standing for at least one group of zeros. A dotted IPv4 tail (`::ffff:10.0.0.1`) is the
+/// general parser's, as is anything else.
+#[inline(always)]
+fn ipv6(token: &[u8]) -> Option<IpAddr> {
+    if !(2..=39).contains(&token.len()) {
+        return None;
+    }
+    let mut groups = [0u16; 8];
+    let mut count = 0;
+    // Where `::` stands, counted in groups before it.
+    let mut gap = None;
+    let mut at = 0;
+    if token.starts_with(b"::") {
+        gap = Some(0);
+        at = 2;
+    }
+    while at < token.len() {
+        let start = at;
+        let mut group: u16 = 0;
+        while at < token.len() && at - start < 4 {
+            let b = token[at];
+            let d = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                b'A'..=b'F' => b - b'A' + 10,
+                _ => break,
+            };
+            group = group << 4 | u16::from(d);
+            at += 1;
+        }
+        if at == start || count == 8 {
+            return None;
+        }
+        groups[count] = group;
+        count += 1;
+        match token.get(at) {
+            None => break,
+            Some(b':') => at += 1,
+            Some(_) => return None,
+        }
+        if token.get(at) == Some(&b':') {
+            if gap.is_some() {
+                return None;
+            }
+            gap = Some(count);
+            at += 1;
+        } else if at == token.len() {
+            // A group cannot end the address with a single colon.
+            return None;
+        }
+    }
+    let bits = match gap {
+        None if count == 8 => groups,
+        Some(before) if count <= 7 => {
+            let mut full = [0u16; 8];
+            full[..before].copy_from_slice(&groups[..before]);
+            let after = count - before;
+            full[8 - after..].copy_from_slice(&groups[before..count]);
+            full
+        }
+        _ => return None,
+    };
+    Some(IpAddr::V6(Ipv6Addr::from(bits)))
+}
+
 /// A text field that is not `-` (the layout has ruled out control characters).
 #[inline(always)]
 fn text(token: &[u8]) -> Option<&[u8]> {
@@ -388,8 +469,8 @@ fn fields<'a>(data: &'a [u8], at: &Layout) -> Option<Flow<'a>> {
     let version = uint(data, at.bounds(0), u64::from(u8::MAX))? as u8;
     let account = text(field(1))?;
     let interface = text(field(2))?;
-    let src = ipv4(field(3))?;
-    let dst = ipv4(field(4))?;
+    let src = addr(field(3))?;
+    let dst = addr(field(4))?;
     let srcport = uint(data, at.bounds(5), u64::from(u16::MAX))? as u16;
     let dstport = uint(data, at.bounds(6), u64::from(u16::MAX))? as u16;
     let protocol = uint(data, at.bounds(7), u64::from(u8::MAX))? as u8;
@@ -535,7 +616,8 @@ mod tests {
     fn unusual_lines_are_left_to_the_general_parser() {
         for line in [
             &b"2 1 eni-1 - - - - - - - 1 2 - NODATA"[..],
-            b"2 1 eni-1 2001:db8::1 10.0.0.1 1 2 6 1 1 1 2 ACCEPT OK",
+            b"2 1 eni-1 ::ffff:10.0.0.1 10.0.0.1 1 2 6 1 1 1 2 ACCEPT OK",
+            b"2 1 eni-1 fe80::1%eth0 10.0.0.1 1 2 6 1 1 1 2 ACCEPT OK",
             b"2 1 eni-1 10.0.0.1  10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
             b"2 1 eni-1 10.0.0.01 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK",
             b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK ",
@@ -598,7 +680,87 @@ mod tests {
         assert!(flow_v2_line(b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT\nOK\n").is_none());
     }
 
+    /// IPv6 addresses in the textual forms logs and people write, and near misses.
+    fn ipv6_text() -> impl Strategy<Value = String> {
+        let group = "[0-9a-fA-F]{1,5}";
+        prop_oneof![
+            // Eight groups, some maybe too long.
+            proptest::collection::vec(group, 8).prop_map(|g| g.join(":")),
+            // Compressed: groups on either side of `::`.
+            (
+                proptest::collection::vec(group, 0..5),
+                proptest::collection::vec(group, 0..5)
+            )
+                .prop_map(|(a, b)| format!("{}::{}", a.join(":"), b.join(":"))),
+            // An embedded IPv4 tail, with a zone, with stray colons.
+            (proptest::collection::vec(group, 0..4), 0u8..=255, 0u8..=255)
+                .prop_map(|(a, x, y)| format!("{}::ffff:10.{x}.{y}.1", a.join(":"))),
+            "[0-9a-f:]{1,12}(%eth0)?",
+            proptest::collection::vec(group, 1..10).prop_map(|g| g.join(":")),
+            proptest::collection::vec(group, 1..4).prop_map(|g| format!(":{}:", g.join("::"))),
+        ]
+    }
+
+    #[test]
+    fn ipv6_forms_match_std() {
+        for (text, want) in [
+            ("2001:db8::1", Some("2001:db8::1")),
+            ("2001:DB8:0:0:0:0:0:1", Some("2001:db8::1")),
+            ("::", Some("::")),
+            ("::1", Some("::1")),
+            ("1::", Some("1::")),
+            (
+                "0001:0002:0003:0004:0005:0006:0007:0008",
+                Some("1:2:3:4:5:6:7:8"),
+            ),
+            ("1:2:3:4:5:6:7::", Some("1:2:3:4:5:6:7:0")),
+            ("1:2:3:4:5:6:7:8::", None),
+            ("1::2::3", None),
+            (":1", None),
+            ("1:", None),
+            (":::", None),
+            ("12345::", None),
+            ("1:2:3:4:5:6:7", None),
+            ("::ffff:10.0.0.1", None),
+        ] {
+            let got = ipv6(text.as_bytes()).map(|a| a.to_string());
+            assert_eq!(got.as_deref(), want, "{text}");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn ipv6_fast_addresses_are_std_addresses(text in ipv6_text()) {
+            let std = text.parse::<Ipv6Addr>().ok().map(IpAddr::V6);
+            if let Some(fast) = ipv6(text.as_bytes()) {
+                prop_assert_eq!(Some(fast), std, "{}", text);
+            }
+            // Only the dotted tail is left to std among the addresses std takes.
+            if std.is_some() && !text.contains('.') {
+                prop_assert_eq!(ipv6(text.as_bytes()), std, "{}", text);
+            }
+        }
+
+        #[test]
+        fn lines_with_ipv6_addresses_agree_with_the_general_parser(
+            src in ipv6_text(),
+            dst in ipv6_text(),
+            v4 in proptest::bool::ANY,
+        ) {
+            let dst = if v4 { "10.1.2.3".to_string() } else { dst };
+            let line = format!("2 1 eni-1 {src} {dst} 443 40000 6 3 120 1700000000 1700000060 ACCEPT OK");
+            let fast = flow_v2(line.as_bytes());
+            if let Some(fast) = fast {
+                prop_assert_eq!(Some(fast), general(line.as_bytes()), "{}", line);
+            }
+            // Every line the general parser reads without a dotted tail takes the fast path.
+            if general(line.as_bytes()).is_some() && !src.contains('.') && !dst.contains('.')
+                && !dst.contains('%') && !src.contains('%')
+            {
+                prop_assert!(fast.is_some(), "{}", line);
+            }
+        }
+
         #[test]
         fn fast_path_agrees_with_the_general_parser(
             edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..4),

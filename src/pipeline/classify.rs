@@ -53,41 +53,17 @@ pub fn classify_chunk<S: LineSink>(
     let schema = &*chunk.schema;
     match &chunk.body {
         ChunkBody::Lines(data) => {
-            counts.bytes += data.len() as u64;
-            // Default-format chunks try the fast path first; it declines anything unusual.
-            let fast = S::TAKES_FLOWS && schema.is_default_v2();
-            let position = |at: usize| Position {
-                input: chunk.input,
-                offset: chunk.first_offset + at as u64,
+            let (first_line, first_offset) = (chunk.first_line, chunk.first_offset);
+            let place = |k: usize, at: usize| (first_line + k as u64, first_offset + at as u64);
+            classify_lines(chunk, data, place, parser, sink, &mut counts);
+        }
+        ChunkBody::Picked { data, places } => {
+            let place = |k: usize, _at: usize| {
+                places
+                    .get(k)
+                    .map_or((0, 0), |p: &crate::source::LinePlace| (p.line_no, p.offset))
             };
-            let mut at = 0;
-            let mut line_no = chunk.first_line;
-            while at < data.len() {
-                let rest = &data[at..];
-                counts.lines += 1;
-                // The fast path finds the line's end as it decodes it.
-                if fast && let Some((flow, used)) = flow_v2_line(rest) {
-                    counts.records += 1;
-                    if sink.flow(&flow, position(at)) {
-                        count_matched(&mut counts, flow.status);
-                    }
-                    at += used;
-                    line_no += 1;
-                    continue;
-                }
-                let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
-                let line = &rest[..end];
-                general_line(
-                    line,
-                    (line_no, position(at)),
-                    schema,
-                    parser,
-                    sink,
-                    &mut counts,
-                );
-                at += end + 1;
-                line_no += 1;
-            }
+            classify_lines(chunk, data, place, parser, sink, &mut counts);
         }
         #[cfg(feature = "parquet")]
         ChunkBody::Rows(batch) => {
@@ -133,6 +109,55 @@ pub fn classify_chunk<S: LineSink>(
         }
     }
     counts
+}
+
+/// Classifies the `\n`-separated lines of `data`; `place(k, at)` is the line number and
+/// input offset of the `k`-th line, which starts at `data[at]`.
+#[inline(always)]
+fn classify_lines<S: LineSink>(
+    chunk: &Chunk,
+    data: &[u8],
+    place: impl Fn(usize, usize) -> (u64, u64),
+    parser: &mut LineParser,
+    sink: &mut S,
+    counts: &mut LineCounts,
+) {
+    counts.bytes += data.len() as u64;
+    let schema = &*chunk.schema;
+    // Default-format chunks try the fast path first; it declines anything unusual.
+    let fast = S::TAKES_FLOWS && schema.is_default_v2();
+    let position = |offset: u64| Position {
+        input: chunk.input,
+        offset,
+    };
+    let mut at = 0;
+    let mut k = 0;
+    while at < data.len() {
+        let rest = &data[at..];
+        counts.lines += 1;
+        let (line_no, offset) = place(k, at);
+        k += 1;
+        // The fast path finds the line's end as it decodes it.
+        if fast && let Some((flow, used)) = flow_v2_line(rest) {
+            counts.records += 1;
+            if sink.flow(&flow, position(offset)) {
+                count_matched(counts, flow.status);
+            }
+            at += used;
+            continue;
+        }
+        let end = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        let line = &rest[..end];
+        general_line(
+            line,
+            (line_no, position(offset)),
+            schema,
+            parser,
+            sink,
+            counts,
+        );
+        at += end + 1;
+    }
 }
 
 /// Classifies one line by the general parser (envelopes unwrapped): a record, a header, a

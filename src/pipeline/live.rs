@@ -122,6 +122,9 @@ pub struct LiveOptions {
     /// Evaluate the alert detections under this configuration for the snapshots (the
     /// ingest configuration must count their evidence: [`super::IngestConfig::alerts`]).
     pub alerts: Option<Arc<crate::alerts::Config>>,
+    /// Build and publish snapshots. Off when nobody reads the cell (a headless run with a
+    /// reporter): the merger then only merges, and the total is all there is.
+    pub snapshots: bool,
 }
 
 /// A callback run after each snapshot is published; must be quick and never block.
@@ -145,6 +148,7 @@ impl Default for LiveOptions {
             on_publish: None,
             progress: None,
             alerts: None,
+            snapshots: true,
         }
     }
 }
@@ -269,6 +273,10 @@ fn merge_and_publish(
     mut reporter: Option<Reporter<'_>>,
 ) -> (Aggregate, Vec<Duration>, Vec<Duration>) {
     let mut total = Aggregate::new();
+    // Snapshots and reports read the address top lists over and over.
+    if options.snapshots || reporter.is_some() {
+        total.keep_per_address();
+    }
     if options.heatmap {
         total.series = TimeSeries::with_heatmap();
     }
@@ -327,7 +335,7 @@ fn merge_and_publish(
             Some((every, _)) => every.saturating_sub(last_report.elapsed()),
             None => Duration::from_secs(3600),
         };
-        let publish_wait = match (dirty, options.sources.is_some()) {
+        let publish_wait = match (dirty && options.snapshots, options.sources.is_some()) {
             (true, _) => interval.saturating_sub(last.elapsed()),
             (false, true) => BOARD_CHECK,
             (false, false) => Duration::from_secs(3600),
@@ -343,7 +351,7 @@ fn merge_and_publish(
         if !dirty && options.sources.is_some() && board_changes() != published_board {
             dirty = true;
         }
-        if dirty && last.elapsed() >= interval {
+        if dirty && options.snapshots && last.elapsed() >= interval {
             published_board = board_changes();
             let (build, alerts_trail) = publish(&total, false, &mut last);
             // Alerts older than the counters are published again once they are due, even
@@ -359,6 +367,8 @@ fn merge_and_publish(
             last_report = Instant::now();
         }
     }
-    publish(&total, true, &mut last);
+    if options.snapshots {
+        publish(&total, true, &mut last);
+    }
     (total, times, builds)
 }

@@ -194,7 +194,9 @@ where
                         };
                         handler.handle(&chunk, &mut parser);
                         match chunk.body {
-                            ChunkBody::Lines(buf) | ChunkBody::Overlong(buf) => pool.give(buf),
+                            ChunkBody::Lines(buf)
+                            | ChunkBody::Overlong(buf)
+                            | ChunkBody::Picked { data: buf, .. } => pool.give(buf),
                             #[cfg(feature = "parquet")]
                             ChunkBody::Rows(_) => {}
                         }

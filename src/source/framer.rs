@@ -47,9 +47,26 @@ pub enum ChunkBody {
     Lines(Vec<u8>),
     /// One line longer than [`MAX_LINE_BYTES`]: its first bytes only.
     Overlong(Vec<u8>),
+    /// Lines of one input picked out of file order (a replay's record-time order), each
+    /// `\n`-terminated, with where each was read: `places[k]` is the `k`-th line's.
+    Picked {
+        /// The lines, one after another.
+        data: Vec<u8>,
+        /// Each line's number and byte offset in its input.
+        places: Vec<LinePlace>,
+    },
     /// Rows of a Parquet file, one line each (in `Lines`' numbering and offsets).
     #[cfg(feature = "parquet")]
     Rows(super::parquet::RowBatch),
+}
+
+/// Where a picked line was read in its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinePlace {
+    /// Its 1-based line number.
+    pub line_no: u64,
+    /// The byte offset of its first byte in the (decoded) input.
+    pub offset: u64,
 }
 
 /// Reusable chunk buffers, so steady-state framing allocates nothing.

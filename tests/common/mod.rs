@@ -58,7 +58,7 @@ fn to_run(out: Output) -> Run {
 }
 
 /// Runs `vpctop COMMAND EXTRA… [--format FORMAT] PATHS…`.
-fn run_on(command: &[&str], paths: &[&Path], format: Option<&str>, extra: &[&str]) -> Run {
+pub fn run_on(command: &[&str], paths: &[&Path], format: Option<&str>, extra: &[&str]) -> Run {
     let mut args: Vec<String> = command.iter().chain(extra).map(|s| s.to_string()).collect();
     if let Some(f) = format {
         args.push("--format".into());

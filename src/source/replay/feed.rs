@@ -6,11 +6,11 @@ use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{MergedLines, ReplayCommand, Speed, VirtualClock};
+use super::{MergedLines, ReplayCommand, ReplayLine, Speed, VirtualClock};
 use crate::schema::SharedSchema;
 use crate::source::progress::Progress;
 use crate::source::status::{SourceBoard, SourceState};
-use crate::source::{Chunk, ChunkBody, InputSpec, SourceError};
+use crate::source::{Chunk, ChunkBody, InputSpec, LinePlace, SourceError};
 
 /// How a replay runs.
 #[derive(Debug, Clone)]
@@ -25,13 +25,112 @@ pub struct ReplayConfig {
     pub control: Option<Arc<Mutex<Receiver<ReplayCommand>>>>,
 }
 
-/// A run of consecutive lines of one input, on its way to becoming a chunk.
-struct Batch {
-    input: u32,
-    first_line: u64,
-    next_line: u64,
+/// The lines due so far, on their way to becoming chunks: one per input, each line with the
+/// place it was read. A slice goes out whole before any later line is taken, so every line
+/// of a slice comes after every line of the slices before it; within a slice, order no
+/// longer matters, since workers take its chunks in parallel.
+struct Slice {
+    /// Each input's lines so far, by input index.
+    open: Vec<Option<Picked>>,
+    /// The inputs that have lines in `open`.
+    inputs: Vec<u32>,
+    /// Bytes held over all inputs.
+    bytes: usize,
+    /// Chunks sent so far.
+    seq: u64,
+}
+
+/// One input's lines in a slice, all of one format.
+struct Picked {
     schema: SharedSchema,
     data: Vec<u8>,
+    places: Vec<LinePlace>,
+}
+
+/// A slice's chunk for one input goes once it holds this much.
+const CHUNK_BYTES: usize = 1 << 20;
+/// A whole slice goes once it holds this much.
+const SLICE_BYTES: usize = 4 << 20;
+
+impl Slice {
+    fn new(inputs: usize) -> Slice {
+        Slice {
+            open: (0..inputs).map(|_| None).collect(),
+            inputs: Vec::new(),
+            bytes: 0,
+            seq: 0,
+        }
+    }
+
+    /// Adds a line, sending what the slice cannot hold any more.
+    fn push(&mut self, line: &ReplayLine, schema: SharedSchema, send: &mut dyn FnMut(Chunk)) {
+        let i = line.input as usize;
+        if self.open[i]
+            .as_ref()
+            .is_some_and(|p| !Arc::ptr_eq(&p.schema, &schema))
+        {
+            self.send_input(i, send);
+        }
+        let picked = match &mut self.open[i] {
+            Some(p) => p,
+            empty => {
+                self.inputs.push(line.input);
+                empty.insert(Picked {
+                    schema,
+                    data: Vec::with_capacity(1 << 16),
+                    places: Vec::with_capacity(1 << 9),
+                })
+            }
+        };
+        picked.data.extend_from_slice(&line.text);
+        picked.data.push(b'\n');
+        picked.places.push(LinePlace {
+            line_no: line.line_no,
+            offset: line.offset,
+        });
+        self.bytes += line.text.len() + 1;
+        if picked.data.len() >= CHUNK_BYTES {
+            self.send_input(i, send);
+        }
+        if self.bytes >= SLICE_BYTES {
+            self.send_all(send);
+        }
+    }
+
+    /// Sends one chunk that is not a slice's (a header, an over-long line) in sequence.
+    fn send_other(&mut self, chunk: impl FnOnce(u64) -> Chunk, send: &mut dyn FnMut(Chunk)) {
+        send(chunk(self.seq));
+        self.seq += 1;
+    }
+
+    /// Sends input `i`'s lines, if it has any.
+    fn send_input(&mut self, i: usize, send: &mut dyn FnMut(Chunk)) {
+        let Some(p) = self.open[i].take() else {
+            return;
+        };
+        self.bytes -= p.data.len();
+        send(Chunk {
+            input: i as u32,
+            seq: self.seq,
+            first_line: p.places.first().map_or(0, |f| f.line_no),
+            first_offset: p.places.first().map_or(0, |f| f.offset),
+            schema: p.schema,
+            headers_before: 0,
+            body: ChunkBody::Picked {
+                data: p.data,
+                places: p.places,
+            },
+        });
+        self.seq += 1;
+    }
+
+    /// Sends every input's lines: the slice is complete.
+    fn send_all(&mut self, send: &mut dyn FnMut(Chunk)) {
+        for i in std::mem::take(&mut self.inputs) {
+            self.send_input(i as usize, send);
+        }
+        self.bytes = 0;
+    }
 }
 
 /// Feeds the inputs' lines to the workers in record-time order, paced by a virtual clock and
@@ -50,24 +149,9 @@ pub fn replay_inputs(
     }
     let mut merged = MergedLines::new(inputs, schema, progress);
     let mut clock: Option<VirtualClock> = None;
-    let mut batch: Option<Batch> = None;
-    let mut seq = 0u64;
+    let mut slice = Slice::new(inputs.len());
     let mut bytes = 0u64;
     let mut steps = 0u32;
-    let flush = |batch: &mut Option<Batch>, seq: &mut u64, send: &mut dyn FnMut(Chunk)| {
-        if let Some(b) = batch.take() {
-            send(Chunk {
-                input: b.input,
-                seq: *seq,
-                first_line: b.first_line,
-                first_offset: 0,
-                schema: b.schema,
-                headers_before: 0,
-                body: ChunkBody::Lines(b.data),
-            });
-            *seq += 1;
-        }
-    };
     while !cancel.load(Ordering::Relaxed) {
         let now = Instant::now();
         let Some((start, timed)) = merged.peek() else {
@@ -125,45 +209,43 @@ pub fn replay_inputs(
                 };
                 bytes += line.text.len() as u64 + 1;
                 if line.header {
-                    flush(&mut batch, &mut seq, send);
-                    send(Chunk {
-                        input: line.input,
-                        seq,
-                        first_line: line.line_no + 1,
-                        first_offset: 0,
-                        schema,
-                        headers_before: 1,
-                        body: ChunkBody::Lines(Vec::new()),
-                    });
-                    seq += 1;
+                    // Its input's lines before it go first, in a format of their own.
+                    slice.send_input(line.input as usize, send);
+                    slice.send_other(
+                        |seq| Chunk {
+                            input: line.input,
+                            seq,
+                            first_line: line.line_no + 1,
+                            first_offset: line.offset + line.text.len() as u64 + 1,
+                            schema,
+                            headers_before: 1,
+                            body: ChunkBody::Lines(Vec::new()),
+                        },
+                        send,
+                    );
                     continue;
                 }
-                let joins = batch.as_ref().is_some_and(|b| {
-                    b.input == line.input
-                        && b.next_line == line.line_no
-                        && Arc::ptr_eq(&b.schema, &schema)
-                        && b.data.len() < 1 << 20
-                });
-                if !joins {
-                    flush(&mut batch, &mut seq, send);
-                    batch = Some(Batch {
-                        input: line.input,
-                        first_line: line.line_no,
-                        next_line: line.line_no,
-                        schema,
-                        data: Vec::new(),
-                    });
+                if line.overlong {
+                    slice.send_other(
+                        |seq| Chunk {
+                            input: line.input,
+                            seq,
+                            first_line: line.line_no,
+                            first_offset: line.offset,
+                            schema,
+                            headers_before: 0,
+                            body: ChunkBody::Overlong(line.text),
+                        },
+                        send,
+                    );
+                    continue;
                 }
-                if let Some(b) = batch.as_mut() {
-                    b.data.extend_from_slice(&line.text);
-                    b.data.push(b'\n');
-                    b.next_line += 1;
-                }
+                slice.push(&line, schema, send);
             }
             wait => {
                 // Nothing due now: hand over what is ready, then wait for the clock or a
                 // command (briefly, so a stop is noticed).
-                flush(&mut batch, &mut seq, send);
+                slice.send_all(send);
                 let wait = wait
                     .unwrap_or(Duration::from_millis(50))
                     .min(Duration::from_millis(50));
@@ -189,7 +271,7 @@ pub fn replay_inputs(
             }
         }
     }
-    flush(&mut batch, &mut seq, send);
+    slice.send_all(send);
     // Every input is now read as far as the replay goes: say so, or say why not.
     if let Some(b) = board {
         for i in 0..inputs.len() {
@@ -200,4 +282,93 @@ pub fn replay_inputs(
         }
     }
     (merged.errors, bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+
+    /// Every line a full-speed replay hands on, with the number and offset it says it came
+    /// from, from each chunk in the order sent.
+    fn replayed(inputs: &[InputSpec]) -> Vec<(u32, u64, u64, Vec<u8>, bool)> {
+        let config = ReplayConfig {
+            speed: Speed::Max,
+            from: None,
+            to: None,
+            control: None,
+        };
+        let mut out = Vec::new();
+        let mut send = |chunk: Chunk| match chunk.body {
+            ChunkBody::Picked { data, places } => {
+                let lines: Vec<&[u8]> = data.split_inclusive(|b| *b == b'\n').collect();
+                assert_eq!(lines.len(), places.len());
+                for (line, p) in lines.into_iter().zip(places) {
+                    out.push((chunk.input, p.line_no, p.offset, line.to_vec(), false));
+                }
+            }
+            ChunkBody::Lines(data) => {
+                assert!(data.is_empty() && chunk.headers_before == 1);
+                out.push((chunk.input, chunk.first_line - 1, 0, Vec::new(), true));
+            }
+            other => panic!("unexpected chunk {other:?}"),
+        };
+        let schema = Arc::new(crate::schema::Schema::default_v2());
+        let (errors, _) = replay_inputs(
+            inputs,
+            (&schema, None, None),
+            &config,
+            &mut send,
+            &AtomicBool::new(false),
+        );
+        assert!(errors.is_empty());
+        out
+    }
+
+    #[test]
+    fn picked_lines_keep_the_number_and_offset_they_were_read_at() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = |start: u64, crlf: bool| {
+            format!(
+                "2 1 eni-a 10.0.0.1 10.0.0.2 1 22 6 1 1 {start} {} ACCEPT OK{}\n",
+                start + 5,
+                if crlf { "\r" } else { "" }
+            )
+        };
+        let header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n";
+        // Out of order, with a CRLF line, a header half-way and a last line without newline.
+        let a = [
+            line(50, false),
+            line(10, true),
+            header.to_string(),
+            line(30, false),
+            "2 1 eni-a 10.0.0.1 10.0.0.2 1 22 6 1 1 20 25 ACCEPT OK".to_string(),
+        ]
+        .concat();
+        let b = [line(15, false), line(5, false)].concat();
+        let (pa, pb) = (dir.path().join("a.log"), dir.path().join("b.log"));
+        std::fs::write(&pa, &a).unwrap();
+        std::fs::write(&pb, &b).unwrap();
+        let got = replayed(&[InputSpec::File(pa), InputSpec::File(pb)]);
+        let texts = [a.as_bytes(), b.as_bytes()];
+        let mut seen = 0;
+        for (input, line_no, offset, text, header) in &got {
+            let file = texts[*input as usize];
+            if *header {
+                assert_eq!(*line_no, 3, "the header is a's third line");
+                continue;
+            }
+            seen += 1;
+            let at = *offset as usize;
+            let body = text.strip_suffix(b"\n").unwrap_or(text);
+            assert_eq!(
+                &file[at..at + body.len()],
+                body,
+                "line {line_no} of input {input}"
+            );
+            let number = file[..at].iter().filter(|b| **b == b'\n').count() as u64 + 1;
+            assert_eq!(number, *line_no);
+        }
+        assert_eq!(seen, 6);
+    }
 }

@@ -9,7 +9,6 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,6 +19,7 @@ pub use feed::{ReplayConfig, replay_inputs};
 use super::{InputSpec, SourceError, open_counted};
 use crate::parse::{Line, LineParser, strip_cr};
 use crate::schema::{Schema, SharedSchema};
+use crate::source::framer::MAX_LINE_BYTES;
 
 /// How many lines per input wait in the merge (how far out of order a record may be).
 pub const WINDOW: usize = 4096;
@@ -154,21 +154,170 @@ pub struct ReplayLine {
     pub input: u32,
     /// Its 1-based line number in that input.
     pub line_no: u64,
+    /// The byte offset of its first byte in that (decoded) input.
+    pub offset: u64,
     /// Whether it is an S3 header line (counted, never decoded).
     pub header: bool,
+    /// Whether it is longer than [`MAX_LINE_BYTES`]: `text` is then its first bytes only,
+    /// and the line is malformed, as the framer would have it.
+    pub overlong: bool,
     /// The line, without its newline.
     pub text: Vec<u8>,
 }
 
+/// What a [`LineReader`] found next.
+enum Read {
+    /// A whole line (without its newline) and the bytes it took, newline included.
+    Line(Vec<u8>, u64),
+    /// An over-long line: its first bytes, and the bytes it took.
+    Overlong(Vec<u8>, u64),
+    /// The end of the input.
+    End,
+}
+
+/// An input cut into lines from a buffer of its own: no allocation per line beyond the
+/// line itself, and no line longer than [`MAX_LINE_BYTES`] held in memory.
+struct LineReader {
+    reader: Box<dyn std::io::Read + Send>,
+    buf: Vec<u8>,
+    pos: usize,
+    filled: usize,
+    eof: bool,
+}
+
+/// How much of an input is read at a time.
+const READ_BYTES: usize = 1 << 18;
+
+/// How much of an over-long line is kept to show (as the framer keeps).
+const OVERLONG_PREFIX_BYTES: usize = 4096;
+
+impl LineReader {
+    fn new(reader: Box<dyn std::io::Read + Send>) -> LineReader {
+        LineReader {
+            reader,
+            buf: vec![0; READ_BYTES],
+            pos: 0,
+            filled: 0,
+            eof: false,
+        }
+    }
+
+    /// Reads more bytes after the ones not yet taken; false at the end of the input.
+    fn fill(&mut self) -> std::io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.filled, 0);
+            self.filled -= self.pos;
+            self.pos = 0;
+        }
+        if self.filled == self.buf.len() {
+            let grown = (self.buf.len() * 2).min(MAX_LINE_BYTES + 1);
+            self.buf.resize(grown.max(self.filled + 1), 0);
+        }
+        loop {
+            match self.reader.read(&mut self.buf[self.filled..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.filled += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn next(&mut self) -> std::io::Result<Read> {
+        loop {
+            let pending = &self.buf[self.pos..self.filled];
+            if let Some(nl) = memchr::memchr(b'\n', pending) {
+                let line = pending[..nl].to_vec();
+                self.pos += nl + 1;
+                return Ok(Read::Line(line, nl as u64 + 1));
+            }
+            if pending.len() >= MAX_LINE_BYTES {
+                return self.skip_overlong();
+            }
+            if !self.fill()? {
+                let rest = &self.buf[self.pos..self.filled];
+                if rest.is_empty() {
+                    return Ok(Read::End);
+                }
+                let line = rest.to_vec();
+                self.pos = self.filled;
+                let used = line.len() as u64;
+                return Ok(Read::Line(line, used));
+            }
+        }
+    }
+
+    /// Keeps the first bytes of an over-long line and skips the rest of it.
+    fn skip_overlong(&mut self) -> std::io::Result<Read> {
+        let prefix = self.buf[self.pos..self.pos + OVERLONG_PREFIX_BYTES].to_vec();
+        let mut used = 0u64;
+        loop {
+            let pending = &self.buf[self.pos..self.filled];
+            if let Some(nl) = memchr::memchr(b'\n', pending) {
+                self.pos += nl + 1;
+                used += nl as u64 + 1;
+                return Ok(Read::Overlong(prefix, used));
+            }
+            used += pending.len() as u64;
+            self.pos = self.filled;
+            if !self.fill()? {
+                return Ok(Read::Overlong(prefix, used));
+            }
+        }
+    }
+}
+
 /// One input being read line by line.
 struct Cursor {
-    reader: BufReader<Box<dyn std::io::Read + Send>>,
+    lines: LineReader,
     schema: SharedSchema,
+    /// Where `start` is in `schema` and how many fields it has, for [`quick_start`].
+    start_field: Option<(usize, usize)>,
     next_line: u64,
+    offset: u64,
     last_start: u64,
     /// Whether a record has set `last_start`.
     timed: bool,
     done: bool,
+}
+
+/// `start` of a plain line of a format with `fields` fields, `start` the `index`-th, read
+/// without decoding the rest: `None` for anything else (an envelope, a line with another
+/// number of fields, a `start` that is not a plain number), which the general parser reads.
+fn quick_start(line: &[u8], (index, fields): (usize, usize)) -> Option<u64> {
+    let line = crate::parse::strip_cr(line);
+    if !line.first()?.is_ascii_digit() {
+        return None;
+    }
+    let mut field = 0;
+    let mut value = None;
+    let mut at = 0;
+    for space in memchr::memchr_iter(b' ', line).chain(std::iter::once(line.len())) {
+        if space == at {
+            // A run of spaces is one separator.
+            at = space + 1;
+            continue;
+        }
+        if field == index {
+            let token = &line[at..space];
+            if token.len() > 19 || !token.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            value = Some(token.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')));
+        }
+        field += 1;
+        at = space + 1;
+    }
+    if field == fields { value } else { None }
 }
 
 /// A line waiting in the merge, ordered by (start, input, line number).
@@ -204,6 +353,9 @@ impl Ord for Waiting {
 }
 
 /// The lines of many inputs in record-time order, each with the format it was written in.
+///
+/// Only a line's `start` is read here, straight from its field when the line is plain
+/// ([`quick_start`]); the workers decode the lines, in parallel, after the merge.
 pub struct MergedLines {
     cursors: Vec<Option<Cursor>>,
     heap: BinaryHeap<Reverse<Waiting>>,
@@ -231,9 +383,11 @@ impl MergedLines {
         for (i, spec) in inputs.iter().enumerate() {
             match open_counted(spec, progress) {
                 Ok(o) => m.cursors.push(Some(Cursor {
-                    reader: BufReader::with_capacity(1 << 16, o.reader),
+                    lines: LineReader::new(o.reader),
                     schema: Arc::clone(schema),
+                    start_field: start_field(schema),
                     next_line: 1,
+                    offset: 0,
                     last_start: 0,
                     timed: false,
                     done: false,
@@ -262,16 +416,16 @@ impl MergedLines {
         let Some(c) = self.cursors[i].as_mut().filter(|c| !c.done) else {
             return false;
         };
-        let mut text = Vec::new();
-        match c.reader.read_until(b'\n', &mut text) {
-            Ok(0) => {
+        let (text, used, overlong) = match c.lines.next() {
+            Ok(Read::Line(text, used)) => (text, used, false),
+            Ok(Read::Overlong(prefix, used)) => (prefix, used, true),
+            Ok(Read::End) => {
                 c.done = true;
                 if let Some(p) = &self.progress {
                     p.input_done();
                 }
                 return false;
             }
-            Ok(_) => {}
             Err(e) => {
                 c.done = true;
                 if let Some(p) = &self.progress {
@@ -281,40 +435,48 @@ impl MergedLines {
                     i,
                     SourceError::Read {
                         name: format!("input {i}"),
-                        bytes: 0,
+                        bytes: c.offset,
                         source: e,
                     },
                 ));
                 return false;
             }
-        }
-        if text.last() == Some(&b'\n') {
-            text.pop();
-        }
-        let line_no = c.next_line;
+        };
+        let (line_no, offset) = (c.next_line, c.offset);
         c.next_line += 1;
+        c.offset += used;
         let bare = strip_cr(&text);
-        let header = bare.first().is_some_and(u8::is_ascii_lowercase)
+        let header = !overlong
+            && bare.first().is_some_and(u8::is_ascii_lowercase)
             && match Schema::from_header_line(bare) {
                 Some(s) => {
                     c.schema = Arc::new(s);
+                    c.start_field = start_field(&c.schema);
                     true
                 }
                 None => false,
             };
-        if !header
-            && let Line::Record(r) = self.parser.parse(&c.schema, &text)
-            && let Some(s) = r.uint(crate::schema::Field::Start)
-        {
-            c.last_start = s;
-            c.timed = true;
+        if !header && !overlong {
+            let start = match c.start_field.and_then(|f| quick_start(&text, f)) {
+                Some(s) => Some(s),
+                None => match self.parser.parse(&c.schema, &text) {
+                    Line::Record(r) => r.uint(crate::schema::Field::Start),
+                    _ => None,
+                },
+            };
+            if let Some(s) = start {
+                c.last_start = s;
+                c.timed = true;
+            }
         }
         let line = ReplayLine {
             start: c.last_start,
             timed: c.timed,
             input: i as u32,
             line_no,
+            offset,
             header,
+            overlong,
             text,
         };
         self.heap.push(Reverse(Waiting {
@@ -342,6 +504,13 @@ impl MergedLines {
             .peek()
             .map(|Reverse(w)| (w.line.start, w.line.timed))
     }
+}
+
+/// Where [`quick_start`] finds `start` in lines of `schema`.
+fn start_field(schema: &Schema) -> Option<(usize, usize)> {
+    schema
+        .position(crate::schema::Field::Start)
+        .map(|i| (i, schema.len()))
 }
 
 #[cfg(test)]
@@ -404,5 +573,47 @@ mod tests {
                 (50, 0, false)
             ]
         );
+    }
+
+    proptest::proptest! {
+        /// Wherever `quick_start` reads a start, the general parser reads the same one from a
+        /// record (or calls the line malformed, which has no start of its own).
+        #[test]
+        fn quick_start_agrees_with_the_general_parser(
+            tokens in proptest::collection::vec(
+                proptest::prop_oneof![
+                    "[0-9]{1,21}",
+                    proptest::strategy::Just("-".to_string()),
+                    "[0-9a-f.:]{1,12}",
+                    "(ACCEPT|REJECT|OK|NODATA|eni-[0-9a-f]{3})",
+                ],
+                10..16,
+            ),
+            seps in proptest::collection::vec("( |  )", 16),
+            cr in proptest::bool::ANY,
+        ) {
+            let mut line = String::new();
+            for (k, t) in tokens.iter().enumerate() {
+                if k > 0 {
+                    line.push_str(&seps[k]);
+                }
+                line.push_str(t);
+            }
+            if cr {
+                line.push('\r');
+            }
+            let schema = Schema::default_v2();
+            let quick = start_field(&schema).and_then(|f| quick_start(line.as_bytes(), f));
+            let mut parser = LineParser::new();
+            if let Some(s) = quick {
+                match parser.parse(&schema, line.as_bytes()) {
+                    Line::Record(r) => {
+                        proptest::prop_assert_eq!(r.uint(crate::schema::Field::Start), Some(s))
+                    }
+                    Line::Malformed(_) => {}
+                    Line::Blank => proptest::prop_assert!(false, "blank: {line:?}"),
+                }
+            }
+        }
     }
 }
