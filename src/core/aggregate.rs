@@ -429,10 +429,12 @@ impl Aggregate {
     /// The `n` largest keys of `dim` by `metric`, ties broken by key text (byte order).
     pub fn top(&self, dim: Dimension, metric: Metric, n: usize) -> Vec<TopEntry> {
         match dim {
-            Dimension::Src => top_n(self.per_address(true).iter(), metric, n, addr_text),
-            Dimension::Dst => top_n(self.per_address(false).iter(), metric, n, addr_text),
-            Dimension::Pair => top_n(self.pair.iter(), metric, n, |(s, d), t| {
-                let _ = write!(t, "{s} -> {d}");
+            Dimension::Src | Dimension::Dst => {
+                let table = self.per_address(dim == Dimension::Src);
+                top_n_ranked(table.iter(), metric, n, addr_text, addr_rank)
+            }
+            Dimension::Pair => top_n_ranked(self.pair.iter(), metric, n, pair_text, |p| {
+                v4_pair_text_rank(p)
             }),
             Dimension::DstPort => top_n(dense(self.dstport.slots()), metric, n, number_text),
             Dimension::Interface => top_n(self.interface.iter(), metric, n, |k, t| k.write_to(t)),
@@ -451,11 +453,14 @@ impl Aggregate {
         match dim {
             Dimension::Src | Dimension::Dst => {
                 let table = self.per_address(dim == Dimension::Src);
-                let lists = metrics
-                    .iter()
-                    .map(|m| top_n(table.iter(), *m, n, addr_text))
-                    .collect();
+                let lists = top_n_each(table.iter(), metrics, n, addr_text, addr_rank);
                 (table.len(), lists)
+            }
+            Dimension::Pair => {
+                let lists = top_n_each(self.pair.iter(), metrics, n, pair_text, |p| {
+                    v4_pair_text_rank(p)
+                });
+                (self.pair.len(), lists)
             }
             _ => (
                 self.distinct(dim),
@@ -652,6 +657,16 @@ fn addr_text(a: &IpAddr, t: &mut String) {
     let _ = write!(t, "{a}");
 }
 
+/// An address's text order, for IPv4 ([`v4_text_rank`]).
+fn addr_rank(a: &IpAddr) -> Option<u64> {
+    v4_text_rank(a).map(u64::from)
+}
+
+/// A pair as a top-list key.
+fn pair_text((s, d): &(IpAddr, IpAddr), t: &mut String) {
+    let _ = write!(t, "{s} -> {d}");
+}
+
 /// A port or protocol number as a top-list key.
 fn number_text(n: &usize, t: &mut String) {
     let _ = write!(t, "{n}");
@@ -667,11 +682,26 @@ fn dense(table: &[Stats]) -> impl Iterator<Item = (usize, &Stats)> + Clone {
 /// it plus, among the entries tied at the cut, the ones with the smallest key text (each
 /// tied key is formatted into one reused buffer). A million keys tied at one flow each cost
 /// a million cheap formats, not a million strings sorted.
-fn top_n<'s, K>(
+fn top_n<'s, K: Copy>(
     entries: impl Iterator<Item = (K, &'s Stats)> + Clone,
     metric: Metric,
     n: usize,
     key_text: impl Fn(&K, &mut String),
+) -> Vec<TopEntry> {
+    top_n_ranked(entries, metric, n, key_text, |_| None)
+}
+
+/// [`top_n`] with `rank`: a number whose order is the order of the key texts, for keys that
+/// have one (IPv4 addresses and pairs of them, see [`v4_text_rank`]). When every key tied at
+/// the cut has a rank, the tied keys are chosen by rank and only the winners are formatted:
+/// a million sources tied at one flow each cost a million table look-ups, not a million
+/// formats.
+fn top_n_ranked<'s, K: Copy>(
+    entries: impl Iterator<Item = (K, &'s Stats)> + Clone,
+    metric: Metric,
+    n: usize,
+    key_text: impl Fn(&K, &mut String),
+    rank: impl Fn(&K) -> Option<u64>,
 ) -> Vec<TopEntry> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
@@ -700,6 +730,32 @@ fn top_n<'s, K>(
         t
     };
     let mut rows: Vec<(u64, TopEntry)> = Vec::with_capacity(n);
+    if let Some(winners) = tied_by_rank(entries.clone(), metric, cut, need, &rank) {
+        for (k, s) in entries {
+            let m = s.metric(metric);
+            if m > cut {
+                rows.push((
+                    m,
+                    TopEntry {
+                        key: text(&k),
+                        stats: *s,
+                    },
+                ));
+            }
+        }
+        rows.extend(winners.into_iter().map(|r| {
+            (
+                cut,
+                TopEntry {
+                    key: text(&r.key),
+                    stats: r.stats,
+                },
+            )
+        }));
+        rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
+        rows.truncate(n);
+        return rows.into_iter().map(|(_, e)| e).collect();
+    }
     // The tied entries kept so far, largest key text on top (the first to give way).
     let mut tied: BinaryHeap<Tied> = BinaryHeap::with_capacity(need + 1);
     let mut buf = String::new();
@@ -731,6 +787,222 @@ fn top_n<'s, K>(
     rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
     rows.truncate(n);
     rows.into_iter().map(|(_, e)| e).collect()
+}
+
+/// [`top_n_ranked`] for several metrics at once, in two passes over the table whatever
+/// their number (a million-key table is read from memory twice, not twice per metric). A
+/// metric whose tied keys lack ranks is chosen again by [`top_n_ranked`] on its own.
+fn top_n_each<'s, K: Copy>(
+    entries: impl Iterator<Item = (K, &'s Stats)> + Clone,
+    metrics: &[Metric],
+    n: usize,
+    key_text: impl Fn(&K, &mut String),
+    rank: impl Fn(&K) -> Option<u64>,
+) -> Vec<Vec<TopEntry>> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    if n == 0 {
+        return metrics.iter().map(|_| Vec::new()).collect();
+    }
+    let mut largest: Vec<BinaryHeap<Reverse<u64>>> = metrics
+        .iter()
+        .map(|_| BinaryHeap::with_capacity(n + 1))
+        .collect();
+    for (_, s) in entries.clone() {
+        for (heap, metric) in largest.iter_mut().zip(metrics) {
+            let m = s.metric(*metric);
+            if heap.len() < n {
+                heap.push(Reverse(m));
+            } else if heap.peek().is_some_and(|Reverse(low)| m > *low) {
+                heap.pop();
+                heap.push(Reverse(m));
+            }
+        }
+    }
+    let cuts: Vec<(u64, usize)> = largest
+        .iter()
+        .map(|heap| {
+            let cut = match heap.len() < n {
+                true => 0,
+                false => heap.peek().map_or(0, |Reverse(low)| *low),
+            };
+            (cut, n - heap.iter().filter(|Reverse(m)| *m > cut).count())
+        })
+        .collect();
+    let mut above: Vec<Vec<(u64, K, Stats)>> = metrics.iter().map(|_| Vec::new()).collect();
+    let mut tied: Vec<BinaryHeap<RankTied<K>>> = cuts
+        .iter()
+        .map(|(_, need)| BinaryHeap::with_capacity(need + 1))
+        .collect();
+    let mut unranked = vec![false; metrics.len()];
+    for (k, s) in entries.clone() {
+        // The key's rank, computed once for all metrics that need it.
+        let mut ranked: Option<Option<u64>> = None;
+        for (i, metric) in metrics.iter().enumerate() {
+            let m = s.metric(*metric);
+            let (cut, need) = cuts[i];
+            if m > cut {
+                above[i].push((m, k, *s));
+            } else if m == cut && need > 0 && !unranked[i] {
+                let Some(r) = *ranked.get_or_insert_with(|| rank(&k)) else {
+                    unranked[i] = true;
+                    continue;
+                };
+                let heap = &mut tied[i];
+                if heap.len() < need {
+                    heap.push(RankTied {
+                        rank: r,
+                        key: k,
+                        stats: *s,
+                    });
+                } else if heap.peek().is_some_and(|top| r < top.rank) {
+                    heap.pop();
+                    heap.push(RankTied {
+                        rank: r,
+                        key: k,
+                        stats: *s,
+                    });
+                }
+            }
+        }
+    }
+    let text = |k: &K| {
+        let mut t = String::new();
+        key_text(k, &mut t);
+        t
+    };
+    metrics
+        .iter()
+        .enumerate()
+        .map(|(i, metric)| {
+            if unranked[i] {
+                return top_n(entries.clone(), *metric, n, &key_text);
+            }
+            let cut = cuts[i].0;
+            let mut rows: Vec<(u64, TopEntry)> = std::mem::take(&mut above[i])
+                .into_iter()
+                .map(|(m, k, stats)| {
+                    (
+                        m,
+                        TopEntry {
+                            key: text(&k),
+                            stats,
+                        },
+                    )
+                })
+                .collect();
+            rows.extend(std::mem::take(&mut tied[i]).into_iter().map(|r| {
+                (
+                    cut,
+                    TopEntry {
+                        key: text(&r.key),
+                        stats: r.stats,
+                    },
+                )
+            }));
+            rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
+            rows.truncate(n);
+            rows.into_iter().map(|(_, e)| e).collect()
+        })
+        .collect()
+}
+
+/// A key tied at the cut, ordered by its rank alone.
+struct RankTied<K> {
+    rank: u64,
+    key: K,
+    stats: Stats,
+}
+
+impl<K> PartialEq for RankTied<K> {
+    fn eq(&self, other: &Self) -> bool {
+        self.rank == other.rank
+    }
+}
+
+impl<K> Eq for RankTied<K> {}
+
+impl<K> PartialOrd for RankTied<K> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<K> Ord for RankTied<K> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.rank.cmp(&other.rank)
+    }
+}
+
+/// The `need` keys tied at `cut` with the smallest ranks, or `None` when a tied key has no
+/// rank (the caller then compares texts).
+fn tied_by_rank<'s, K: Copy>(
+    entries: impl Iterator<Item = (K, &'s Stats)>,
+    metric: Metric,
+    cut: u64,
+    need: usize,
+    rank: &impl Fn(&K) -> Option<u64>,
+) -> Option<Vec<RankTied<K>>> {
+    use std::collections::BinaryHeap;
+    let mut tied: BinaryHeap<RankTied<K>> = BinaryHeap::with_capacity(need + 1);
+    if need == 0 {
+        return Some(Vec::new());
+    }
+    for (k, s) in entries {
+        if s.metric(metric) != cut {
+            continue;
+        }
+        let r = rank(&k)?;
+        if tied.len() < need {
+            tied.push(RankTied {
+                rank: r,
+                key: k,
+                stats: *s,
+            });
+        } else if tied.peek().is_some_and(|top| r < top.rank) {
+            tied.pop();
+            tied.push(RankTied {
+                rank: r,
+                key: k,
+                stats: *s,
+            });
+        }
+    }
+    Some(tied.into_vec())
+}
+
+/// Each octet's place among the decimal texts of 0 to 255 ("0" < "1" < "10" < "100" < …
+/// < "2" < …): dotted-quad texts compare as their octets' places do, since the `.` (or the
+/// end, or the ` ` of a pair's arrow) after an octet sorts before every digit.
+fn octet_text_places() -> &'static [u8; 256] {
+    static PLACES: std::sync::OnceLock<[u8; 256]> = std::sync::OnceLock::new();
+    PLACES.get_or_init(|| {
+        let mut octets: Vec<u16> = (0..=255).collect();
+        octets.sort_by_key(|o| o.to_string());
+        let mut places = [0u8; 256];
+        for (place, o) in octets.into_iter().enumerate() {
+            places[usize::from(o)] = place as u8;
+        }
+        places
+    })
+}
+
+/// A number ordered as the text of the IPv4 address `a` is; `None` for IPv6.
+fn v4_text_rank(a: &IpAddr) -> Option<u32> {
+    let IpAddr::V4(v4) = a else {
+        return None;
+    };
+    let places = octet_text_places();
+    Some(
+        v4.octets()
+            .iter()
+            .fold(0u32, |r, o| r << 8 | u32::from(places[usize::from(*o)])),
+    )
+}
+
+/// A number ordered as the text `s -> d` is, for two IPv4 addresses.
+fn v4_pair_text_rank((s, d): &(IpAddr, IpAddr)) -> Option<u64> {
+    Some(u64::from(v4_text_rank(s)?) << 32 | u64::from(v4_text_rank(d)?))
 }
 
 #[cfg(test)]
@@ -865,6 +1137,78 @@ mod tests {
                 assert_eq!(want, kept.top(dim, metric, 1000), "{dim:?} {metric:?}");
                 assert_eq!(want, late.top(dim, metric, 1000), "{dim:?} {metric:?}");
             }
+        }
+    }
+
+    #[test]
+    fn ranks_order_ipv4_keys_as_their_texts() {
+        let mut seed = 0x2545_f491_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut addrs: Vec<IpAddr> = (0..3000)
+            .map(|_| {
+                // Small octets often, so that prefixes ("1" and "10") meet.
+                let o =
+                    |r: u64| [r % 256, r % 12, (r % 3) * 100 + r % 7][(r >> 20) as usize % 3] as u8;
+                IpAddr::V4(Ipv4Addr::new(o(next()), o(next()), o(next()), o(next())))
+            })
+            .collect();
+        addrs.sort_by_key(|a| a.to_string());
+        for w in addrs.windows(2) {
+            assert!(
+                v4_text_rank(&w[0]) <= v4_text_rank(&w[1]),
+                "{} {}",
+                w[0],
+                w[1]
+            );
+        }
+        let mut pairs: Vec<(IpAddr, IpAddr)> =
+            addrs.chunks_exact(2).map(|c| (c[0], c[1])).collect();
+        pairs.extend(addrs.chunks_exact(2).map(|c| (c[1], c[0])));
+        pairs.sort_by_key(|(s, d)| format!("{s} -> {d}"));
+        for w in pairs.windows(2) {
+            assert!(v4_pair_text_rank(&w[0]) <= v4_pair_text_rank(&w[1]));
+        }
+        // Ranked and text selection agree, ties and all.
+        let table: Vec<(IpAddr, Stats)> = addrs
+            .iter()
+            .map(|a| {
+                let v = next() % 3;
+                (
+                    *a,
+                    Stats {
+                        flows: v,
+                        bytes: v,
+                        ..Stats::default()
+                    },
+                )
+            })
+            .collect();
+        let metrics = [Metric::Flows, Metric::Bytes, Metric::Packets];
+        for n in [0, 1, 7, 100, 5000] {
+            let entries = table.iter().map(|(a, s)| (*a, s));
+            let each = top_n_each(entries.clone(), &metrics, n, addr_text, addr_rank);
+            for (list, metric) in each.iter().zip(metrics) {
+                assert_eq!(list, &top_n(entries.clone(), metric, n, addr_text));
+            }
+            // With an IPv6 key tied too, texts decide.
+            let mixed = entries.clone().chain(std::iter::once((
+                "2001:db8::1".parse().unwrap(),
+                &table[0].1,
+            )));
+            let each = top_n_each(mixed.clone(), &metrics, n, addr_text, addr_rank);
+            for (list, metric) in each.iter().zip(metrics) {
+                assert_eq!(list, &top_n(mixed.clone(), metric, n, addr_text));
+            }
+            assert_eq!(
+                top_n_ranked(entries.clone(), Metric::Flows, n, addr_text, addr_rank),
+                top_n(entries, Metric::Flows, n, addr_text),
+                "n = {n}"
+            );
         }
     }
 

@@ -498,6 +498,49 @@ fn fields<'a>(data: &'a [u8], at: &Layout) -> Option<Flow<'a>> {
     })
 }
 
+/// The `index`-th (0-based) field of `line` (without its newline), found 16 bytes at a
+/// time, when single spaces separate the fields before it: `None` when the line has fewer
+/// fields, or a run of spaces (a leading space included) comes first, where the tokenizer's
+/// rule (a run is one separator) is the general parser's to apply.
+#[inline]
+pub fn nth_field(line: &[u8], index: usize) -> Option<&[u8]> {
+    let mut seen = 0;
+    let mut field_start = 0;
+    // Whether the byte before the block was a space (before the line: as if it were, so a
+    // leading space counts as a run).
+    let mut after_space = 1u32;
+    let mut at = 0;
+    while at < line.len() {
+        let m = block_masks(&block16(line, at));
+        let left = line.len() - at;
+        let valid = if left >= 16 {
+            0xffff
+        } else {
+            (1u32 << left) - 1
+        };
+        let spaces = m.spaces & valid;
+        let doubled = spaces & ((spaces << 1) | after_space);
+        let mut bits = spaces;
+        while bits != 0 {
+            let bit = bits & bits.wrapping_neg();
+            let p = at + bits.trailing_zeros() as usize;
+            if bit & doubled != 0 {
+                // A run of spaces: an empty field here, for a plain split.
+                return None;
+            }
+            if seen == index {
+                return Some(&line[field_start..p]);
+            }
+            seen += 1;
+            field_start = p + 1;
+            bits &= bits - 1;
+        }
+        after_space = spaces >> 15 & 1;
+        at += 16;
+    }
+    (seen == index && field_start < line.len()).then(|| &line[field_start..])
+}
+
 /// Decodes a line of the default v2 format with every field present, or returns `None`.
 /// `text` is the line without `\n` and `\r`.
 #[inline]
@@ -729,6 +772,31 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn nth_field_is_the_tokenizers_field(
+            tokens in proptest::collection::vec("[a-z0-9.:-]{1,20}", 1..40),
+            doubled in proptest::option::of(0usize..40),
+            index in 0usize..45,
+        ) {
+            let mut line = String::new();
+            for (k, t) in tokens.iter().enumerate() {
+                if k > 0 {
+                    line.push_str(if doubled == Some(k) { "  " } else { " " });
+                }
+                line.push_str(t);
+            }
+            let want = line.split(' ').filter(|t| !t.is_empty()).nth(index);
+            let got = nth_field(line.as_bytes(), index);
+            match got {
+                Some(f) => prop_assert_eq!(Some(f), want.map(str::as_bytes), "{}", line),
+                // Declined only where a run of spaces comes before the field.
+                None => prop_assert!(
+                    want.is_none() || doubled.is_some_and(|d| d <= index),
+                    "{} [{}]", line, index
+                ),
+            }
+        }
+
         #[test]
         fn ipv6_fast_addresses_are_std_addresses(text in ipv6_text()) {
             let std = text.parse::<Ipv6Addr>().ok().map(IpAddr::V6);

@@ -226,7 +226,7 @@ where
             });
         }
         if let Mode::Replay(replay) = &config.mode {
-            let (tx, gathered) = (tx.clone(), &gathered);
+            let (tx, gathered, pool) = (tx.clone(), &gathered, &pool);
             scope.spawn(move || {
                 let mut send = super::read::sender(&tx, cancel);
                 let shown = (
@@ -234,7 +234,13 @@ where
                     config.progress.as_ref(),
                     config.board.as_deref(),
                 );
-                gathered.add(replay_inputs(inputs, shown, replay, &mut send, cancel));
+                gathered.add(replay_inputs(
+                    inputs,
+                    shown,
+                    (replay, pool),
+                    &mut send,
+                    cancel,
+                ));
             });
         }
         // An input found while following (in a watched directory, or a remote listing) is

@@ -6,11 +6,11 @@ use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{MergedLines, ReplayCommand, ReplayLine, Speed, VirtualClock};
+use super::{LineInfo, MergedLines, ReplayCommand, Speed, VirtualClock};
 use crate::schema::SharedSchema;
 use crate::source::progress::Progress;
 use crate::source::status::{SourceBoard, SourceState};
-use crate::source::{Chunk, ChunkBody, InputSpec, LinePlace, SourceError};
+use crate::source::{BufferPool, Chunk, ChunkBody, InputSpec, LinePlace, SourceError};
 
 /// How a replay runs.
 #[derive(Debug, Clone)]
@@ -29,7 +29,9 @@ pub struct ReplayConfig {
 /// place it was read. A slice goes out whole before any later line is taken, so every line
 /// of a slice comes after every line of the slices before it; within a slice, order no
 /// longer matters, since workers take its chunks in parallel.
-struct Slice {
+struct Slice<'p> {
+    /// Where chunk buffers come from (workers give them back).
+    pool: &'p BufferPool,
     /// Each input's lines so far, by input index.
     open: Vec<Option<Picked>>,
     /// The inputs that have lines in `open`.
@@ -52,9 +54,10 @@ const CHUNK_BYTES: usize = 1 << 20;
 /// A whole slice goes once it holds this much.
 const SLICE_BYTES: usize = 4 << 20;
 
-impl Slice {
-    fn new(inputs: usize) -> Slice {
+impl<'p> Slice<'p> {
+    fn new(inputs: usize, pool: &'p BufferPool) -> Slice<'p> {
         Slice {
+            pool,
             open: (0..inputs).map(|_| None).collect(),
             inputs: Vec::new(),
             bytes: 0,
@@ -63,11 +66,17 @@ impl Slice {
     }
 
     /// Adds a line, sending what the slice cannot hold any more.
-    fn push(&mut self, line: &ReplayLine, schema: SharedSchema, send: &mut dyn FnMut(Chunk)) {
+    fn push(
+        &mut self,
+        line: &LineInfo,
+        text: &[u8],
+        schema: &SharedSchema,
+        send: &mut dyn FnMut(Chunk),
+    ) {
         let i = line.input as usize;
         if self.open[i]
             .as_ref()
-            .is_some_and(|p| !Arc::ptr_eq(&p.schema, &schema))
+            .is_some_and(|p| !Arc::ptr_eq(&p.schema, schema))
         {
             self.send_input(i, send);
         }
@@ -75,20 +84,22 @@ impl Slice {
             Some(p) => p,
             empty => {
                 self.inputs.push(line.input);
+                let mut data = self.pool.take();
+                data.reserve(CHUNK_BYTES + (CHUNK_BYTES >> 4));
                 empty.insert(Picked {
-                    schema,
-                    data: Vec::with_capacity(1 << 16),
-                    places: Vec::with_capacity(1 << 9),
+                    schema: Arc::clone(schema),
+                    data,
+                    places: Vec::with_capacity(CHUNK_BYTES / 128),
                 })
             }
         };
-        picked.data.extend_from_slice(&line.text);
+        picked.data.extend_from_slice(text);
         picked.data.push(b'\n');
         picked.places.push(LinePlace {
             line_no: line.line_no,
             offset: line.offset,
         });
-        self.bytes += line.text.len() + 1;
+        self.bytes += text.len() + 1;
         if picked.data.len() >= CHUNK_BYTES {
             self.send_input(i, send);
         }
@@ -134,11 +145,12 @@ impl Slice {
 }
 
 /// Feeds the inputs' lines to the workers in record-time order, paced by a virtual clock and
-/// steered by the control channel. Returns the input errors and the bytes read.
+/// steered by the control channel, in buffers taken from `pool`. Returns the input errors
+/// and the bytes read.
 pub fn replay_inputs(
     inputs: &[InputSpec],
     (schema, progress, board): (&SharedSchema, Option<&Arc<Progress>>, Option<&SourceBoard>),
-    replay: &ReplayConfig,
+    (replay, pool): (&ReplayConfig, &BufferPool),
     send: &mut dyn FnMut(Chunk),
     cancel: &AtomicBool,
 ) -> (Vec<(usize, SourceError)>, u64) {
@@ -149,11 +161,15 @@ pub fn replay_inputs(
     }
     let mut merged = MergedLines::new(inputs, schema, progress);
     let mut clock: Option<VirtualClock> = None;
-    let mut slice = Slice::new(inputs.len());
+    let mut slice = Slice::new(inputs.len(), pool);
     let mut bytes = 0u64;
     let mut steps = 0u32;
+    // The wall clock and the control channel are looked at once per `LOOK_EVERY` lines
+    // while lines keep coming due, and after every wait.
+    const LOOK_EVERY: u32 = 256;
+    let mut now = Instant::now();
+    let mut look_in = 0u32;
     while !cancel.load(Ordering::Relaxed) {
-        let now = Instant::now();
         let Some((start, timed)) = merged.peek() else {
             break;
         };
@@ -164,7 +180,7 @@ pub fn replay_inputs(
         // of its own: it goes at once and must not start the clock (at 1970).
         let untimed = !timed;
         if !untimed && replay.from.is_some_and(|from| start < from) {
-            merged.next_line();
+            merged.skip();
             continue;
         }
         let due = if untimed {
@@ -172,26 +188,31 @@ pub fn replay_inputs(
         } else {
             // The clock starts at the first record; commands apply to it from then on.
             let c = clock.get_or_insert_with(|| VirtualClock::new(start, now, replay.speed));
-            if let Some(control) = &replay.control
-                && let Ok(rx) = control.lock()
-            {
-                while let Ok(command) = rx.try_recv() {
-                    match command {
-                        ReplayCommand::Step => steps += 1,
-                        ReplayCommand::Seek(t) => {
-                            // Skip what lies before the new time.
-                            while merged.peek_start().is_some_and(|s| s < t) {
-                                merged.next_line();
+            if look_in == 0 {
+                look_in = LOOK_EVERY;
+                now = Instant::now();
+                if let Some(control) = &replay.control
+                    && let Ok(rx) = control.lock()
+                {
+                    while let Ok(command) = rx.try_recv() {
+                        match command {
+                            ReplayCommand::Step => steps += 1,
+                            ReplayCommand::Seek(t) => {
+                                // Skip what lies before the new time.
+                                while merged.peek_start().is_some_and(|s| s < t) {
+                                    merged.skip();
+                                }
+                                c.apply(command, now);
                             }
-                            c.apply(command, now);
+                            other => c.apply(other, now),
                         }
-                        other => c.apply(other, now),
                     }
                 }
+                if merged.peek_start() != Some(start) {
+                    continue; // a seek moved on
+                }
             }
-            if merged.peek_start() != Some(start) {
-                continue; // a seek moved on
-            }
+            look_in -= 1;
             // A step lets the next record through now, paused or not.
             if steps > 0 {
                 Some(Duration::ZERO)
@@ -204,48 +225,46 @@ pub fn replay_inputs(
                 if !untimed {
                     steps = steps.saturating_sub(1);
                 }
-                let Some((line, schema)) = merged.next_line() else {
-                    break;
-                };
-                bytes += line.text.len() as u64 + 1;
-                if line.header {
-                    // Its input's lines before it go first, in a format of their own.
-                    slice.send_input(line.input as usize, send);
-                    slice.send_other(
-                        |seq| Chunk {
-                            input: line.input,
-                            seq,
-                            first_line: line.line_no + 1,
-                            first_offset: line.offset + line.text.len() as u64 + 1,
-                            schema,
-                            headers_before: 1,
-                            body: ChunkBody::Lines(Vec::new()),
-                        },
-                        send,
-                    );
-                    continue;
-                }
-                if line.overlong {
-                    slice.send_other(
-                        |seq| Chunk {
-                            input: line.input,
-                            seq,
-                            first_line: line.line_no,
-                            first_offset: line.offset,
-                            schema,
-                            headers_before: 0,
-                            body: ChunkBody::Overlong(line.text),
-                        },
-                        send,
-                    );
-                    continue;
-                }
-                slice.push(&line, schema, send);
+                merged.take(|line, text, schema| {
+                    bytes += text.len() as u64 + 1;
+                    if line.header {
+                        // Its input's lines before it go first, in a format of their own.
+                        slice.send_input(line.input as usize, send);
+                        slice.send_other(
+                            |seq| Chunk {
+                                input: line.input,
+                                seq,
+                                first_line: line.line_no + 1,
+                                first_offset: line.offset + text.len() as u64 + 1,
+                                schema: Arc::clone(schema),
+                                headers_before: 1,
+                                body: ChunkBody::Lines(Vec::new()),
+                            },
+                            send,
+                        );
+                    } else if line.overlong {
+                        slice.send_other(
+                            |seq| Chunk {
+                                input: line.input,
+                                seq,
+                                first_line: line.line_no,
+                                first_offset: line.offset,
+                                schema: Arc::clone(schema),
+                                headers_before: 0,
+                                body: ChunkBody::Overlong(text.to_vec()),
+                            },
+                            send,
+                        );
+                    } else {
+                        slice.push(line, text, schema, send);
+                    }
+                });
             }
             wait => {
                 // Nothing due now: hand over what is ready, then wait for the clock or a
                 // command (briefly, so a stop is noticed).
                 slice.send_all(send);
+                look_in = 0;
                 let wait = wait
                     .unwrap_or(Duration::from_millis(50))
                     .min(Duration::from_millis(50));
@@ -259,7 +278,7 @@ pub fn replay_inputs(
                             } else if let Some(c) = clock.as_mut() {
                                 if let ReplayCommand::Seek(t) = command {
                                     while merged.peek_start().is_some_and(|s| s < t) {
-                                        merged.next_line();
+                                        merged.skip();
                                     }
                                 }
                                 c.apply(command, Instant::now());
@@ -317,7 +336,7 @@ mod tests {
         let (errors, _) = replay_inputs(
             inputs,
             (&schema, None, None),
-            &config,
+            (&config, &BufferPool::default()),
             &mut send,
             &AtomicBool::new(false),
         );

@@ -168,9 +168,9 @@ pub struct ReplayLine {
 /// What a [`LineReader`] found next.
 enum Read {
     /// A whole line (without its newline) and the bytes it took, newline included.
-    Line(Vec<u8>, u64),
-    /// An over-long line: its first bytes, and the bytes it took.
-    Overlong(Vec<u8>, u64),
+    Line(u64),
+    /// An over-long line's first bytes, and the bytes it took.
+    Overlong(u64),
     /// The end of the input.
     End,
 }
@@ -232,15 +232,18 @@ impl LineReader {
         }
     }
 
-    fn next(&mut self) -> std::io::Result<Read> {
+    /// Puts the next line into `out` (replacing what it held).
+    fn next_into(&mut self, out: &mut Vec<u8>) -> std::io::Result<Read> {
+        out.clear();
         loop {
             let pending = &self.buf[self.pos..self.filled];
             if let Some(nl) = memchr::memchr(b'\n', pending) {
-                let line = pending[..nl].to_vec();
+                out.extend_from_slice(&pending[..nl]);
                 self.pos += nl + 1;
-                return Ok(Read::Line(line, nl as u64 + 1));
+                return Ok(Read::Line(nl as u64 + 1));
             }
             if pending.len() >= MAX_LINE_BYTES {
+                out.extend_from_slice(&pending[..OVERLONG_PREFIX_BYTES]);
                 return self.skip_overlong();
             }
             if !self.fill()? {
@@ -248,29 +251,27 @@ impl LineReader {
                 if rest.is_empty() {
                     return Ok(Read::End);
                 }
-                let line = rest.to_vec();
+                out.extend_from_slice(rest);
                 self.pos = self.filled;
-                let used = line.len() as u64;
-                return Ok(Read::Line(line, used));
+                return Ok(Read::Line(out.len() as u64));
             }
         }
     }
 
-    /// Keeps the first bytes of an over-long line and skips the rest of it.
+    /// Skips the rest of an over-long line.
     fn skip_overlong(&mut self) -> std::io::Result<Read> {
-        let prefix = self.buf[self.pos..self.pos + OVERLONG_PREFIX_BYTES].to_vec();
         let mut used = 0u64;
         loop {
             let pending = &self.buf[self.pos..self.filled];
             if let Some(nl) = memchr::memchr(b'\n', pending) {
                 self.pos += nl + 1;
                 used += nl as u64 + 1;
-                return Ok(Read::Overlong(prefix, used));
+                return Ok(Read::Overlong(used));
             }
             used += pending.len() as u64;
             self.pos = self.filled;
             if !self.fill()? {
-                return Ok(Read::Overlong(prefix, used));
+                return Ok(Read::Overlong(used));
             }
         }
     }
@@ -279,9 +280,10 @@ impl LineReader {
 /// One input being read line by line.
 struct Cursor {
     lines: LineReader,
-    schema: SharedSchema,
-    /// Where `start` is in `schema` and how many fields it has, for [`quick_start`].
-    start_field: Option<(usize, usize)>,
+    /// Its current format, an index into [`MergedLines::schemas`].
+    schema: u32,
+    /// Where `start` is in its format, for [`quick_start`].
+    start_field: Option<usize>,
     next_line: u64,
     offset: u64,
     last_start: u64,
@@ -290,75 +292,73 @@ struct Cursor {
     done: bool,
 }
 
-/// `start` of a plain line of a format with `fields` fields, `start` the `index`-th, read
-/// without decoding the rest: `None` for anything else (an envelope, a line with another
-/// number of fields, a `start` that is not a plain number), which the general parser reads.
-fn quick_start(line: &[u8], (index, fields): (usize, usize)) -> Option<u64> {
+/// `start` of a plain line whose `index`-th field is `start`, read without decoding the
+/// rest: `None` for anything else (an envelope: JSON, or a first field with the `T` and `:`
+/// of a timestamp; too few fields; a `start` that is not a plain number), which the general
+/// parser reads.
+fn quick_start(line: &[u8], index: usize) -> Option<u64> {
     let line = crate::parse::strip_cr(line);
-    if !line.first()?.is_ascii_digit() {
+    let first = &line[..memchr::memchr(b' ', line).unwrap_or(line.len())];
+    if first.iter().any(|b| matches!(b, b'{' | b'T' | b':')) {
         return None;
     }
-    let mut field = 0;
-    let mut value = None;
-    let mut at = 0;
-    for space in memchr::memchr_iter(b' ', line).chain(std::iter::once(line.len())) {
-        if space == at {
-            // A run of spaces is one separator.
-            at = space + 1;
-            continue;
-        }
-        if field == index {
-            let token = &line[at..space];
-            if token.len() > 19 || !token.iter().all(u8::is_ascii_digit) {
-                return None;
-            }
-            value = Some(token.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0')));
-        }
-        field += 1;
-        at = space + 1;
+    let token = crate::parse::nth_field(line, index)?;
+    if token.is_empty() || token.len() > 19 || !token.iter().all(u8::is_ascii_digit) {
+        return None;
     }
-    if field == fields { value } else { None }
+    Some(token.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
-/// A line waiting in the merge, ordered by (start, input, line number).
-struct Waiting {
-    line: ReplayLine,
-    schema: SharedSchema,
+/// A line waiting in the merge: what it is ordered by, and where its text is.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Key {
+    start: u64,
+    /// Its input (top 24 bits) and line number (low 40 bits): ties go in input order,
+    /// then line order.
+    order: u64,
+    slot: u32,
 }
 
-impl Waiting {
-    fn key(&self) -> (u64, u32, u64) {
-        (self.line.start, self.line.input, self.line.line_no)
-    }
+/// A waiting line's text and where it came from; slots are reused, and so their buffers.
+#[derive(Default)]
+struct Slot {
+    text: Vec<u8>,
+    info: LineInfo,
 }
 
-impl PartialEq for Waiting {
-    fn eq(&self, other: &Self) -> bool {
-        self.key() == other.key()
-    }
-}
-
-impl Eq for Waiting {}
-
-impl PartialOrd for Waiting {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Waiting {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key().cmp(&other.key())
-    }
+/// Where a line of a replay came from and what it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LineInfo {
+    /// Its record's `start` (for lines without one, the last `start` of its file).
+    pub start: u64,
+    /// Whether `start` is a record time (see [`ReplayLine::timed`]).
+    pub timed: bool,
+    /// Its input.
+    pub input: u32,
+    /// Its 1-based line number in that input.
+    pub line_no: u64,
+    /// The byte offset of its first byte in that (decoded) input.
+    pub offset: u64,
+    /// Whether it is an S3 header line.
+    pub header: bool,
+    /// Whether it is over-long (its text is then its first bytes only).
+    pub overlong: bool,
+    /// Its format, an index into the merge's formats.
+    schema: u32,
 }
 
 /// The lines of many inputs in record-time order, each with the format it was written in.
 ///
 /// Only a line's `start` is read here, straight from its field when the line is plain
-/// ([`quick_start`]); the workers decode the lines, in parallel, after the merge.
+/// ([`quick_start`]); the workers decode the lines, in parallel, after the merge. The heap
+/// holds small keys; the lines wait in reused slots.
 pub struct MergedLines {
     cursors: Vec<Option<Cursor>>,
-    heap: BinaryHeap<Reverse<Waiting>>,
+    heap: BinaryHeap<Reverse<Key>>,
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    /// Every format met: the starting one, then one per header line.
+    schemas: Vec<SharedSchema>,
     progress: Option<Arc<super::progress::Progress>>,
     parser: LineParser,
     /// Inputs that could not be opened or read to their end.
@@ -376,6 +376,9 @@ impl MergedLines {
         let mut m = MergedLines {
             cursors: Vec::new(),
             heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            schemas: vec![Arc::clone(schema)],
             progress: progress.cloned(),
             parser: LineParser::new(),
             errors: Vec::new(),
@@ -384,8 +387,8 @@ impl MergedLines {
             match open_counted(spec, progress) {
                 Ok(o) => m.cursors.push(Some(Cursor {
                     lines: LineReader::new(o.reader),
-                    schema: Arc::clone(schema),
-                    start_field: start_field(schema),
+                    schema: 0,
+                    start_field: schema.position(crate::schema::Field::Start),
                     next_line: 1,
                     offset: 0,
                     last_start: 0,
@@ -416,50 +419,55 @@ impl MergedLines {
         let Some(c) = self.cursors[i].as_mut().filter(|c| !c.done) else {
             return false;
         };
-        let (text, used, overlong) = match c.lines.next() {
-            Ok(Read::Line(text, used)) => (text, used, false),
-            Ok(Read::Overlong(prefix, used)) => (prefix, used, true),
-            Ok(Read::End) => {
-                c.done = true;
-                if let Some(p) = &self.progress {
-                    p.input_done();
-                }
-                return false;
+        let slot = match self.free.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(Slot::default());
+                (self.slots.len() - 1) as u32
             }
-            Err(e) => {
+        };
+        let text = &mut self.slots[slot as usize].text;
+        let (used, overlong) = match c.lines.next_into(text) {
+            Ok(Read::Line(used)) => (used, false),
+            Ok(Read::Overlong(used)) => (used, true),
+            end => {
+                self.free.push(slot);
                 c.done = true;
                 if let Some(p) = &self.progress {
                     p.input_done();
                 }
-                self.errors.push((
-                    i,
-                    SourceError::Read {
-                        name: format!("input {i}"),
-                        bytes: c.offset,
-                        source: e,
-                    },
-                ));
+                if let Err(e) = end {
+                    self.errors.push((
+                        i,
+                        SourceError::Read {
+                            name: format!("input {i}"),
+                            bytes: c.offset,
+                            source: e,
+                        },
+                    ));
+                }
                 return false;
             }
         };
         let (line_no, offset) = (c.next_line, c.offset);
         c.next_line += 1;
         c.offset += used;
-        let bare = strip_cr(&text);
+        let bare = strip_cr(text);
         let header = !overlong
             && bare.first().is_some_and(u8::is_ascii_lowercase)
             && match Schema::from_header_line(bare) {
                 Some(s) => {
-                    c.schema = Arc::new(s);
-                    c.start_field = start_field(&c.schema);
+                    c.start_field = s.position(crate::schema::Field::Start);
+                    self.schemas.push(Arc::new(s));
+                    c.schema = (self.schemas.len() - 1) as u32;
                     true
                 }
                 None => false,
             };
         if !header && !overlong {
-            let start = match c.start_field.and_then(|f| quick_start(&text, f)) {
+            let start = match c.start_field.and_then(|f| quick_start(text, f)) {
                 Some(s) => Some(s),
-                None => match self.parser.parse(&c.schema, &text) {
+                None => match self.parser.parse(&self.schemas[c.schema as usize], text) {
                     Line::Record(r) => r.uint(crate::schema::Field::Start),
                     _ => None,
                 },
@@ -469,7 +477,7 @@ impl MergedLines {
                 c.timed = true;
             }
         }
-        let line = ReplayLine {
+        self.slots[slot as usize].info = LineInfo {
             start: c.last_start,
             timed: c.timed,
             input: i as u32,
@@ -477,40 +485,71 @@ impl MergedLines {
             offset,
             header,
             overlong,
-            text,
+            schema: c.schema,
         };
-        self.heap.push(Reverse(Waiting {
-            line,
-            schema: Arc::clone(&c.schema),
+        self.heap.push(Reverse(Key {
+            start: c.last_start,
+            order: (i as u64) << 40 | line_no.min((1 << 40) - 1),
+            slot,
         }));
+        true
+    }
+
+    /// Takes the next line in record-time order: `f` sees where it came from, its text
+    /// (without its newline) and its format. False when all are read.
+    pub fn take(&mut self, f: impl FnOnce(&LineInfo, &[u8], &SharedSchema)) -> bool {
+        let Some(Reverse(key)) = self.heap.pop() else {
+            return false;
+        };
+        let slot = &self.slots[key.slot as usize];
+        f(
+            &slot.info,
+            &slot.text,
+            &self.schemas[slot.info.schema as usize],
+        );
+        let input = slot.info.input as usize;
+        self.free.push(key.slot);
+        self.read_one(input);
         true
     }
 
     /// The next line in record-time order and its format, or `None` when all are read.
     pub fn next_line(&mut self) -> Option<(ReplayLine, SharedSchema)> {
-        let Reverse(w) = self.heap.pop()?;
-        self.read_one(w.line.input as usize);
-        Some((w.line, w.schema))
+        let mut out = None;
+        self.take(|info, text, schema| {
+            out = Some((
+                ReplayLine {
+                    start: info.start,
+                    timed: info.timed,
+                    input: info.input,
+                    line_no: info.line_no,
+                    offset: info.offset,
+                    header: info.header,
+                    overlong: info.overlong,
+                    text: text.to_vec(),
+                },
+                Arc::clone(schema),
+            ));
+        });
+        out
+    }
+
+    /// Skips the next line.
+    pub fn skip(&mut self) -> bool {
+        self.take(|_, _, _| {})
     }
 
     /// The `start` of the next line, without taking it.
     pub fn peek_start(&self) -> Option<u64> {
-        self.heap.peek().map(|Reverse(w)| w.line.start)
+        self.heap.peek().map(|Reverse(k)| k.start)
     }
 
     /// The `start` of the next line and whether it is a record time, without taking it.
     pub fn peek(&self) -> Option<(u64, bool)> {
         self.heap
             .peek()
-            .map(|Reverse(w)| (w.line.start, w.line.timed))
+            .map(|Reverse(k)| (k.start, self.slots[k.slot as usize].info.timed))
     }
-}
-
-/// Where [`quick_start`] finds `start` in lines of `schema`.
-fn start_field(schema: &Schema) -> Option<(usize, usize)> {
-    schema
-        .position(crate::schema::Field::Start)
-        .map(|i| (i, schema.len()))
 }
 
 #[cfg(test)]
@@ -603,7 +642,9 @@ mod tests {
                 line.push('\r');
             }
             let schema = Schema::default_v2();
-            let quick = start_field(&schema).and_then(|f| quick_start(line.as_bytes(), f));
+            let quick = schema
+                .position(crate::schema::Field::Start)
+                .and_then(|f| quick_start(line.as_bytes(), f));
             let mut parser = LineParser::new();
             if let Some(s) = quick {
                 match parser.parse(&schema, line.as_bytes()) {
