@@ -1,18 +1,17 @@
 //! Replaying history: the lines of many inputs in record-time order, paced by a virtual clock.
 //!
 //! [`MergedLines`] is a k-way merge by `start` across inputs. Each input keeps a window of
-//! lines in the merge heap, so a record up to [`WINDOW`] lines out of order within its file
+//! lines in the merge, so a record up to [`WINDOW`] lines out of order within its file
 //! still comes out in order. [`VirtualClock`] turns record time into wall time at N× (or as
 //! fast as possible), and can pause, step, change speed and seek: the commands of a replay's
 //! control channel ([`ReplayCommand`]). [`feed`] runs the two together and hands the lines on
 //! as chunks, the way a reader hands on a file's.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod feed;
+mod queue;
 
 pub use feed::{ReplayConfig, replay_inputs};
 
@@ -309,15 +308,7 @@ fn quick_start(line: &[u8], index: usize) -> Option<u64> {
     Some(token.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0')))
 }
 
-/// A line waiting in the merge: what it is ordered by, and where its text is.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Key {
-    start: u64,
-    /// Its input (top 24 bits) and line number (low 40 bits): ties go in input order,
-    /// then line order.
-    order: u64,
-    slot: u32,
-}
+use queue::{Key, StartQueue};
 
 /// A waiting line's text and where it came from; slots are reused, and so their buffers.
 #[derive(Default)]
@@ -350,11 +341,11 @@ pub struct LineInfo {
 /// The lines of many inputs in record-time order, each with the format it was written in.
 ///
 /// Only a line's `start` is read here, straight from its field when the line is plain
-/// ([`quick_start`]); the workers decode the lines, in parallel, after the merge. The heap
-/// holds small keys; the lines wait in reused slots.
+/// ([`quick_start`]); the workers decode the lines, in parallel, after the merge. A ring of
+/// one bucket per second ([`queue`]) holds small keys; the lines wait in reused slots.
 pub struct MergedLines {
     cursors: Vec<Option<Cursor>>,
-    heap: BinaryHeap<Reverse<Key>>,
+    queue: StartQueue,
     slots: Vec<Slot>,
     free: Vec<u32>,
     /// Every format met: the starting one, then one per header line.
@@ -375,7 +366,7 @@ impl MergedLines {
     ) -> MergedLines {
         let mut m = MergedLines {
             cursors: Vec::new(),
-            heap: BinaryHeap::new(),
+            queue: StartQueue::new(),
             slots: Vec::new(),
             free: Vec::new(),
             schemas: vec![Arc::clone(schema)],
@@ -487,18 +478,18 @@ impl MergedLines {
             overlong,
             schema: c.schema,
         };
-        self.heap.push(Reverse(Key {
+        self.queue.push(Key {
             start: c.last_start,
             order: (i as u64) << 40 | line_no.min((1 << 40) - 1),
             slot,
-        }));
+        });
         true
     }
 
     /// Takes the next line in record-time order: `f` sees where it came from, its text
     /// (without its newline) and its format. False when all are read.
     pub fn take(&mut self, f: impl FnOnce(&LineInfo, &[u8], &SharedSchema)) -> bool {
-        let Some(Reverse(key)) = self.heap.pop() else {
+        let Some(key) = self.queue.pop() else {
             return false;
         };
         let slot = &self.slots[key.slot as usize];
@@ -541,14 +532,14 @@ impl MergedLines {
 
     /// The `start` of the next line, without taking it.
     pub fn peek_start(&self) -> Option<u64> {
-        self.heap.peek().map(|Reverse(k)| k.start)
+        self.queue.peek().map(|k| k.start)
     }
 
     /// The `start` of the next line and whether it is a record time, without taking it.
     pub fn peek(&self) -> Option<(u64, bool)> {
-        self.heap
+        self.queue
             .peek()
-            .map(|Reverse(k)| (k.start, self.slots[k.slot as usize].info.timed))
+            .map(|k| (k.start, self.slots[k.slot as usize].info.timed))
     }
 }
 
