@@ -688,21 +688,6 @@ fn top_n<'s, K: Copy>(
     n: usize,
     key_text: impl Fn(&K, &mut String),
 ) -> Vec<TopEntry> {
-    top_n_ranked(entries, metric, n, key_text, |_| None)
-}
-
-/// [`top_n`] with `rank`: a number whose order is the order of the key texts, for keys that
-/// have one (IPv4 addresses and pairs of them, see [`v4_text_rank`]). When every key tied at
-/// the cut has a rank, the tied keys are chosen by rank and only the winners are formatted:
-/// a million sources tied at one flow each cost a million table look-ups, not a million
-/// formats.
-fn top_n_ranked<'s, K: Copy>(
-    entries: impl Iterator<Item = (K, &'s Stats)> + Clone,
-    metric: Metric,
-    n: usize,
-    key_text: impl Fn(&K, &mut String),
-    rank: impl Fn(&K) -> Option<u64>,
-) -> Vec<TopEntry> {
     use std::cmp::Reverse;
     use std::collections::BinaryHeap;
     if n == 0 {
@@ -730,32 +715,6 @@ fn top_n_ranked<'s, K: Copy>(
         t
     };
     let mut rows: Vec<(u64, TopEntry)> = Vec::with_capacity(n);
-    if let Some(winners) = tied_by_rank(entries.clone(), metric, cut, need, &rank) {
-        for (k, s) in entries {
-            let m = s.metric(metric);
-            if m > cut {
-                rows.push((
-                    m,
-                    TopEntry {
-                        key: text(&k),
-                        stats: *s,
-                    },
-                ));
-            }
-        }
-        rows.extend(winners.into_iter().map(|r| {
-            (
-                cut,
-                TopEntry {
-                    key: text(&r.key),
-                    stats: r.stats,
-                },
-            )
-        }));
-        rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
-        rows.truncate(n);
-        return rows.into_iter().map(|(_, e)| e).collect();
-    }
     // The tied entries kept so far, largest key text on top (the first to give way).
     let mut tied: BinaryHeap<Tied> = BinaryHeap::with_capacity(need + 1);
     let mut buf = String::new();
@@ -787,6 +746,23 @@ fn top_n_ranked<'s, K: Copy>(
     rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
     rows.truncate(n);
     rows.into_iter().map(|(_, e)| e).collect()
+}
+
+/// [`top_n`] with `rank`: a number whose order is the order of the key texts, for keys that
+/// have one (IPv4 addresses and pairs of them, see [`v4_text_rank`]). When every key tied at
+/// the cut has a rank, the tied keys are chosen by rank and only the winners are formatted:
+/// a million sources tied at one flow each cost a million table look-ups, not a million
+/// formats.
+fn top_n_ranked<'s, K: Copy>(
+    entries: impl Iterator<Item = (K, &'s Stats)> + Clone,
+    metric: Metric,
+    n: usize,
+    key_text: impl Fn(&K, &mut String),
+    rank: impl Fn(&K) -> Option<u64>,
+) -> Vec<TopEntry> {
+    top_n_each(entries, &[metric], n, key_text, rank)
+        .pop()
+        .unwrap_or_default()
 }
 
 /// [`top_n_ranked`] for several metrics at once, in two passes over the table whatever
@@ -932,43 +908,6 @@ impl<K> Ord for RankTied<K> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.rank.cmp(&other.rank)
     }
-}
-
-/// The `need` keys tied at `cut` with the smallest ranks, or `None` when a tied key has no
-/// rank (the caller then compares texts).
-fn tied_by_rank<'s, K: Copy>(
-    entries: impl Iterator<Item = (K, &'s Stats)>,
-    metric: Metric,
-    cut: u64,
-    need: usize,
-    rank: &impl Fn(&K) -> Option<u64>,
-) -> Option<Vec<RankTied<K>>> {
-    use std::collections::BinaryHeap;
-    let mut tied: BinaryHeap<RankTied<K>> = BinaryHeap::with_capacity(need + 1);
-    if need == 0 {
-        return Some(Vec::new());
-    }
-    for (k, s) in entries {
-        if s.metric(metric) != cut {
-            continue;
-        }
-        let r = rank(&k)?;
-        if tied.len() < need {
-            tied.push(RankTied {
-                rank: r,
-                key: k,
-                stats: *s,
-            });
-        } else if tied.peek().is_some_and(|top| r < top.rank) {
-            tied.pop();
-            tied.push(RankTied {
-                rank: r,
-                key: k,
-                stats: *s,
-            });
-        }
-    }
-    Some(tied.into_vec())
 }
 
 /// Each octet's place among the decimal texts of 0 to 255 ("0" < "1" < "10" < "100" < …

@@ -144,23 +144,9 @@ impl VirtualClock {
 /// One line of a replay, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReplayLine {
-    /// Its record's `start` (for lines without one, the last `start` of its file).
-    pub start: u64,
-    /// Whether `start` is a record time: false for lines before its file's first record
-    /// (a header, a blank line), which carry no time and go at once.
-    pub timed: bool,
-    /// Its input.
-    pub input: u32,
-    /// Its 1-based line number in that input.
-    pub line_no: u64,
-    /// The byte offset of its first byte in that (decoded) input.
-    pub offset: u64,
-    /// Whether it is an S3 header line (counted, never decoded).
-    pub header: bool,
-    /// Whether it is longer than [`MAX_LINE_BYTES`]: `text` is then its first bytes only,
-    /// and the line is malformed, as the framer would have it.
-    pub overlong: bool,
-    /// The line, without its newline.
+    /// Where it came from and what it is.
+    pub info: LineInfo,
+    /// The line, without its newline (an over-long line's first bytes only).
     pub text: Vec<u8>,
 }
 
@@ -322,7 +308,8 @@ struct Slot {
 pub struct LineInfo {
     /// Its record's `start` (for lines without one, the last `start` of its file).
     pub start: u64,
-    /// Whether `start` is a record time (see [`ReplayLine::timed`]).
+    /// Whether `start` is a record time: false for lines before its file's first record
+    /// (a header, a blank line), which carry no time and go at once.
     pub timed: bool,
     /// Its input.
     pub input: u32,
@@ -332,7 +319,8 @@ pub struct LineInfo {
     pub offset: u64,
     /// Whether it is an S3 header line.
     pub header: bool,
-    /// Whether it is over-long (its text is then its first bytes only).
+    /// Whether it is longer than [`MAX_LINE_BYTES`]: its text is then its first bytes
+    /// only, and the line is malformed, as the framer would have it.
     pub overlong: bool,
     /// Its format, an index into the merge's formats.
     schema: u32,
@@ -510,13 +498,7 @@ impl MergedLines {
         self.take(|info, text, schema| {
             out = Some((
                 ReplayLine {
-                    start: info.start,
-                    timed: info.timed,
-                    input: info.input,
-                    line_no: info.line_no,
-                    offset: info.offset,
-                    header: info.header,
-                    overlong: info.overlong,
+                    info: *info,
                     text: text.to_vec(),
                 },
                 Arc::clone(schema),
@@ -589,7 +571,7 @@ mod tests {
         let mut m = MergedLines::new(&inputs, &Arc::new(Schema::default_v2()), None);
         let mut order = Vec::new();
         while let Some((l, _)) = m.next_line() {
-            order.push((l.start, l.input, l.header));
+            order.push((l.info.start, l.info.input, l.info.header));
         }
         assert_eq!(
             order,
