@@ -329,8 +329,8 @@ pub struct LineInfo {
 /// The lines of many inputs in record-time order, each with the format it was written in.
 ///
 /// Only a line's `start` is read here, straight from its field when the line is plain
-/// ([`quick_start`]); the workers decode the lines, in parallel, after the merge. A ring of
-/// one bucket per second ([`queue`]) holds small keys; the lines wait in reused slots.
+/// (`quick_start`); the workers decode the lines, in parallel, after the merge. A ring of
+/// one bucket per second (the `queue` module) holds small keys; the lines wait in reused slots.
 pub struct MergedLines {
     cursors: Vec<Option<Cursor>>,
     queue: StartQueue,
