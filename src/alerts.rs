@@ -20,7 +20,7 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-pub use rules::{Rule, RuleError, load_rules};
+pub use rules::{Rule, RuleError, load_rules, parse_rules};
 
 use crate::core::Aggregate;
 use crate::core::signals::{BUCKET_SECS, bucket_of, bucket_start};

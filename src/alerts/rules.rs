@@ -191,7 +191,7 @@ pub fn load_rules(
 }
 
 /// [`load_rules`] on the text of a file; errors are (byte offset, message).
-fn parse_rules(
+pub fn parse_rules(
     text: &str,
     config: &mut Config,
     inventory: Option<&Arc<Inventory>>,

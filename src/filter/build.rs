@@ -87,7 +87,7 @@ impl Filter {
     /// Records of the network interface `id`, exactly (`interface=eni-…`).
     pub fn interface(id: &str) -> Filter {
         Filter::built(
-            format!("interface={id}"),
+            format!("interface={}", value_text(id)),
             Node::Test(Test::Text(Field::InterfaceId, Pattern::exact(id))),
         )
     }
@@ -103,7 +103,7 @@ impl Filter {
         let mut test = super::owner::OwnerTest::exact(owner, Side::Either, id);
         test.bind(inventory);
         Filter::built(
-            format!("{}={id}", owner.word()),
+            format!("{}={}", owner.word(), value_text(id)),
             Node::Test(Test::Owner(test)),
         )
     }
@@ -168,6 +168,32 @@ impl Filter {
                 _ => None,
             })),
         )
+    }
+}
+
+/// `value` as the filter language reads it back exactly: bare when it is one plain word,
+/// else quoted (a quoted value has no wildcards, so a `*` from a log stays a `*`). A value
+/// holding both kinds of quote or a control character has no such text; it is written
+/// escaped, to be read, and the filter it names is still the exact one.
+pub(super) fn value_text(value: &str) -> String {
+    let plain = |c: char| {
+        !(c.is_whitespace()
+            || c.is_control()
+            || matches!(
+                c,
+                '(' | ')' | ',' | '=' | '!' | '<' | '>' | '*' | '\'' | '"'
+            ))
+    };
+    if !value.is_empty() && value.chars().all(plain) {
+        return value.to_string();
+    }
+    if value.chars().any(char::is_control) {
+        return format!("'{}'", crate::sanitize::escape(value.as_bytes()));
+    }
+    match (value.contains('\''), value.contains('"')) {
+        (false, _) => format!("'{value}'"),
+        (true, false) => format!("\"{value}\""),
+        (true, true) => format!("'{}'", value.replace('\'', "\\'")),
     }
 }
 
@@ -249,6 +275,39 @@ mod tests {
         assert_eq!(port.and(&all), port);
         assert_eq!(all.and(&port), port);
         assert_eq!(port.and(&all).to_string(), "dstport=22");
+    }
+
+    #[test]
+    fn a_key_from_a_log_prints_as_text_that_parses_back_into_it() {
+        for id in [
+            "eni-*",
+            "eni-a b",
+            "eni-(x)",
+            "it's",
+            "say \"hi\"",
+            "a=b,c",
+            "",
+            "and",
+        ] {
+            let f = Filter::interface(id);
+            assert_eq!(Filter::parse(&f.to_string()).unwrap(), f, "{id:?} as {f}");
+        }
+        assert_eq!(Filter::interface("eni-*").to_string(), "interface='eni-*'");
+        assert_eq!(
+            Filter::interface("eni-0a1b").to_string(),
+            "interface=eni-0a1b"
+        );
+        // Quoted, a star is a star; bare, a wildcard.
+        let exact = Filter::parse("interface='eni-*'").unwrap();
+        let wild = Filter::parse("interface=eni-*").unwrap();
+        assert_ne!(exact, wild);
+        record(
+            "2 1 eni-abc 10.0.0.5 10.0.0.9 1 22 6 1 60 1 2 ACCEPT OK",
+            |r| assert!(!exact.matches(r) && wild.matches(r)),
+        );
+        // No text names a value with a control character: it is shown escaped.
+        let f = Filter::interface("eni-\u{1b}[2J");
+        assert!(!f.to_string().chars().any(char::is_control), "{f}");
     }
 
     #[test]

@@ -55,11 +55,14 @@ pub struct Token {
     pub tok: Tok,
     /// Where it starts.
     pub column: usize,
+    /// Whether it was a quoted value (`'eni-*'`), which is taken as written: no wildcards.
+    pub quoted: bool,
 }
 
 /// Splits a filter into tokens. Words run until whitespace, a parenthesis, a comma or an
 /// operator character, so `dstport=22`, `dstport = 22` and `2001:db8::/32` all lex as meant.
-/// A value may be quoted with `'…'` or `"…"` (as pasted from SQL); `==` is the same as `=`.
+/// A value may be quoted with `'…'` or `"…"` (as pasted from SQL), and is then taken as
+/// written, a `*` in it included; `==` is the same as `=`.
 pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
     let chars: Vec<char> = text.chars().collect();
     let mut out = Vec::new();
@@ -78,7 +81,11 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
             _ => None,
         };
         if let Some(tok) = single {
-            out.push(Token { tok, column });
+            out.push(Token {
+                tok,
+                column,
+                quoted: false,
+            });
             i += 1;
             continue;
         }
@@ -103,6 +110,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
             out.push(Token {
                 tok: Tok::Op(op),
                 column,
+                quoted: false,
             });
             i += len;
             continue;
@@ -123,6 +131,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
             out.push(Token {
                 tok: Tok::Word(word),
                 column,
+                quoted: true,
             });
             i += close + 2;
             continue;
@@ -134,6 +143,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
         out.push(Token {
             tok: Tok::Word(chars[start..i].iter().collect()),
             column,
+            quoted: false,
         });
     }
     Ok(out)

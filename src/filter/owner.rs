@@ -100,7 +100,14 @@ struct Bound {
 }
 
 impl OwnerTest {
-    pub(super) fn new(owner: Owner, side: Side, text: &str, column: usize) -> OwnerTest {
+    /// A test of `text`, a pattern with `*` wildcards unless `exact`.
+    pub(super) fn new(
+        owner: Owner,
+        side: Side,
+        text: &str,
+        column: usize,
+        exact: bool,
+    ) -> OwnerTest {
         let text = match owner {
             Owner::Group(GroupKind::Service) => text.to_ascii_uppercase(),
             Owner::Group(GroupKind::Zone) => text.to_ascii_lowercase(),
@@ -109,7 +116,11 @@ impl OwnerTest {
         OwnerTest {
             owner,
             side,
-            pattern: Pattern::new(&text),
+            pattern: if exact {
+                Pattern::exact(&text)
+            } else {
+                Pattern::new(&text)
+            },
             column,
             bound: None,
         }
@@ -119,7 +130,7 @@ impl OwnerTest {
     pub(super) fn exact(owner: Owner, side: Side, id: &str) -> OwnerTest {
         OwnerTest {
             pattern: Pattern::exact(id),
-            ..OwnerTest::new(owner, side, "", 0)
+            ..OwnerTest::new(owner, side, "", 0, true)
         }
     }
 

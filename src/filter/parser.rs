@@ -228,7 +228,7 @@ impl<'t> Parser<'t> {
                         self.next();
                         self.in_list(word, t.column)
                     }
-                    _ => bare(word, t.column),
+                    _ => bare(word, t.column, t.quoted),
                 }
             }
             other => Err(FilterError::new(
@@ -255,14 +255,16 @@ impl<'t> Parser<'t> {
         })
     }
 
-    fn value(&mut self, kind: ValueKind) -> Result<(&'t str, usize), FilterError> {
+    /// The next token as a value: its text, column and whether it was quoted.
+    fn value(&mut self, kind: ValueKind) -> Result<(&'t str, usize, bool), FilterError> {
         match self.peek() {
             Some(Token {
                 tok: Tok::Word(w),
                 column,
+                quoted,
             }) => {
                 self.next();
-                Ok((w.as_str(), *column))
+                Ok((w.as_str(), *column, *quoted))
             }
             _ => Err(FilterError::new(
                 self.column(),
@@ -285,8 +287,8 @@ impl<'t> Parser<'t> {
                     format!("`{}` does not apply to {name} (use = or !=)", op.as_str()),
                 ));
             }
-            let (text, vcol) = self.value(ValueKind::Text)?;
-            let test = field.test(text, column, vcol)?;
+            let (text, vcol, quoted) = self.value(ValueKind::Text)?;
+            let test = field.test(text, column, vcol, quoted)?;
             return Ok(if op == CmpOp::Ne {
                 Node::Not(Box::new(test))
             } else {
@@ -300,8 +302,8 @@ impl<'t> Parser<'t> {
                 format!("`{}` does not apply to {name} (use = or !=)", op.as_str()),
             ));
         }
-        let (text, vcol) = self.value(kind)?;
-        let test = typed_test(target, kind, op, text, vcol)?;
+        let (text, vcol, quoted) = self.value(kind)?;
+        let test = typed_test(target, kind, op, text, vcol, quoted)?;
         Ok(if op == CmpOp::Ne {
             Node::Not(Box::new(test))
         } else {
@@ -324,10 +326,10 @@ impl<'t> Parser<'t> {
         }
         let mut items = Vec::new();
         loop {
-            let (text, vcol) = self.value(kind)?;
+            let (text, vcol, quoted) = self.value(kind)?;
             items.push(match owner {
-                Some(field) => field.test(text, column, vcol)?,
-                None => typed_test(target, kind, CmpOp::Eq, text, vcol)?,
+                Some(field) => field.test(text, column, vcol, quoted)?,
+                None => typed_test(target, kind, CmpOp::Eq, text, vcol, quoted)?,
             });
             match self.next() {
                 Some(Token {
@@ -346,13 +348,14 @@ impl<'t> Parser<'t> {
     }
 }
 
-/// A test of `target` against `text` read as `kind`.
+/// A test of `target` against `text` read as `kind`; a `quoted` text value has no wildcards.
 fn typed_test(
     target: Target,
     kind: ValueKind,
     op: CmpOp,
     text: &str,
     column: usize,
+    quoted: bool,
 ) -> Result<Node, FilterError> {
     let err = || FilterError::new(column, format!("expected {}", kind.expected()));
     let op = if op == CmpOp::Ne { CmpOp::Eq } else { op };
@@ -417,7 +420,7 @@ fn typed_test(
                 _ => return Err(err()),
             }),
         },
-        ValueKind::Text => Test::Text(one(target).ok_or_else(err)?, Pattern::new(text)),
+        ValueKind::Text => Test::Text(one(target).ok_or_else(err)?, pattern(text, quoted)),
     };
     Ok(Node::Test(test))
 }
@@ -441,8 +444,17 @@ fn service_node(target: Target, ranges: &[(u16, u16)]) -> Node {
     }
 }
 
+/// A text value's pattern: as written when it was quoted, else with `*` as a wildcard.
+fn pattern(text: &str, quoted: bool) -> Pattern {
+    if quoted {
+        Pattern::exact(text)
+    } else {
+        Pattern::new(text)
+    }
+}
+
 /// A value on its own: the field it fits (see the module documentation).
-fn bare(text: &str, column: usize) -> Result<Node, FilterError> {
+fn bare(text: &str, column: usize, quoted: bool) -> Result<Node, FilterError> {
     use Field as F;
     let lower = text.to_ascii_lowercase();
     let test = if let Some(cidr) = Cidr::parse(text) {
@@ -482,12 +494,13 @@ fn bare(text: &str, column: usize) -> Result<Node, FilterError> {
             Side::Either,
             text,
             column,
+            quoted,
         ))
     } else if let Some(field) = [("eni-", F::InterfaceId), ("i-", F::InstanceId)]
         .iter()
         .find_map(|(prefix, f)| lower.starts_with(prefix).then_some(*f))
     {
-        Test::Text(field, Pattern::new(text))
+        Test::Text(field, pattern(text, quoted))
     } else {
         return Err(FilterError::new(
             column,
@@ -518,11 +531,18 @@ impl OwnerField {
         Owner::lookup(&lower).map(|(o, s)| OwnerField::Owner(o, s))
     }
 
-    /// The test of value `text` (at `vcol`) for this field (named at `column`).
-    fn test(self, text: &str, column: usize, vcol: usize) -> Result<Node, FilterError> {
+    /// The test of value `text` (at `vcol`, `quoted` or not) for this field (named at
+    /// `column`).
+    fn test(
+        self,
+        text: &str,
+        column: usize,
+        vcol: usize,
+        quoted: bool,
+    ) -> Result<Node, FilterError> {
         let test = match self {
             OwnerField::Owner(owner, side) => {
-                Test::Owner(OwnerTest::new(owner, side, text, column))
+                Test::Owner(OwnerTest::new(owner, side, text, column, quoted))
             }
             OwnerField::Scope => {
                 let scope = Scope::parse(text).ok_or_else(|| {

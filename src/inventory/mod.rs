@@ -195,6 +195,20 @@ impl Inventory {
         Ok(inv)
     }
 
+    /// Builds an inventory from files already read, as `(name, JSON text)` pairs in order
+    /// (what [`load`](Self::load) does once it has read them).
+    pub fn from_json<'a>(
+        files: impl IntoIterator<Item = (&'a Path, &'a [u8])>,
+    ) -> Result<Inventory, InventoryError> {
+        let mut inv = Inventory::default();
+        for (path, text) in files {
+            inv.add_json(path, text)?;
+            inv.files += 1;
+        }
+        inv.index();
+        Ok(inv)
+    }
+
     /// Adds one file's JSON (named `path` in errors).
     pub fn add_json(&mut self, path: &Path, text: &[u8]) -> Result<(), InventoryError> {
         let de = &mut serde_json::Deserializer::from_slice(text);

@@ -244,10 +244,7 @@ impl EventReader<'_> {
                     }
                 }
                 self.newest = self.newest.max(time);
-                let message = event.message().unwrap_or_default();
-                self.out
-                    .extend_from_slice(message.trim_end_matches(['\n', '\r']).as_bytes());
-                self.out.push(b'\n');
+                push_event_line(&mut self.out, event.message().unwrap_or_default());
             }
             // Only ids within the look-back can be seen again.
             let oldest = self.newest - LATE_EVENTS_MS;
@@ -269,6 +266,22 @@ impl Read for EventReader<'_> {
         self.at += n;
         Ok(n)
     }
+}
+
+/// Appends one log event's message to `out` as exactly one line: its trailing line ends
+/// go, and a line break inside it (which no flow-log record has, but a hostile or broken
+/// writer can send) becomes a space, so the event is one line, counted once, and not
+/// two halves that each pass for something else.
+pub fn push_event_line(out: &mut Vec<u8>, message: &str) {
+    let text = message.trim_end_matches(['\n', '\r']).as_bytes();
+    let from = out.len();
+    out.extend_from_slice(text);
+    for b in &mut out[from..] {
+        if matches!(*b, b'\n' | b'\r') {
+            *b = b' ';
+        }
+    }
+    out.push(b'\n');
 }
 
 fn secs_to_ms(secs: u64) -> i64 {
@@ -299,5 +312,20 @@ mod tests {
         assert_eq!(g.group, "flows");
         assert!(LogGroup::parse("cwl://", None, Window::default(), &context).is_none());
         assert!(LogGroup::parse("s3://x", None, Window::default(), &context).is_none());
+    }
+
+    #[test]
+    fn each_event_is_one_line_whatever_its_message_holds() {
+        let mut out = Vec::new();
+        push_event_line(
+            &mut out,
+            "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\r\n",
+        );
+        push_event_line(&mut out, "half\nother half\rend");
+        push_event_line(&mut out, "");
+        assert_eq!(
+            out,
+            b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\nhalf other half end\n\n"
+        );
     }
 }

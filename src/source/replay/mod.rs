@@ -281,7 +281,7 @@ struct Cursor {
 /// rest: `None` for anything else (an envelope: JSON, or a first field with the `T` and `:`
 /// of a timestamp; too few fields; a `start` that is not a plain number), which the general
 /// parser reads.
-fn quick_start(line: &[u8], index: usize) -> Option<u64> {
+pub fn quick_start(line: &[u8], index: usize) -> Option<u64> {
     let line = crate::parse::strip_cr(line);
     let first = &line[..memchr::memchr(b' ', line).unwrap_or(line.len())];
     if first.iter().any(|b| matches!(b, b'{' | b'T' | b':')) {
@@ -329,7 +329,7 @@ pub struct LineInfo {
 /// The lines of many inputs in record-time order, each with the format it was written in.
 ///
 /// Only a line's `start` is read here, straight from its field when the line is plain
-/// (`quick_start`); the workers decode the lines, in parallel, after the merge. A ring of
+/// ([`quick_start`]); the workers decode the lines, in parallel, after the merge. A ring of
 /// one bucket per second (the `queue` module) holds small keys; the lines wait in reused slots.
 pub struct MergedLines {
     cursors: Vec<Option<Cursor>>,
