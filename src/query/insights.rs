@@ -23,9 +23,15 @@ pub fn query(view: &View<'_>, schema: &Schema) -> Result<String, QueryError> {
             construct: what.to_string(),
         });
     }
-    if view
-        .filter
-        .is_some_and(|f| f.to_string().chars().any(char::is_control))
+    // Tested on the expression written, not the filter's text: that text prints control
+    // characters escaped, and the expression holds them as they are.
+    let tested = condition
+        .as_ref()
+        .filter(|c| **c != Condition::All)
+        .map(|c| format!("({})", expr(c)));
+    if tested
+        .as_ref()
+        .is_some_and(|t| t.chars().any(char::is_control))
     {
         return Err(QueryError::Unsupported {
             engine: "CloudWatch Logs Insights",
@@ -52,9 +58,7 @@ pub fn query(view: &View<'_>, schema: &Schema) -> Result<String, QueryError> {
     for f in group_fields(view.group) {
         tests.push(format!("{} != \"-\"", column_name(*f)));
     }
-    if let Some(c) = condition.filter(|c| *c != Condition::All) {
-        tests.push(format!("({})", expr(&c)));
-    }
+    tests.extend(tested);
     let _ = writeln!(q, "| filter {}", tests.join(" and "));
     let value = match metric_field(view.metric) {
         Some(f) => format!("sum({})", column_name(f)),
@@ -178,6 +182,32 @@ mod tests {
             window: (None, None),
         };
         query(&view, schema)
+    }
+
+    #[test]
+    fn a_control_character_in_a_value_is_refused_not_written() {
+        // Built from an interface id read in a hostile log (typed text may not hold one):
+        // the filter's text shows it escaped, but an Insights string could only hold it raw.
+        assert!(Filter::parse("interface='eni-\u{1b}[2J'").is_err());
+        let alone = Filter::interface("eni-\u{1b}[2J");
+        let joined = Filter::parse("action=REJECT")
+            .unwrap()
+            .and(&Filter::interface("eni-\u{7}"));
+        for f in [alone, joined] {
+            let view = View {
+                filter: Some(&f),
+                group: Dimension::Src,
+                metric: Metric::Flows,
+                top: 5,
+                window: (None, None),
+            };
+            match query(&view, &Schema::default_v2()) {
+                Err(QueryError::Unsupported { construct, .. }) => {
+                    assert!(construct.contains("control character"), "{construct}")
+                }
+                other => panic!("{f}: {other:?}"),
+            }
+        }
     }
 
     #[test]
