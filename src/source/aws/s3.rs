@@ -74,7 +74,7 @@ impl Window {
 
 /// The part of a date that the key levels walked so far name.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct DatePart {
+pub struct DatePart {
     year: Option<i64>,
     month: Option<u32>,
     day: Option<u32>,
@@ -84,7 +84,7 @@ struct DatePart {
 impl DatePart {
     /// This part with one more level read from a key segment (`2024`, `06`, `year=2024`,
     /// `hour=16`), or `None` when the segment is no date level.
-    fn with(self, segment: &str) -> Option<DatePart> {
+    pub fn with(self, segment: &str) -> Option<DatePart> {
         let number = |s: &str, len: usize| {
             (s.len() == len && s.bytes().all(|b| b.is_ascii_digit()))
                 .then(|| s.parse::<u32>().ok())
@@ -121,7 +121,7 @@ impl DatePart {
     }
 
     /// The span `[lo, hi)` in Unix seconds this part covers, when it names a year at least.
-    fn span(&self) -> Option<(u64, u64)> {
+    pub fn span(&self) -> Option<(u64, u64)> {
         let year = self.year?;
         let secs = |y: i64, m: u32, d: u32| {
             let days = crate::units::days_from_civil(y, m, d);
@@ -177,6 +177,27 @@ pub fn name_time(key: &str) -> Option<u64> {
         let days = u64::try_from(crate::units::days_from_civil(i64::from(y), mo, d)).ok()?;
         Some(days * 86_400 + u64::from(h) * 3600 + u64::from(mi) * 60)
     })
+}
+
+/// Whether listing goes into `sub`, a common prefix the server returned for a listing of
+/// `prefix` (whose levels name `date`): the date with `sub`'s level read, or `None` when
+/// the date it names cannot hold records of `window`, or the server's answer does not lie
+/// under `prefix` at all.
+pub fn descend(prefix: &str, date: DatePart, sub: &str, window: Window) -> Option<DatePart> {
+    let segment = sub.strip_prefix(prefix)?.trim_end_matches('/');
+    let date = date.with(segment).unwrap_or(date);
+    date.span()
+        .is_none_or(|(lo, hi)| window.overlaps(lo, hi + DELIVERY_WINDOW))
+        .then_some(date)
+}
+
+/// Whether the object at `key` is one to read: its name is taken by `select` and the time
+/// in it (when it has one) can hold records of `window`.
+pub fn wanted(key: &str, window: Window, select: &FileSelector) -> bool {
+    let name = key.rsplit('/').next().unwrap_or(key);
+    !name.is_empty()
+        && select.accepts(std::path::Path::new(name))
+        && name_time(key).is_none_or(|t| window.overlaps(t, t + DELIVERY_WINDOW))
 }
 
 /// One object to read.
@@ -312,22 +333,13 @@ pub fn list(
             let page = context.block_on(request.send()).map_err(|e| describe(&e))?;
             for common in page.common_prefixes() {
                 let Some(sub) = common.prefix() else { continue };
-                let segment = sub[prefix.len()..].trim_end_matches('/');
-                let date = date.with(segment).unwrap_or(date);
-                if date
-                    .span()
-                    .is_none_or(|(lo, hi)| window.overlaps(lo, hi + DELIVERY_WINDOW))
-                {
+                if let Some(date) = descend(&prefix, date, sub, window) {
                     pending.push((sub.to_string(), date));
                 }
             }
             for object in page.contents() {
                 let Some(key) = object.key() else { continue };
-                let name = key.rsplit('/').next().unwrap_or(key);
-                if name.is_empty() || !select.accepts(std::path::Path::new(name)) {
-                    continue;
-                }
-                if name_time(key).is_some_and(|t| !window.overlaps(t, t + DELIVERY_WINDOW)) {
+                if !wanted(key, window, select) {
                     continue;
                 }
                 found.push(S3Object {
@@ -373,6 +385,40 @@ mod tests {
         assert_eq!((l.bucket.as_str(), l.prefix.as_str()), ("logs", ""));
         assert_eq!(S3Location::parse("s3:///x"), None);
         assert_eq!(S3Location::parse("/tmp/x"), None);
+    }
+
+    #[test]
+    fn a_listing_answer_outside_the_prefix_is_passed_over_not_a_panic() {
+        let w = Window::default();
+        let d = DatePart::default();
+        assert_eq!(descend("AWSLogs/é", d, "AWSLogs/", w), None, "shorter");
+        assert_eq!(
+            descend("AWSLogs/é", d, "AWSLogs/\u{e8}x/", w),
+            None,
+            "mid-character"
+        );
+        assert_eq!(descend("a/", d, "b/2024/", w), None, "elsewhere");
+        let year = descend("a/", d, "a/2024/", w).expect("under the prefix");
+        assert_eq!(year.span().map(|s| s.0), Some(at(2024, 1, 1, 0, 0)));
+        let past = Window {
+            from: Some(at(2025, 1, 1, 0, 0)),
+            to: None,
+        };
+        assert_eq!(descend("a/", d, "a/2023/", past), None, "before the window");
+        assert!(wanted(
+            "a/x_20250101T0000Z_y.log.gz",
+            past,
+            &FileSelector::default()
+        ));
+        assert!(!wanted(
+            "a/x_20230101T0000Z_y.log.gz",
+            past,
+            &FileSelector::default()
+        ));
+        assert!(
+            !wanted("a/", past, &FileSelector::default()),
+            "a folder marker"
+        );
     }
 
     #[test]
