@@ -611,8 +611,11 @@ fn blocks_by_id<'a>(items: impl Iterator<Item = (&'a String, &'a Vec<Cidr>)>) ->
 
 /// serde_path_to_error's path (`SecurityGroups[3].IpPermissions`) as a JSON path from the
 /// root (`.SecurityGroups[3].IpPermissions`).
+/// Where in a file an error is, as `.Key[0].Other`: keys come from the file, so they are
+/// escaped for the terminal like any other text read from it.
 fn json_path(path: &str) -> String {
-    match path {
+    let path = crate::sanitize::escape(path.as_bytes());
+    match path.as_str() {
         "" | "." => ".".to_string(),
         p if p.starts_with('.') || p.starts_with('[') => p.to_string(),
         p => format!(".{p}"),

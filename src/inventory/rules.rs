@@ -665,6 +665,20 @@ mod tests {
         assert!(err.contains("10.0.0.0/99"), "{err}");
     }
 
+    /// Found by the `inventory_json` fuzz target: a key with a control character in it
+    /// reached the error's path unescaped.
+    #[test]
+    fn a_json_path_from_a_hostile_file_is_escaped() {
+        let mut inv = Inventory::default();
+        let bad = br#"{"Reservations": [{"I\u001b[2Jes": [1 2]}]}"#;
+        let err = inv
+            .add_json(std::path::Path::new("a.json"), bad)
+            .unwrap_err()
+            .to_string();
+        assert!(!err.chars().any(char::is_control), "{err:?}");
+        assert!(err.contains(r"I\x1b[2Jes"), "{err}");
+    }
+
     /// A plain model of an ACL: the lowest-numbered entry whose every part matches, with
     /// blocks compared as numeric ranges.
     fn reference_acl(entries: &[AclEntry], p: &Packet, egress: bool) -> Option<(i64, bool)> {
