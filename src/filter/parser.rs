@@ -157,10 +157,11 @@ impl<'t> Parser<'t> {
     }
 
     fn or(&mut self) -> Result<Node, FilterError> {
-        let mut items = vec![self.and()?];
+        let mut items = Vec::new();
+        push_flat(&mut items, self.and()?, false);
         while self.peek().is_some_and(|t| is_keyword(&t.tok, "or")) {
             self.next();
-            items.push(self.and()?);
+            push_flat(&mut items, self.and()?, false);
         }
         Ok(if items.len() == 1 {
             items.remove(0)
@@ -170,15 +171,16 @@ impl<'t> Parser<'t> {
     }
 
     fn and(&mut self) -> Result<Node, FilterError> {
-        let mut items = vec![self.unary()?];
+        let mut items = Vec::new();
+        push_flat(&mut items, self.unary()?, true);
         loop {
             match self.peek() {
                 Some(t) if is_keyword(&t.tok, "and") => {
                     self.next();
-                    items.push(self.unary()?);
+                    push_flat(&mut items, self.unary()?, true);
                 }
                 Some(t) if is_keyword(&t.tok, "or") || t.tok == Tok::Close => break,
-                Some(_) => items.push(self.unary()?),
+                Some(_) => push_flat(&mut items, self.unary()?, true),
                 None => break,
             }
         }
@@ -345,6 +347,17 @@ impl<'t> Parser<'t> {
             }
         }
         Ok(Node::Or(items))
+    }
+}
+
+/// Adds `node` to the terms of an `and` (`conjunction`) or an `or`, opening it up when it is
+/// itself one of the same kind: `(a b) c` is `a b c`, so a filter equals the same filter
+/// however it was parenthesised, and as the program builds it ([`Filter::and`](super::Filter::and)).
+fn push_flat(items: &mut Vec<Node>, node: Node, conjunction: bool) {
+    match node {
+        Node::And(inner) if conjunction => items.extend(inner),
+        Node::Or(inner) if !conjunction => items.extend(inner),
+        other => items.push(other),
     }
 }
 

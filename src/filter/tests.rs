@@ -525,3 +525,32 @@ fn a_record_field_still_answers_subnet_and_vpc_when_an_inventory_is_loaded() {
         Filter::parse_with("sg=web scope=VPC", Some(&inv)).unwrap()
     );
 }
+
+/// Found by the `filter` fuzz target: `(a b) and (c)` parsed into a nested `and`, the
+/// program's conjunction of the same filters into a flat one, so the text of a drill-down
+/// did not read back as the filter it named.
+#[test]
+fn parentheses_do_not_change_which_filter_it_is() {
+    let flat = Filter::parse("vpc=vpc-0prod subnet=subnet-1 dstport=22").unwrap();
+    assert_eq!(
+        Filter::parse("(vpc=vpc-0prod subnet=subnet-1) and (dstport=22)").unwrap(),
+        flat
+    );
+    assert_eq!(
+        Filter::parse("vpc=vpc-0prod (subnet=subnet-1 (dstport=22))").unwrap(),
+        flat
+    );
+    let built = Filter::parse("vpc=vpc-0prod subnet=subnet-1")
+        .unwrap()
+        .and(&Filter::port(Side::Dst, 22));
+    assert_eq!(Filter::parse(&built.to_string()).unwrap(), built, "{built}");
+    assert_eq!(
+        Filter::parse("(dstport=22 or dstport=80) or dstport=443").unwrap(),
+        Filter::parse("dstport=22 or dstport=80 or dstport=443").unwrap()
+    );
+    // An `or` inside an `and` stays what it is.
+    assert_ne!(
+        Filter::parse("(dstport=22 or dstport=80) proto=6").unwrap(),
+        Filter::parse("dstport=22 or dstport=80 proto=6").unwrap()
+    );
+}
