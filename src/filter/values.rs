@@ -225,7 +225,8 @@ pub fn time(text: &str, now: u64, day_of: u64) -> Option<u64> {
     if let Some(secs) = time_of_day(t) {
         return Some(day_of - day_of % 86_400 + secs);
     }
-    let (date, rest) = t.split_at(t.len().min(10));
+    // Ten bytes of date, if they end on a character (else it is no date).
+    let (date, rest) = t.split_at_checked(10).unwrap_or((t, ""));
     let days = date_days(date)?;
     let rest = rest.strip_prefix(['T', 't', ' ']).unwrap_or(rest);
     if rest.is_empty() {
@@ -352,6 +353,19 @@ mod tests {
         assert_eq!(duration("90"), Some(90));
         assert_eq!(duration("5x"), None);
         assert_eq!(duration("m"), None);
+    }
+
+    #[test]
+    fn a_time_with_a_wide_character_where_the_date_ends_is_no_time_not_a_panic() {
+        // Found by fuzzing the filter language: byte 10 fell inside a character.
+        for text in [
+            "////////\u{81c7}: or",
+            "2023-11-1\u{e9}T00:00",
+            "2023-11-14\u{e9}",
+        ] {
+            assert_eq!(time(text, 0, 0), None, "{text:?}");
+        }
+        assert!(crate::filter::Filter::parse("start>////////\u{81c7}").is_err());
     }
 
     #[test]
