@@ -2,8 +2,9 @@
 //!
 //! Owns: the one escaping rule every output uses for text that came from a log file. Printable
 //! ASCII and valid non-control Unicode pass through; control characters (C0, DEL, C1 such as
-//! the one-byte CSI `U+009B`), backslashes and invalid UTF-8 bytes are written as escapes
-//! (`\x1b`, `\u{9b}`, `\\`). The output never contains a byte that a terminal interprets.
+//! the one-byte CSI `U+009B`), bidirectional overrides, backslashes and invalid UTF-8 bytes are
+//! written as escapes (`\x1b`, `\u{9b}`, `\u{202e}`, `\\`). The output never contains a byte
+//! that a terminal interprets.
 
 use std::fmt::Write;
 
@@ -47,11 +48,18 @@ fn push_char(out: &mut String, c: char) {
         c if (c as u32) < 0x80 && c.is_ascii_control() => {
             let _ = write!(out, "\\x{:02x}", c as u32);
         }
-        c if c.is_control() || is_format_control(c) => {
+        c if is_unsafe(c) => {
             let _ = write!(out, "\\u{{{:x}}}", c as u32);
         }
         c => out.push(c),
     }
+}
+
+/// Whether `c` may not reach a terminal as itself: a control character, or a bidirectional
+/// override or isolate (which can reorder what a terminal shows). Every writer of text that
+/// came from others (filters, queries, escapes) holds to this one rule.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control() || is_format_control(c)
 }
 
 /// Bidirectional overrides and isolates can reorder what a terminal shows: escape them too.
@@ -63,6 +71,18 @@ fn is_format_control(c: char) -> bool {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn unsafe_is_control_or_bidirectional_override() {
+        for c in [
+            '\u{1b}', '\u{9b}', '\u{7f}', '\u{202e}', '\u{2066}', '\u{200f}',
+        ] {
+            assert!(is_unsafe(c), "{c:?}");
+        }
+        for c in ['a', 'б', '…', '\u{200b}', '臇'] {
+            assert!(!is_unsafe(c), "{c:?}");
+        }
+    }
 
     #[test]
     fn printable_text_passes_through() {

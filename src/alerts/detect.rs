@@ -413,7 +413,13 @@ pub(super) fn quote(text: &str) -> String {
     }
     let text: String = text
         .chars()
-        .map(|c| if c.is_control() { '*' } else { c })
+        .map(|c| {
+            if crate::sanitize::is_unsafe(c) {
+                '*'
+            } else {
+                c
+            }
+        })
         .collect();
     if !text.contains('"') {
         format!("\"{text}\"")

@@ -178,7 +178,7 @@ impl Filter {
 pub(super) fn value_text(value: &str) -> String {
     let plain = |c: char| {
         !(c.is_whitespace()
-            || c.is_control()
+            || crate::sanitize::is_unsafe(c)
             || matches!(
                 c,
                 '(' | ')' | ',' | '=' | '!' | '<' | '>' | '*' | '\'' | '"'
@@ -187,7 +187,7 @@ pub(super) fn value_text(value: &str) -> String {
     if !value.is_empty() && value.chars().all(plain) {
         return value.to_string();
     }
-    if value.chars().any(char::is_control) {
+    if value.chars().any(crate::sanitize::is_unsafe) {
         return format!("'{}'", crate::sanitize::escape(value.as_bytes()));
     }
     match (value.contains('\''), value.contains('"')) {
@@ -308,6 +308,11 @@ mod tests {
         // No text names a value with a control character: it is shown escaped.
         let f = Filter::interface("eni-\u{1b}[2J");
         assert!(!f.to_string().chars().any(char::is_control), "{f}");
+        // Nor one with a bidirectional override, which would show the text reordered; typed,
+        // one is refused.
+        let f = Filter::interface("eni-\u{202e}cba");
+        assert_eq!(f.to_string(), "interface='eni-\\u{202e}cba'");
+        assert!(Filter::parse("interface=eni-\u{202e}cba").is_err());
     }
 
     #[test]

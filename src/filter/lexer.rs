@@ -115,7 +115,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
             i += len;
             continue;
         }
-        if c.is_control() {
+        if crate::sanitize::is_unsafe(c) {
             return Err(FilterError::new(column, "unexpected control character"));
         }
         if c == '\'' || c == '"' {
@@ -125,7 +125,7 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
                 FilterError::new(column, format!("unclosed {c}: add the closing {c}"))
             })?;
             let word: String = chars[i + 1..i + 1 + close].iter().collect();
-            if word.chars().any(char::is_control) {
+            if word.chars().any(crate::sanitize::is_unsafe) {
                 return Err(FilterError::new(column, "unexpected control character"));
             }
             out.push(Token {
@@ -150,7 +150,9 @@ pub fn lex(text: &str) -> Result<Vec<Token>, FilterError> {
 }
 
 fn is_boundary(c: char) -> bool {
-    c.is_whitespace() || c.is_control() || matches!(c, '(' | ')' | ',' | '=' | '!' | '<' | '>')
+    c.is_whitespace()
+        || crate::sanitize::is_unsafe(c)
+        || matches!(c, '(' | ')' | ',' | '=' | '!' | '<' | '>')
 }
 
 #[cfg(test)]

@@ -64,18 +64,19 @@ pub fn quoted(f: Field) -> String {
     format!("\"{}\"", column_name(f))
 }
 
-/// A string literal; one holding a control character (an id from a hostile log) spells
-/// it as a Unicode escape (`U&'eni-\001B'`), so the query text itself stays printable.
+/// A string literal; one holding a control character or a bidirectional override (an id
+/// from a hostile log) spells it as a Unicode escape (`U&'eni-\001B'`), so the query text
+/// itself stays printable.
 fn literal(text: &str) -> String {
     let quoted = text.replace('\'', "''");
-    if !quoted.chars().any(char::is_control) {
+    if !quoted.chars().any(crate::sanitize::is_unsafe) {
         return format!("'{quoted}'");
     }
     let mut out = String::from("U&'");
     for c in quoted.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\{:04X}", u32::from(c))),
+            c if crate::sanitize::is_unsafe(c) => out.push_str(&format!("\\{:04X}", u32::from(c))),
             c => out.push(c),
         }
     }
@@ -329,6 +330,16 @@ mod tests {
             "{q}"
         );
         assert!(!q.chars().any(|c| c.is_control() && c != '\n'), "{q}");
+        // A bidirectional override would reorder the query on screen: escaped the same way.
+        let hostile = Filter::interface("eni-\u{202e}cba");
+        let q = query(
+            &view(Some(&hostile), Dimension::Src),
+            &table(),
+            &Schema::default_v2(),
+        )
+        .unwrap();
+        assert!(q.contains("\"interface_id\" = U&'eni-\\202Ecba'"), "{q}");
+        assert!(!q.contains('\u{202e}'), "{q}");
         let q = sql("account=12*_%", Dimension::Interface);
         assert!(q.contains("LIKE '12%\\_\\%' ESCAPE"), "{q}");
     }

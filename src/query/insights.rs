@@ -31,11 +31,12 @@ pub fn query(view: &View<'_>, schema: &Schema) -> Result<String, QueryError> {
         .map(|c| format!("({})", expr(c)));
     if tested
         .as_ref()
-        .is_some_and(|t| t.chars().any(char::is_control))
+        .is_some_and(|t| t.chars().any(crate::sanitize::is_unsafe))
     {
         return Err(QueryError::Unsupported {
             engine: "CloudWatch Logs Insights",
-            construct: "a control character in a value (Insights strings have no escape for it)"
+            construct: "a control character or bidirectional override in a value (Insights \
+                        strings have no escape for it)"
                 .into(),
         });
     }

@@ -15,10 +15,10 @@ use crate::ui::app::QueryPane;
 use crate::ui::theme::Theme;
 
 /// The query as written, a backslash left alone (the text is SQL to read and type, and the
-/// writers never put a control character in it), any control character escaped all the same.
+/// writers never put a control character in it), any unsafe character escaped all the same.
 fn printable(line: &str) -> String {
     line.chars()
-        .map(|c| match c.is_control() {
+        .map(|c| match crate::sanitize::is_unsafe(c) {
             true => escape(c.to_string().as_bytes()),
             false => c.to_string(),
         })
