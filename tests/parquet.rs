@@ -98,26 +98,25 @@ fn a_damaged_parquet_file_is_named_with_its_reason_and_the_others_go_on() {
 
 #[test]
 fn a_file_that_makes_the_decoder_panic_is_an_error_of_that_input_and_nothing_more() {
-    // v5.parquet with bytes overwritten (found by mutating it): one of its row groups makes
-    // the parquet crate panic while decoding its metadata.
-    let damaged = fixture("damaged-footer.parquet");
+    // damaged-footer: v5.parquet with bytes overwritten, on which the parquet crate panics
+    // decoding its metadata. damaged-page (found by fuzzing): arrow panics decoding a row
+    // group, in one of the decoder threads.
     let good = fixture("v2.log");
-    let run = vpctop(&[
-        "report",
-        "--json",
-        damaged.to_str().unwrap(),
-        good.to_str().unwrap(),
-    ]);
-    assert_eq!(run.code, 1, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("damaged-footer.parquet"),
-        "{}",
-        run.stderr
-    );
-    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    let doc: Value = serde_json::from_str(&run.stdout).unwrap();
     let (alone, _) = report_json(&[&good], None);
-    assert_eq!(doc["records"], alone["records"]);
+    for name in ["damaged-footer.parquet", "damaged-page.parquet"] {
+        let damaged = fixture(name);
+        let run = vpctop(&[
+            "report",
+            "--json",
+            damaged.to_str().unwrap(),
+            good.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 1, "{name}: {}", run.stderr);
+        assert!(run.stderr.contains(name), "{}", run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+        let doc: Value = serde_json::from_str(&run.stdout).unwrap();
+        assert_eq!(doc["records"], alone["records"], "{name}");
+    }
 }
 
 #[test]

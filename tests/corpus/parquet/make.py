@@ -67,3 +67,6 @@ if __name__ == "__main__":
     main()
 # damaged-footer.parquet is v5.parquet with a few bytes overwritten at random (kept because
 # the parquet crate panicked on it; vpctop must report it as that input's error).
+# damaged-page.parquet was written by the fuzz target input_bytes (fuzz/), mutating these
+# fixtures: arrow-buffer 60.1 panics ("offset + len out of bounds") while decoding one of its
+# row groups, in a decoder thread; vpctop must report it as that input's error too.
