@@ -765,9 +765,10 @@ fn top_n_ranked<'s, K: Copy>(
         .unwrap_or_default()
 }
 
-/// [`top_n_ranked`] for several metrics at once, in two passes over the table whatever
-/// their number (a million-key table is read from memory twice, not twice per metric). A
-/// metric whose tied keys lack ranks is chosen again by [`top_n_ranked`] on its own.
+/// [`top_n_ranked`] for several metrics at once, in one pass over the table whatever their
+/// number (a million-key table is read from memory once, not once per metric; see
+/// [`OnePass`]). A metric whose keys tied at the cut lack ranks is chosen again by
+/// [`top_n`] on its own.
 fn top_n_each<'s, K: Copy>(
     entries: impl Iterator<Item = (K, &'s Stats)> + Clone,
     metrics: &[Metric],
@@ -775,112 +776,166 @@ fn top_n_each<'s, K: Copy>(
     key_text: impl Fn(&K, &mut String),
     rank: impl Fn(&K) -> Option<u64>,
 ) -> Vec<Vec<TopEntry>> {
-    use std::cmp::Reverse;
-    use std::collections::BinaryHeap;
     if n == 0 {
         return metrics.iter().map(|_| Vec::new()).collect();
     }
-    let mut largest: Vec<BinaryHeap<Reverse<u64>>> = metrics
-        .iter()
-        .map(|_| BinaryHeap::with_capacity(n + 1))
-        .collect();
-    for (_, s) in entries.clone() {
-        for (heap, metric) in largest.iter_mut().zip(metrics) {
-            let m = s.metric(*metric);
-            if heap.len() < n {
-                heap.push(Reverse(m));
-            } else if heap.peek().is_some_and(|Reverse(low)| m > *low) {
-                heap.pop();
-                heap.push(Reverse(m));
-            }
-        }
-    }
-    let cuts: Vec<(u64, usize)> = largest
-        .iter()
-        .map(|heap| {
-            let cut = match heap.len() < n {
-                true => 0,
-                false => heap.peek().map_or(0, |Reverse(low)| *low),
-            };
-            (cut, n - heap.iter().filter(|Reverse(m)| *m > cut).count())
-        })
-        .collect();
-    let mut above: Vec<Vec<(u64, K, Stats)>> = metrics.iter().map(|_| Vec::new()).collect();
-    let mut tied: Vec<BinaryHeap<RankTied<K>>> = cuts
-        .iter()
-        .map(|(_, need)| BinaryHeap::with_capacity(need + 1))
-        .collect();
-    let mut unranked = vec![false; metrics.len()];
+    let mut lists: Vec<OnePass<K>> = metrics.iter().map(|_| OnePass::new(n)).collect();
     for (k, s) in entries.clone() {
         // The key's rank, computed once for all metrics that need it.
         let mut ranked: Option<Option<u64>> = None;
-        for (i, metric) in metrics.iter().enumerate() {
-            let m = s.metric(*metric);
-            let (cut, need) = cuts[i];
-            if m > cut {
-                above[i].push((m, k, *s));
-            } else if m == cut && need > 0 && !unranked[i] {
-                let Some(r) = *ranked.get_or_insert_with(|| rank(&k)) else {
-                    unranked[i] = true;
-                    continue;
-                };
-                let heap = &mut tied[i];
-                if heap.len() < need {
-                    heap.push(RankTied {
-                        rank: r,
-                        key: k,
-                        stats: *s,
-                    });
-                } else if heap.peek().is_some_and(|top| r < top.rank) {
-                    heap.pop();
-                    heap.push(RankTied {
-                        rank: r,
-                        key: k,
-                        stats: *s,
-                    });
+        for (list, metric) in lists.iter_mut().zip(metrics) {
+            list.offer(k, s, s.metric(*metric), &mut ranked, &rank);
+        }
+    }
+    lists
+        .into_iter()
+        .zip(metrics)
+        .map(|(list, metric)| {
+            list.finish(&key_text, &rank)
+                .unwrap_or_else(|| top_n(entries.clone(), *metric, n, &key_text))
+        })
+        .collect()
+}
+
+/// One metric's top `n` chosen in a single pass. A heap holds the `n` largest values seen
+/// (its least is the running cut, which only rises); an entry above the running cut when it
+/// is seen is kept as a candidate, and one equal to it goes to a heap of the `n` tied
+/// entries with the smallest ranks. Every winner is among them: one above the final cut
+/// was above the running cut when seen, and one at the final cut was seen either while the
+/// cut was lower (a candidate) or while it was already there (a tie). Candidates that fall
+/// below the cut are dropped whenever they grow past a bound, so memory stays O(n) in any
+/// order of the table.
+struct OnePass<K> {
+    n: usize,
+    largest: std::collections::BinaryHeap<std::cmp::Reverse<u64>>,
+    candidates: Vec<(u64, K, Stats)>,
+    tied: std::collections::BinaryHeap<RankTied<K>>,
+    /// The value every entry in `tied` has.
+    tied_at: u64,
+    /// The running cut at which a tied key had no rank: if that is the final cut, ranks
+    /// cannot choose among the tied keys.
+    unranked_at: Option<u64>,
+}
+
+impl<K: Copy> OnePass<K> {
+    fn new(n: usize) -> Self {
+        OnePass {
+            n,
+            largest: std::collections::BinaryHeap::with_capacity(n + 1),
+            candidates: Vec::with_capacity(n * 2),
+            tied: std::collections::BinaryHeap::with_capacity(n + 1),
+            tied_at: 0,
+            unranked_at: None,
+        }
+    }
+
+    /// The running cut, once `n` values have been seen.
+    fn cut(&self) -> Option<u64> {
+        match self.largest.len() < self.n {
+            true => None,
+            false => self.largest.peek().map(|r| r.0),
+        }
+    }
+
+    fn offer(
+        &mut self,
+        k: K,
+        s: &Stats,
+        m: u64,
+        ranked: &mut Option<Option<u64>>,
+        rank: &impl Fn(&K) -> Option<u64>,
+    ) {
+        let Some(cut) = self.cut() else {
+            self.largest.push(std::cmp::Reverse(m));
+            self.candidates.push((m, k, *s));
+            return;
+        };
+        if m > cut {
+            self.largest.pop();
+            self.largest.push(std::cmp::Reverse(m));
+            self.candidates.push((m, k, *s));
+            if self.candidates.len() >= 4 * self.n + 1024 {
+                self.compact(rank);
+            }
+        } else if m == cut && self.unranked_at != Some(cut) {
+            let r = *ranked.get_or_insert_with(|| rank(&k));
+            self.tie(cut, r, k, *s);
+        }
+    }
+
+    /// Keeps `k` among the entries tied at `cut` if its rank is among the `n` smallest.
+    fn tie(&mut self, cut: u64, r: Option<u64>, key: K, stats: Stats) {
+        let Some(rank) = r else {
+            self.unranked_at = Some(cut);
+            return;
+        };
+        if self.tied_at != cut {
+            self.tied.clear();
+            self.tied_at = cut;
+        }
+        if self.tied.len() < self.n {
+            self.tied.push(RankTied { rank, key, stats });
+        } else if self.tied.peek().is_some_and(|top| rank < top.rank) {
+            self.tied.pop();
+            self.tied.push(RankTied { rank, key, stats });
+        }
+    }
+
+    /// Drops the candidates below the running cut and moves those at it to the ties.
+    fn compact(&mut self, rank: &impl Fn(&K) -> Option<u64>) {
+        let Some(cut) = self.cut() else { return };
+        let mut kept = std::mem::take(&mut self.candidates);
+        kept.retain(|(m, k, s)| {
+            if *m == cut && self.unranked_at != Some(cut) {
+                self.tie(cut, rank(k), *k, *s);
+            }
+            *m > cut
+        });
+        self.candidates = kept;
+    }
+
+    /// The list, best first (ties by key text); `None` when keys tied at the cut lack ranks.
+    fn finish(
+        mut self,
+        key_text: &impl Fn(&K, &mut String),
+        rank: &impl Fn(&K) -> Option<u64>,
+    ) -> Option<Vec<TopEntry>> {
+        let text = |k: &K| {
+            let mut t = String::new();
+            key_text(k, &mut t);
+            t
+        };
+        let mut rows: Vec<(u64, TopEntry)> = Vec::with_capacity(self.n);
+        let entry = |m: u64, k: &K, stats: Stats| {
+            (
+                m,
+                TopEntry {
+                    key: text(k),
+                    stats,
+                },
+            )
+        };
+        match self.cut() {
+            // Fewer than n entries: every one makes the list.
+            None => rows.extend(self.candidates.iter().map(|(m, k, s)| entry(*m, k, *s))),
+            Some(cut) => {
+                self.compact(rank);
+                if self.unranked_at == Some(cut) {
+                    return None;
+                }
+                rows.extend(self.candidates.iter().map(|(m, k, s)| entry(*m, k, *s)));
+                if self.tied_at == cut {
+                    let mut tied = self.tied.into_vec();
+                    tied.sort_unstable_by_key(|t| t.rank);
+                    tied.truncate(self.n - rows.len().min(self.n));
+                    rows.extend(tied.iter().map(|t| entry(cut, &t.key, t.stats)));
                 }
             }
         }
+        rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
+        rows.truncate(self.n);
+        Some(rows.into_iter().map(|(_, e)| e).collect())
     }
-    let text = |k: &K| {
-        let mut t = String::new();
-        key_text(k, &mut t);
-        t
-    };
-    metrics
-        .iter()
-        .enumerate()
-        .map(|(i, metric)| {
-            if unranked[i] {
-                return top_n(entries.clone(), *metric, n, &key_text);
-            }
-            let cut = cuts[i].0;
-            let mut rows: Vec<(u64, TopEntry)> = std::mem::take(&mut above[i])
-                .into_iter()
-                .map(|(m, k, stats)| {
-                    (
-                        m,
-                        TopEntry {
-                            key: text(&k),
-                            stats,
-                        },
-                    )
-                })
-                .collect();
-            rows.extend(std::mem::take(&mut tied[i]).into_iter().map(|r| {
-                (
-                    cut,
-                    TopEntry {
-                        key: text(&r.key),
-                        stats: r.stats,
-                    },
-                )
-            }));
-            rows.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.key.cmp(&b.1.key)));
-            rows.truncate(n);
-            rows.into_iter().map(|(_, e)| e).collect()
-        })
-        .collect()
 }
 
 /// A key tied at the cut, ordered by its rank alone.
@@ -1148,6 +1203,64 @@ mod tests {
                 top_n(entries, Metric::Flows, n, addr_text),
                 "n = {n}"
             );
+        }
+    }
+
+    #[test]
+    fn one_pass_selection_equals_two_passes_in_any_order_of_the_table() {
+        // Ascending values make every entry a candidate (the bound then drops the fallen
+        // ones); descending ones make none after the first n; few distinct values make most
+        // of the table tie at a cut that keeps rising. IPv6 keys have no rank.
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for round in 0..60 {
+            let len = 1 + (next() % 6000) as usize;
+            let range = [3, 50, 1 << 40][round % 3];
+            let mut values: Vec<u64> = (0..len).map(|_| next() % range).collect();
+            match round % 4 {
+                0 => values.sort_unstable(),
+                1 => values.sort_unstable_by(|a, b| b.cmp(a)),
+                _ => {}
+            }
+            let v6 = round % 5 == 4;
+            let table: Vec<(IpAddr, Stats)> = values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let i = i as u32;
+                    let addr = match v6 && i.is_multiple_of(3) {
+                        true => IpAddr::from([0x2001, 0xdb8, 0, 0, 0, 0, 0, i as u16]),
+                        // Odd multiples modulo 2^24: distinct, in no order.
+                        false => IpAddr::from(
+                            (0x0a00_0000 + (i.wrapping_mul(2_654_435_761) & 0x00ff_ffff))
+                                .to_be_bytes(),
+                        ),
+                    };
+                    let stats = Stats {
+                        flows: *v,
+                        bytes: v / 2,
+                        packets: u64::from(i) % 7,
+                        ..Stats::default()
+                    };
+                    (addr, stats)
+                })
+                .collect();
+            let metrics = [Metric::Flows, Metric::Bytes, Metric::Packets];
+            let n = [1, 5, 100, 7000][(next() % 4) as usize];
+            let entries = table.iter().map(|(a, s)| (*a, s));
+            let each = top_n_each(entries.clone(), &metrics, n, addr_text, addr_rank);
+            for (list, metric) in each.iter().zip(metrics) {
+                assert_eq!(
+                    list,
+                    &top_n(entries.clone(), metric, n, addr_text),
+                    "round {round}, {len} entries, n {n}, {metric:?}"
+                );
+            }
         }
     }
 
