@@ -149,12 +149,7 @@ pub fn classify_all(chunks: &[Chunk]) -> LineCounts {
             (general.records, general.malformed),
             (b.records, b.malformed)
         );
-        total.lines += a.lines;
-        total.records += a.records;
-        total.headers += a.headers;
-        total.blank += a.blank;
-        total.malformed += a.malformed;
-        total.bytes += a.bytes;
+        total.merge(&a);
     }
     total
 }
