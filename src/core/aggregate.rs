@@ -1004,6 +1004,16 @@ mod tests {
     use super::*;
     use crate::parse::{Line, LineParser};
 
+    /// A repeatable stream of pseudo-random numbers from `seed` (xorshift64).
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     fn aggregate(lines: &[&str]) -> Aggregate {
         let schema = Schema::default_v2();
         let mut p = LineParser::new();
@@ -1136,13 +1146,7 @@ mod tests {
 
     #[test]
     fn ranks_order_ipv4_keys_as_their_texts() {
-        let mut seed = 0x2545_f491_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x2545_f491_u64);
         let mut addrs: Vec<IpAddr> = (0..3000)
             .map(|_| {
                 // Small octets often, so that prefixes ("1" and "10") meet.
@@ -1211,13 +1215,7 @@ mod tests {
         // Ascending values make every entry a candidate (the bound then drops the fallen
         // ones); descending ones make none after the first n; few distinct values make most
         // of the table tie at a cut that keeps rising. IPv6 keys have no rank.
-        let mut seed = 0x9e37_79b9_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x9e37_79b9_u64);
         for round in 0..60 {
             let len = 1 + (next() % 6000) as usize;
             let range = [3, 50, 1 << 40][round % 3];
@@ -1267,13 +1265,7 @@ mod tests {
     #[test]
     fn top_n_equals_a_full_sort_however_many_keys_tie() {
         // Values from a tiny range, so most keys tie at the cut.
-        let mut seed = 0x1234_5678_u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x1234_5678_u64);
         for round in 0..200 {
             let len = (next() % 300) as usize;
             let range = 1 + next() % 4;
