@@ -296,3 +296,69 @@ pub(super) fn parse_ipv4(token: &[u8]) -> Option<Ipv4Addr> {
     octets[3] = value as u8;
     Some(Ipv4Addr::from(octets))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Text fields are the tokens between spaces (runs of them one separator), `-` is
+        /// absent, and the first field holding a control character is the reason.
+        #[test]
+        fn text_fields_are_split_and_checked_as_byte_by_byte(
+            tokens in proptest::collection::vec(
+                proptest::collection::vec(
+                    prop_oneof![8 => 0x21u8..0x7f, 1 => 0u8..0x20, 1 => Just(0x7fu8), 1 => 0x80u8..=0xff],
+                    1..40,
+                ),
+                1..7,
+            ),
+            runs in proptest::collection::vec(1usize..3, 7),
+            lead in 0usize..3,
+        ) {
+            let schema = Schema::from_header_line(b"vpc-id subnet-id instance-id region az-id")
+                .expect("a header of text fields");
+            let mut line = vec![b' '; lead];
+            for (k, t) in tokens.iter().enumerate() {
+                if k > 0 {
+                    line.extend(std::iter::repeat_n(b' ', runs[k]));
+                }
+                line.extend_from_slice(t);
+            }
+            let mut values = Vec::new();
+            let got = decode(&schema, &line, &mut values);
+            let fields = schema.kinds().len();
+            match got {
+                Ok(()) => {
+                    prop_assert_eq!(tokens.len(), fields);
+                    for (v, t) in values.iter().zip(&tokens) {
+                        match v {
+                            Value::Text(span) => prop_assert_eq!(
+                                &line[span.start as usize..span.end as usize],
+                                &t[..]
+                            ),
+                            Value::Absent => prop_assert_eq!(&t[..], b"-"),
+                            other => prop_assert!(false, "{other:?}"),
+                        }
+                        prop_assert!(!t.iter().any(|b| *b < 0x20 || *b == 0x7f));
+                    }
+                }
+                Err(m) => match m.kind {
+                    MalformedKind::FieldCount { found, .. } => {
+                        prop_assert_ne!(tokens.len(), fields);
+                        prop_assert_eq!(found as usize, tokens.len());
+                    }
+                    MalformedKind::ControlCharacter => {
+                        prop_assert_eq!(tokens.len(), fields);
+                        let first = tokens
+                            .iter()
+                            .position(|t| t.iter().any(|b| *b < 0x20 || *b == 0x7f));
+                        prop_assert_eq!(m.column.map(|c| c as usize), first);
+                    }
+                    other => prop_assert!(false, "{other:?}"),
+                },
+            }
+        }
+    }
+}

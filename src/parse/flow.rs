@@ -520,6 +520,20 @@ pub fn nth_field(line: &[u8], index: usize) -> Option<&[u8]> {
         };
         let spaces = m.spaces & valid;
         let doubled = spaces & ((spaces << 1) | after_space);
+        let count = spaces.count_ones() as usize;
+        if seen + count <= index {
+            // The field ends in a later block: pass this one's spaces at once.
+            if doubled != 0 {
+                return None;
+            }
+            if count > 0 {
+                seen += count;
+                field_start = at + (31 - spaces.leading_zeros()) as usize + 1;
+            }
+            after_space = spaces >> 15 & 1;
+            at += 16;
+            continue;
+        }
         let mut bits = spaces;
         while bits != 0 {
             let bit = bits & bits.wrapping_neg();

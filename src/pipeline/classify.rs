@@ -14,8 +14,10 @@ use crate::parse::{
     Flow, Line, LineParser, LogStatus, Malformed, MalformedKind, Payload, Record, flow_v2_line,
 };
 use crate::schema::{FieldSet, Schema};
-use crate::source::{Chunk, ChunkBody};
+use crate::source::block::ReadBlock;
+use crate::source::{Chunk, ChunkBody, PickedLine};
 use crate::store::Position;
+use std::sync::Arc;
 
 /// What the lines of a chunk go to, one call per record or malformed line.
 pub trait LineSink {
@@ -57,13 +59,8 @@ pub fn classify_chunk<S: LineSink>(
             let place = |k: usize, at: usize| (first_line + k as u64, first_offset + at as u64);
             classify_lines(chunk, data, place, parser, sink, &mut counts);
         }
-        ChunkBody::Picked { data, places } => {
-            let place = |k: usize, _at: usize| {
-                places
-                    .get(k)
-                    .map_or((0, 0), |p: &crate::source::LinePlace| (p.line_no, p.offset))
-            };
-            classify_lines(chunk, data, place, parser, sink, &mut counts);
+        ChunkBody::Picked { blocks, lines } => {
+            classify_picked(chunk, blocks, lines, parser, sink, &mut counts);
         }
         #[cfg(feature = "parquet")]
         ChunkBody::Rows(batch) => {
@@ -157,6 +154,54 @@ fn classify_lines<S: LineSink>(
             counts,
         );
         at += end + 1;
+    }
+}
+
+/// Classifies lines picked out of the blocks they were read into (a replay's), each counted
+/// with its newline as the framer counts it.
+fn classify_picked<S: LineSink>(
+    chunk: &Chunk,
+    blocks: &[Arc<ReadBlock>],
+    lines: &[PickedLine],
+    parser: &mut LineParser,
+    sink: &mut S,
+    counts: &mut LineCounts,
+) {
+    let schema = &*chunk.schema;
+    let fast = S::TAKES_FLOWS && schema.is_default_v2();
+    for picked in lines {
+        let bytes = blocks.get(picked.block as usize).map_or(&[][..], |b| b.bytes());
+        let (start, end) = (picked.start as usize, picked.end as usize);
+        let Some(line) = bytes.get(start..end) else {
+            // The feed never builds one so: a line outside its block.
+            debug_assert!(false, "a picked line outside its block");
+            continue;
+        };
+        counts.bytes += line.len() as u64 + 1;
+        counts.lines += 1;
+        let pos = Position {
+            input: chunk.input,
+            offset: picked.place.offset,
+        };
+        // The fast path reads on to the block's end to find the line's; it must find this one's.
+        if fast
+            && let Some((flow, used)) = flow_v2_line(&bytes[start..])
+            && (used == line.len() + 1 || (used == line.len() && end == bytes.len()))
+        {
+            counts.records += 1;
+            if sink.flow(&flow, pos) {
+                count_matched(counts, flow.status);
+            }
+            continue;
+        }
+        general_line(
+            line,
+            (picked.place.line_no, pos),
+            schema,
+            parser,
+            sink,
+            counts,
+        );
     }
 }
 

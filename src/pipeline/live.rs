@@ -192,7 +192,17 @@ pub fn run_live_reporting(
     reporter: Option<Reporter<'_>>,
 ) -> LiveOutcome {
     let (tx, rx) = sync_channel::<Aggregate>(config.workers.max(1) * 2);
-    let every = Arc::new(AtomicU64::new(micros(options.cadence / 2)));
+    // Workers hand over twice per interval of whatever reads the total on the way: the
+    // snapshots, the reporter. With neither, only at the end (or when idle): a merge of
+    // partials costs as much as counting them, and nobody would see it sooner.
+    let mut first = Duration::MAX;
+    if options.snapshots {
+        first = options.cadence / 2;
+    }
+    if let Some((report_every, _)) = &reporter {
+        first = first.min(*report_every / 2);
+    }
+    let every = Arc::new(AtomicU64::new(micros(first)));
     let alerts = config.alerts.then(|| Arc::clone(&config.alert_rules));
     std::thread::scope(|scope| {
         let merger = scope.spawn(|| merge_and_publish(rx, options, cell, &every, reporter));
@@ -358,7 +368,11 @@ fn merge_and_publish(
             // when nothing new arrives.
             dirty = alerts_trail;
             interval = options.cadence.max(build * 5);
-            hand_over_every.store(micros(interval / 2), Ordering::Relaxed);
+            let report_every = reporter.as_ref().map_or(Duration::MAX, |r| r.0);
+            hand_over_every.store(
+                micros((interval / 2).min(report_every / 2)),
+                Ordering::Relaxed,
+            );
         }
         if let Some((every, report)) = reporter.as_mut()
             && last_report.elapsed() >= *every

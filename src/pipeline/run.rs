@@ -194,9 +194,9 @@ where
                         };
                         handler.handle(&chunk, &mut parser);
                         match chunk.body {
-                            ChunkBody::Lines(buf)
-                            | ChunkBody::Overlong(buf)
-                            | ChunkBody::Picked { data: buf, .. } => pool.give(buf),
+                            ChunkBody::Lines(buf) | ChunkBody::Overlong(buf) => pool.give(buf),
+                            // Its blocks go back to their reader's pool as they are dropped.
+                            ChunkBody::Picked { .. } => {}
                             #[cfg(feature = "parquet")]
                             ChunkBody::Rows(_) => {}
                         }
@@ -226,7 +226,7 @@ where
             });
         }
         if let Mode::Replay(replay) = &config.mode {
-            let (tx, gathered, pool) = (tx.clone(), &gathered, &pool);
+            let (tx, gathered) = (tx.clone(), &gathered);
             scope.spawn(move || {
                 let mut send = super::read::sender(&tx, cancel);
                 let shown = (
@@ -234,13 +234,7 @@ where
                     config.progress.as_ref(),
                     config.board.as_deref(),
                 );
-                gathered.add(replay_inputs(
-                    inputs,
-                    shown,
-                    (replay, pool),
-                    &mut send,
-                    cancel,
-                ));
+                gathered.add(replay_inputs(inputs, shown, replay, &mut send, cancel));
             });
         }
         // An input found while following (in a watched directory, or a remote listing) is

@@ -47,17 +47,30 @@ pub enum ChunkBody {
     Lines(Vec<u8>),
     /// One line longer than [`MAX_LINE_BYTES`]: its first bytes only.
     Overlong(Vec<u8>),
-    /// Lines of one input picked out of file order (a replay's record-time order), each
-    /// `\n`-terminated, with where each was read: `places[k]` is the `k`-th line's.
+    /// Lines of one input picked out of file order (a replay's record-time order), left in
+    /// the blocks they were read into.
     Picked {
-        /// The lines, one after another.
-        data: Vec<u8>,
-        /// Each line's number and byte offset in its input.
-        places: Vec<LinePlace>,
+        /// The blocks the lines lie in, shared with the reader that read them.
+        blocks: Vec<std::sync::Arc<super::block::ReadBlock>>,
+        /// Each line: its block, its bytes there and where it was read.
+        lines: Vec<PickedLine>,
     },
     /// Rows of a Parquet file, one line each (in `Lines`' numbering and offsets).
     #[cfg(feature = "parquet")]
     Rows(super::parquet::RowBatch),
+}
+
+/// One line of a [`ChunkBody::Picked`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PickedLine {
+    /// Its block, an index into the chunk's blocks.
+    pub block: u32,
+    /// Where it starts in that block's bytes.
+    pub start: u32,
+    /// Where it ends there (its `\n`, or the end of the input).
+    pub end: u32,
+    /// Where it was read.
+    pub place: LinePlace,
 }
 
 /// Where a picked line was read in its input.

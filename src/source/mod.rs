@@ -13,6 +13,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod block;
 pub mod contain;
 pub mod follow;
 pub mod framer;
@@ -29,7 +30,7 @@ use thiserror::Error;
 /// The first bytes of every Parquet file.
 pub const PARQUET_MAGIC: &[u8; 4] = b"PAR1";
 
-pub use framer::{BufferPool, Chunk, ChunkBody, Framer, LinePlace};
+pub use framer::{BufferPool, Chunk, ChunkBody, Framer, LinePlace, PickedLine};
 pub use input::{
     FileSelector, InputRegistry, InputSpec, Opened, StdinStream, expand_paths, is_gzip_file,
     is_log_candidate, list_dir, open, open_counted, open_rows_or_text, read_line_at,

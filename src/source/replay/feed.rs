@@ -6,11 +6,12 @@ use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{LineInfo, MergedLines, ReplayCommand, Speed, VirtualClock};
+use super::{LineInfo, LineText, MergedLines, ReplayCommand, Speed, VirtualClock};
 use crate::schema::SharedSchema;
+use crate::source::block::ReadBlock;
 use crate::source::progress::Progress;
 use crate::source::status::{SourceBoard, SourceState};
-use crate::source::{BufferPool, Chunk, ChunkBody, InputSpec, LinePlace, SourceError};
+use crate::source::{Chunk, ChunkBody, InputSpec, LinePlace, PickedLine, SourceError};
 
 /// How a replay runs.
 #[derive(Debug, Clone)]
@@ -29,9 +30,7 @@ pub struct ReplayConfig {
 /// place it was read. A slice goes out whole before any later line is taken, so every line
 /// of a slice comes after every line of the slices before it; within a slice, order no
 /// longer matters, since workers take its chunks in parallel.
-struct Slice<'p> {
-    /// Where chunk buffers come from (workers give them back).
-    pool: &'p BufferPool,
+struct Slice {
     /// Each input's lines so far, by input index.
     open: Vec<Option<Picked>>,
     /// The inputs that have lines in `open`.
@@ -45,19 +44,26 @@ struct Slice<'p> {
 /// One input's lines in a slice, all of one format.
 struct Picked {
     schema: SharedSchema,
-    data: Vec<u8>,
-    places: Vec<LinePlace>,
+    /// The blocks its lines lie in.
+    blocks: Vec<Arc<ReadBlock>>,
+    lines: Vec<PickedLine>,
+    /// Lines that had to be copied out of their blocks, one after another.
+    own: Vec<u8>,
+    /// Bytes of its lines, newlines included.
+    bytes: usize,
 }
+
+/// The block of a picked line kept in [`Picked::own`] until the chunk is sent.
+const OWN: u32 = u32::MAX;
 
 /// A slice's chunk for one input goes once it holds this much.
 const CHUNK_BYTES: usize = 1 << 20;
 /// A whole slice goes once it holds this much.
 const SLICE_BYTES: usize = 4 << 20;
 
-impl<'p> Slice<'p> {
-    fn new(inputs: usize, pool: &'p BufferPool) -> Slice<'p> {
+impl Slice {
+    fn new(inputs: usize) -> Slice {
         Slice {
-            pool,
             open: (0..inputs).map(|_| None).collect(),
             inputs: Vec::new(),
             bytes: 0,
@@ -69,7 +75,7 @@ impl<'p> Slice<'p> {
     fn push(
         &mut self,
         line: &LineInfo,
-        text: &[u8],
+        text: LineText<'_>,
         schema: &SharedSchema,
         send: &mut dyn FnMut(Chunk),
     ) {
@@ -84,23 +90,53 @@ impl<'p> Slice<'p> {
             Some(p) => p,
             empty => {
                 self.inputs.push(line.input);
-                let mut data = self.pool.take();
-                data.reserve(CHUNK_BYTES + (CHUNK_BYTES >> 4));
                 empty.insert(Picked {
                     schema: Arc::clone(schema),
-                    data,
-                    places: Vec::with_capacity(CHUNK_BYTES / 128),
+                    blocks: Vec::new(),
+                    lines: Vec::with_capacity(CHUNK_BYTES / 128),
+                    own: Vec::new(),
+                    bytes: 0,
                 })
             }
         };
-        picked.data.extend_from_slice(text);
-        picked.data.push(b'\n');
-        picked.places.push(LinePlace {
+        let place = LinePlace {
             line_no: line.line_no,
             offset: line.offset,
-        });
-        self.bytes += text.len() + 1;
-        if picked.data.len() >= CHUNK_BYTES {
+        };
+        let len = match text {
+            LineText::Block { block, start, end } => {
+                // A chunk's lines lie in a few blocks: the last ones it took, mostly.
+                let b = match picked.blocks.iter().rposition(|b| Arc::ptr_eq(b, block)) {
+                    Some(b) => b,
+                    None => {
+                        picked.blocks.push(Arc::clone(block));
+                        picked.blocks.len() - 1
+                    }
+                };
+                picked.lines.push(PickedLine {
+                    block: b as u32,
+                    start,
+                    end,
+                    place,
+                });
+                (end - start) as usize
+            }
+            LineText::Own(bytes) => {
+                let start = picked.own.len();
+                picked.own.extend_from_slice(bytes);
+                picked.own.push(b'\n');
+                picked.lines.push(PickedLine {
+                    block: OWN,
+                    start: start as u32,
+                    end: (start + bytes.len()) as u32,
+                    place,
+                });
+                bytes.len()
+            }
+        };
+        picked.bytes += len + 1;
+        self.bytes += len + 1;
+        if picked.bytes >= CHUNK_BYTES {
             self.send_input(i, send);
         }
         if self.bytes >= SLICE_BYTES {
@@ -116,20 +152,33 @@ impl<'p> Slice<'p> {
 
     /// Sends input `i`'s lines, if it has any.
     fn send_input(&mut self, i: usize, send: &mut dyn FnMut(Chunk)) {
-        let Some(p) = self.open[i].take() else {
+        let Some(mut p) = self.open[i].take() else {
             return;
         };
-        self.bytes -= p.data.len();
+        self.bytes -= p.bytes;
+        if !p.own.is_empty() {
+            let own = p.blocks.len() as u32;
+            let len = p.own.len();
+            p.blocks.push(Arc::new(ReadBlock::new(
+                std::mem::take(&mut p.own),
+                len,
+                None,
+            )));
+            for line in p.lines.iter_mut().filter(|l| l.block == OWN) {
+                line.block = own;
+            }
+        }
+        let first = p.lines.first().map(|l| l.place);
         send(Chunk {
             input: i as u32,
             seq: self.seq,
-            first_line: p.places.first().map_or(0, |f| f.line_no),
-            first_offset: p.places.first().map_or(0, |f| f.offset),
+            first_line: first.map_or(0, |f| f.line_no),
+            first_offset: first.map_or(0, |f| f.offset),
             schema: p.schema,
             headers_before: 0,
             body: ChunkBody::Picked {
-                data: p.data,
-                places: p.places,
+                blocks: p.blocks,
+                lines: p.lines,
             },
         });
         self.seq += 1;
@@ -145,12 +194,12 @@ impl<'p> Slice<'p> {
 }
 
 /// Feeds the inputs' lines to the workers in record-time order, paced by a virtual clock and
-/// steered by the control channel, in buffers taken from `pool`. Returns the input errors
-/// and the bytes read.
+/// steered by the control channel; each line stays in the block it was read into. Returns
+/// the input errors and the bytes read.
 pub fn replay_inputs(
     inputs: &[InputSpec],
     (schema, progress, board): (&SharedSchema, Option<&Arc<Progress>>, Option<&SourceBoard>),
-    (replay, pool): (&ReplayConfig, &BufferPool),
+    replay: &ReplayConfig,
     send: &mut dyn FnMut(Chunk),
     cancel: &AtomicBool,
 ) -> (Vec<(usize, SourceError)>, u64) {
@@ -161,7 +210,7 @@ pub fn replay_inputs(
     }
     let mut merged = MergedLines::new(inputs, schema, progress);
     let mut clock: Option<VirtualClock> = None;
-    let mut slice = Slice::new(inputs.len(), pool);
+    let mut slice = Slice::new(inputs.len());
     let mut bytes = 0u64;
     let mut steps = 0u32;
     // The wall clock and the control channel are looked at once per `LOOK_EVERY` lines
@@ -226,7 +275,8 @@ pub fn replay_inputs(
                     steps = steps.saturating_sub(1);
                 }
                 merged.take(|line, text, schema| {
-                    bytes += text.len() as u64 + 1;
+                    let len = text.bytes().len() as u64;
+                    bytes += len + 1;
                     if line.header {
                         // Its input's lines before it go first, in a format of their own.
                         slice.send_input(line.input as usize, send);
@@ -235,7 +285,7 @@ pub fn replay_inputs(
                                 input: line.input,
                                 seq,
                                 first_line: line.line_no + 1,
-                                first_offset: line.offset + text.len() as u64 + 1,
+                                first_offset: line.offset + len + 1,
                                 schema: Arc::clone(schema),
                                 headers_before: 1,
                                 body: ChunkBody::Lines(Vec::new()),
@@ -251,7 +301,7 @@ pub fn replay_inputs(
                                 first_offset: line.offset,
                                 schema: Arc::clone(schema),
                                 headers_before: 0,
-                                body: ChunkBody::Overlong(text.to_vec()),
+                                body: ChunkBody::Overlong(text.bytes().to_vec()),
                             },
                             send,
                         );
@@ -319,11 +369,11 @@ mod tests {
         };
         let mut out = Vec::new();
         let mut send = |chunk: Chunk| match chunk.body {
-            ChunkBody::Picked { data, places } => {
-                let lines: Vec<&[u8]> = data.split_inclusive(|b| *b == b'\n').collect();
-                assert_eq!(lines.len(), places.len());
-                for (line, p) in lines.into_iter().zip(places) {
-                    out.push((chunk.input, p.line_no, p.offset, line.to_vec(), false));
+            ChunkBody::Picked { blocks, lines } => {
+                for l in lines {
+                    let text = &blocks[l.block as usize].bytes()[l.start as usize..l.end as usize];
+                    let p = l.place;
+                    out.push((chunk.input, p.line_no, p.offset, text.to_vec(), false));
                 }
             }
             ChunkBody::Lines(data) => {
@@ -336,7 +386,7 @@ mod tests {
         let (errors, _) = replay_inputs(
             inputs,
             (&schema, None, None),
-            (&config, &BufferPool::default()),
+            &config,
             &mut send,
             &AtomicBool::new(false),
         );

@@ -7,10 +7,12 @@
 //! control channel ([`ReplayCommand`]). [`feed`] runs the two together and hands the lines on
 //! as chunks, the way a reader hands on a file's.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod feed;
+mod lines;
 mod queue;
 
 pub use feed::{ReplayConfig, replay_inputs};
@@ -18,7 +20,8 @@ pub use feed::{ReplayConfig, replay_inputs};
 use super::{InputSpec, SourceError, open_counted};
 use crate::parse::{Line, LineParser, strip_cr};
 use crate::schema::{Schema, SharedSchema};
-use crate::source::framer::MAX_LINE_BYTES;
+use crate::source::block::{BlockPool, ReadBlock};
+use lines::{BlockReader, Next};
 
 /// How many lines per input wait in the merge (how far out of order a record may be).
 pub const WINDOW: usize = 4096;
@@ -150,121 +153,16 @@ pub struct ReplayLine {
     pub text: Vec<u8>,
 }
 
-/// What a [`LineReader`] found next.
-enum Read {
-    /// A whole line (without its newline) and the bytes it took, newline included.
-    Line(u64),
-    /// An over-long line's first bytes, and the bytes it took.
-    Overlong(u64),
-    /// The end of the input.
-    End,
-}
-
-/// An input cut into lines from a buffer of its own: no allocation per line beyond the
-/// line itself, and no line longer than [`MAX_LINE_BYTES`] held in memory.
-struct LineReader {
-    reader: Box<dyn std::io::Read + Send>,
-    buf: Vec<u8>,
-    pos: usize,
-    filled: usize,
-    eof: bool,
-}
-
-/// How much of an input is read at a time.
-const READ_BYTES: usize = 1 << 18;
-
-/// How much of an over-long line is kept to show (as the framer keeps).
-const OVERLONG_PREFIX_BYTES: usize = 4096;
-
-impl LineReader {
-    fn new(reader: Box<dyn std::io::Read + Send>) -> LineReader {
-        LineReader {
-            reader,
-            buf: vec![0; READ_BYTES],
-            pos: 0,
-            filled: 0,
-            eof: false,
-        }
-    }
-
-    /// Reads more bytes after the ones not yet taken; false at the end of the input.
-    fn fill(&mut self) -> std::io::Result<bool> {
-        if self.eof {
-            return Ok(false);
-        }
-        if self.pos > 0 {
-            self.buf.copy_within(self.pos..self.filled, 0);
-            self.filled -= self.pos;
-            self.pos = 0;
-        }
-        if self.filled == self.buf.len() {
-            let grown = (self.buf.len() * 2).min(MAX_LINE_BYTES + 1);
-            self.buf.resize(grown.max(self.filled + 1), 0);
-        }
-        loop {
-            match self.reader.read(&mut self.buf[self.filled..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(false);
-                }
-                Ok(n) => {
-                    self.filled += n;
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    /// Puts the next line into `out` (replacing what it held).
-    fn next_into(&mut self, out: &mut Vec<u8>) -> std::io::Result<Read> {
-        out.clear();
-        loop {
-            let pending = &self.buf[self.pos..self.filled];
-            if let Some(nl) = memchr::memchr(b'\n', pending) {
-                out.extend_from_slice(&pending[..nl]);
-                self.pos += nl + 1;
-                return Ok(Read::Line(nl as u64 + 1));
-            }
-            if pending.len() >= MAX_LINE_BYTES {
-                out.extend_from_slice(&pending[..OVERLONG_PREFIX_BYTES]);
-                return self.skip_overlong();
-            }
-            if !self.fill()? {
-                let rest = &self.buf[self.pos..self.filled];
-                if rest.is_empty() {
-                    return Ok(Read::End);
-                }
-                out.extend_from_slice(rest);
-                self.pos = self.filled;
-                return Ok(Read::Line(out.len() as u64));
-            }
-        }
-    }
-
-    /// Skips the rest of an over-long line.
-    fn skip_overlong(&mut self) -> std::io::Result<Read> {
-        let mut used = 0u64;
-        loop {
-            let pending = &self.buf[self.pos..self.filled];
-            if let Some(nl) = memchr::memchr(b'\n', pending) {
-                self.pos += nl + 1;
-                used += nl as u64 + 1;
-                return Ok(Read::Overlong(used));
-            }
-            used += pending.len() as u64;
-            self.pos = self.filled;
-            if !self.fill()? {
-                return Ok(Read::Overlong(used));
-            }
-        }
-    }
-}
-
 /// One input being read line by line.
 struct Cursor {
-    lines: LineReader,
+    lines: BlockReader,
+    /// The blocks that lines still waiting in the merge lie in, oldest first (the block
+    /// being read last).
+    live: VecDeque<Live>,
+    /// Bytes of the blocks in `live`.
+    live_bytes: usize,
+    /// A `slots` list to reuse.
+    spare: Vec<u32>,
     /// Its current format, an index into [`MergedLines::schemas`].
     schema: u32,
     /// Where `start` is in its format, for [`quick_start`].
@@ -296,12 +194,98 @@ pub fn quick_start(line: &[u8], index: usize) -> Option<u64> {
 
 use queue::{Key, StartQueue};
 
-/// A waiting line's text and where it came from; slots are reused, and so their buffers.
+impl Cursor {
+    /// Lets go of the oldest blocks once none of their lines waits (the one being read
+    /// stays until the input ends).
+    fn release_taken(&mut self) {
+        while let Some(front) = self.live.front()
+            && front.waiting == 0
+            && (self.live.len() > 1 || self.done)
+        {
+            if let Some(old) = self.live.pop_front() {
+                self.live_bytes -= old.block.bytes().len();
+                self.recycle(old);
+            }
+        }
+    }
+
+    /// Keeps a released block's slot list for the next block.
+    fn recycle(&mut self, old: Live) {
+        let mut slots = old.slots;
+        slots.clear();
+        if slots.capacity() > self.spare.capacity() {
+            self.spare = slots;
+        }
+    }
+}
+
+/// A block of an input that waiting lines lie in.
+struct Live {
+    seq: u64,
+    block: Arc<ReadBlock>,
+    /// Its lines still waiting in the merge.
+    waiting: u32,
+    /// The slots its lines were put in (some since taken, and perhaps reused).
+    slots: Vec<u32>,
+}
+
+/// Where a waiting line's bytes are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Loc {
+    /// `start..end` of its input's block number `seq`.
+    Block { seq: u64, start: u32, end: u32 },
+    /// In the slot's own buffer (an over-long line's prefix, a line moved out of an old
+    /// block).
+    #[default]
+    Own,
+}
+
+/// A waiting line: where its bytes are and where it came from; slots are reused, and so
+/// their buffers.
 #[derive(Default)]
 struct Slot {
+    loc: Loc,
     text: Vec<u8>,
     info: LineInfo,
 }
+
+/// A line taken from the merge: its bytes, and the block they lie in when they do.
+#[derive(Debug, Clone, Copy)]
+pub enum LineText<'a> {
+    /// `start..end` of a block read from its input.
+    Block {
+        /// The block.
+        block: &'a Arc<ReadBlock>,
+        /// Where the line starts in it.
+        start: u32,
+        /// Where it ends (its newline or the input's end).
+        end: u32,
+    },
+    /// Bytes of their own.
+    Own(&'a [u8]),
+}
+
+impl LineText<'_> {
+    /// The line, without its newline.
+    pub fn bytes(&self) -> &[u8] {
+        match *self {
+            LineText::Block { block, start, end } => &block.bytes()[start as usize..end as usize],
+            LineText::Own(text) => text,
+        }
+    }
+}
+
+/// Bytes of blocks read ahead over all inputs: each input's blocks are this divided by the
+/// number of inputs, within [`BLOCK_BYTES`].
+const READ_AHEAD_BYTES: usize = 64 << 20;
+/// The smallest and largest block an input is read in.
+const BLOCK_BYTES: (usize, usize) = (64 << 10, 1 << 20);
+/// Lines waiting in an input's older blocks are copied out once its blocks hold more than
+/// this many blocks' bytes (at least [`MIN_LIVE_BYTES`]), so that a line far ahead of its
+/// file's time does not keep a block each.
+const LIVE_BLOCKS: usize = 4;
+/// See [`LIVE_BLOCKS`].
+const MIN_LIVE_BYTES: usize = 1 << 20;
 
 /// Where a line of a replay came from and what it is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -319,7 +303,7 @@ pub struct LineInfo {
     pub offset: u64,
     /// Whether it is an S3 header line.
     pub header: bool,
-    /// Whether it is longer than [`MAX_LINE_BYTES`]: its text is then its first bytes
+    /// Whether it is longer than [`MAX_LINE_BYTES`](crate::source::framer::MAX_LINE_BYTES): its text is then its first bytes
     /// only, and the line is malformed, as the framer would have it.
     pub overlong: bool,
     /// Its format, an index into the merge's formats.
@@ -333,6 +317,8 @@ pub struct LineInfo {
 /// one bucket per second (the `queue` module) holds small keys; the lines wait in reused slots.
 pub struct MergedLines {
     cursors: Vec<Option<Cursor>>,
+    pool: Arc<BlockPool>,
+    block_bytes: usize,
     queue: StartQueue,
     slots: Vec<Slot>,
     free: Vec<u32>,
@@ -352,8 +338,12 @@ impl MergedLines {
         schema: &SharedSchema,
         progress: Option<&Arc<super::progress::Progress>>,
     ) -> MergedLines {
+        let block_bytes =
+            (READ_AHEAD_BYTES / inputs.len().max(1)).clamp(BLOCK_BYTES.0, BLOCK_BYTES.1);
         let mut m = MergedLines {
             cursors: Vec::new(),
+            pool: Arc::new(BlockPool::default()),
+            block_bytes,
             queue: StartQueue::new(),
             slots: Vec::new(),
             free: Vec::new(),
@@ -365,7 +355,10 @@ impl MergedLines {
         for (i, spec) in inputs.iter().enumerate() {
             match open_counted(spec, progress) {
                 Ok(o) => m.cursors.push(Some(Cursor {
-                    lines: LineReader::new(o.reader),
+                    lines: BlockReader::new(o.reader, Arc::clone(&m.pool), block_bytes),
+                    live: VecDeque::new(),
+                    live_bytes: 0,
+                    spare: Vec::new(),
                     schema: 0,
                     start_field: schema.position(crate::schema::Field::Start),
                     next_line: 1,
@@ -393,7 +386,7 @@ impl MergedLines {
         m
     }
 
-    /// Reads one line of input `i` into the heap; false at its end.
+    /// Reads one line of input `i` into the merge; false at its end.
     fn read_one(&mut self, i: usize) -> bool {
         let Some(c) = self.cursors[i].as_mut().filter(|c| !c.done) else {
             return false;
@@ -405,11 +398,33 @@ impl MergedLines {
                 (self.slots.len() - 1) as u32
             }
         };
-        let text = &mut self.slots[slot as usize].text;
-        let (used, overlong) = match c.lines.next_into(text) {
-            Ok(Read::Line(used)) => (used, false),
-            Ok(Read::Overlong(used)) => (used, true),
+        let s = &mut self.slots[slot as usize];
+        let (used, overlong) = match c.lines.next(&mut s.text) {
+            Ok(Next::Line { start, end, used }) => {
+                let seq = c.lines.seq();
+                if c.live.back().is_none_or(|l| l.seq != seq) {
+                    let block = Arc::clone(c.lines.block());
+                    c.live_bytes += block.bytes().len();
+                    c.live.push_back(Live {
+                        seq,
+                        block,
+                        waiting: 0,
+                        slots: std::mem::take(&mut c.spare),
+                    });
+                }
+                if let Some(live) = c.live.back_mut() {
+                    live.waiting += 1;
+                    live.slots.push(slot);
+                }
+                s.loc = Loc::Block { seq, start, end };
+                (used, false)
+            }
+            Ok(Next::Overlong(used)) => {
+                s.loc = Loc::Own;
+                (used, true)
+            }
             end => {
+                s.loc = Loc::Own;
                 self.free.push(slot);
                 c.done = true;
                 if let Some(p) = &self.progress {
@@ -425,19 +440,24 @@ impl MergedLines {
                         },
                     ));
                 }
+                c.release_taken();
                 return false;
             }
         };
         let (line_no, offset) = (c.next_line, c.offset);
         c.next_line += 1;
         c.offset += used;
+        let text = match s.loc {
+            Loc::Block { start, end, .. } => &c.lines.block().bytes()[start as usize..end as usize],
+            Loc::Own => &s.text[..],
+        };
         let bare = strip_cr(text);
         let header = !overlong
             && bare.first().is_some_and(u8::is_ascii_lowercase)
             && match Schema::from_header_line(bare) {
-                Some(s) => {
-                    c.start_field = s.position(crate::schema::Field::Start);
-                    self.schemas.push(Arc::new(s));
+                Some(schema) => {
+                    c.start_field = schema.position(crate::schema::Field::Start);
+                    self.schemas.push(Arc::new(schema));
                     c.schema = (self.schemas.len() - 1) as u32;
                     true
                 }
@@ -456,7 +476,7 @@ impl MergedLines {
                 c.timed = true;
             }
         }
-        self.slots[slot as usize].info = LineInfo {
+        s.info = LineInfo {
             start: c.last_start,
             timed: c.timed,
             input: i as u32,
@@ -471,22 +491,59 @@ impl MergedLines {
             order: (i as u64) << 40 | line_no.min((1 << 40) - 1),
             slot,
         });
+        // Lines far ahead of their file's time must not keep old blocks: move them out.
+        let limit = (LIVE_BLOCKS * self.block_bytes).max(MIN_LIVE_BYTES);
+        while c.live_bytes > limit && c.live.len() > 1 {
+            let Some(old) = c.live.pop_front() else {
+                break;
+            };
+            for &k in &old.slots {
+                let s = &mut self.slots[k as usize];
+                if let Loc::Block { seq, start, end } = s.loc
+                    && seq == old.seq
+                    && s.info.input == i as u32
+                {
+                    s.text.clear();
+                    s.text
+                        .extend_from_slice(&old.block.bytes()[start as usize..end as usize]);
+                    s.loc = Loc::Own;
+                }
+            }
+            c.live_bytes -= old.block.bytes().len();
+            c.recycle(old);
+        }
         true
     }
 
     /// Takes the next line in record-time order: `f` sees where it came from, its text
     /// (without its newline) and its format. False when all are read.
-    pub fn take(&mut self, f: impl FnOnce(&LineInfo, &[u8], &SharedSchema)) -> bool {
+    pub fn take(&mut self, f: impl FnOnce(&LineInfo, LineText<'_>, &SharedSchema)) -> bool {
         let Some(key) = self.queue.pop() else {
             return false;
         };
-        let slot = &self.slots[key.slot as usize];
-        f(
-            &slot.info,
-            &slot.text,
-            &self.schemas[slot.info.schema as usize],
-        );
+        let slot = &mut self.slots[key.slot as usize];
         let input = slot.info.input as usize;
+        let schema = &self.schemas[slot.info.schema as usize];
+        match (slot.loc, self.cursors[input].as_mut()) {
+            (Loc::Block { seq, start, end }, Some(c)) => {
+                match c.live.iter_mut().find(|l| l.seq == seq) {
+                    Some(live) => {
+                        let text = LineText::Block {
+                            block: &live.block,
+                            start,
+                            end,
+                        };
+                        f(&slot.info, text, schema);
+                        live.waiting = live.waiting.saturating_sub(1);
+                    }
+                    // Every waiting line's block is live or the line was moved out.
+                    None => debug_assert!(false, "line of a released block"),
+                }
+                c.release_taken();
+            }
+            _ => f(&slot.info, LineText::Own(&slot.text), schema),
+        }
+        slot.loc = Loc::Own;
         self.free.push(key.slot);
         self.read_one(input);
         true
@@ -499,7 +556,7 @@ impl MergedLines {
             out = Some((
                 ReplayLine {
                     info: *info,
-                    text: text.to_vec(),
+                    text: text.bytes().to_vec(),
                 },
                 Arc::clone(schema),
             ));
@@ -584,6 +641,64 @@ mod tests {
                 (40, 1, false),
                 (50, 0, false)
             ]
+        );
+    }
+
+    #[test]
+    fn lines_far_ahead_of_their_file_are_moved_out_of_old_blocks_and_keep_their_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ahead.log");
+        // 40,000 lines (about 4 MB) in time order, every 97th line a day ahead.
+        let mut text = String::new();
+        for k in 0..40_000u64 {
+            let start = if k % 97 == 0 {
+                1_000_000 + k
+            } else {
+                1_000 + k / 10
+            };
+            text.push_str(&format!(
+                "2 1 eni-{k:08x} 10.0.0.1 10.0.0.2 1 22 6 1 1 {start} {} ACCEPT OK\n",
+                start + 5
+            ));
+        }
+        std::fs::write(&path, &text).unwrap();
+        let mut m = MergedLines::new(
+            &[InputSpec::File(path)],
+            &Arc::new(Schema::default_v2()),
+            None,
+        );
+        let limit = (LIVE_BLOCKS * m.block_bytes).max(MIN_LIVE_BYTES);
+        let (mut last, mut seen, mut moved) = (0, 0, 0);
+        while let Some((line, _)) = m.next_line() {
+            let at = line.info.offset as usize;
+            assert_eq!(
+                &text.as_bytes()[at..at + line.text.len()],
+                &line.text[..],
+                "line {}",
+                line.info.line_no
+            );
+            assert!(line.info.start >= last, "in time order");
+            last = line.info.start;
+            seen += 1;
+            if let Some(c) = &m.cursors[0] {
+                assert!(
+                    c.live_bytes <= limit + m.block_bytes,
+                    "{} bytes held",
+                    c.live_bytes
+                );
+            }
+            if seen % 1000 == 0 {
+                moved += m
+                    .slots
+                    .iter()
+                    .filter(|s| s.loc == Loc::Own && s.info.start >= 1_000_000)
+                    .count();
+            }
+        }
+        assert_eq!(seen, 40_000);
+        assert!(
+            moved > 0,
+            "the lines a day ahead were moved out of their blocks"
         );
     }
 
