@@ -136,7 +136,14 @@ where
     // Multi-consumer, so that each worker waits on its own and notices its own idle time: a
     // shared receiver behind a mutex let one worker starve on the lock while holding counted
     // records, which then reached the snapshot seconds late.
-    let (tx, rx) = crossbeam_channel::bounded::<Chunk>(workers * 2);
+    // A replay's feed shares the cores with the workers and sends in bursts (a slice at a
+    // time): more room lets it run ahead while it has the core (5 pairs, 10 M lines: wall
+    // 0.98x, same CPU).
+    let queued = match config.mode {
+        Mode::Replay(_) => workers * 8,
+        _ => workers * 2,
+    };
+    let (tx, rx) = crossbeam_channel::bounded::<Chunk>(queued);
     let next_input = AtomicUsize::new(0);
     // Followed files are woken by file events where the OS can watch their directories.
     let (_wakeups, wake) = match config.follow() {

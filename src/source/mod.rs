@@ -4,7 +4,8 @@
 //! [`input`]) and framing their bytes into chunks of whole lines tagged with input, line
 //! number and format ([`framer`]), and following a file by name as it grows, rotates and is
 //! truncated ([`follow`]), watching directories for new files and waking followers on file
-//! events ([`watch`]), merging inputs in record-time order and pacing them ([`replay`]), each
+//! events ([`watch`]), merging inputs in record-time order and pacing them ([`replay`]) in
+//! blocks of read bytes that workers share instead of copies ([`block`]), each
 //! input's state ([`status`]) and how far reading has come ([`progress`]).
 //!
 //! Never: decodes fields beyond the `start` that replay orders by, aggregates, or starts

@@ -314,7 +314,8 @@ pub struct LineInfo {
 ///
 /// Only a line's `start` is read here, straight from its field when the line is plain
 /// ([`quick_start`]); the workers decode the lines, in parallel, after the merge. A ring of
-/// one bucket per second (the `queue` module) holds small keys; the lines wait in reused slots.
+/// one bucket per second (the `queue` module) holds small keys; the lines wait in the blocks
+/// they were read into (the `lines` module), and a reused slot says where each one is.
 pub struct MergedLines {
     cursors: Vec<Option<Cursor>>,
     pool: Arc<BlockPool>,
