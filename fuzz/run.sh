@@ -35,7 +35,7 @@ seed() {
   [ -d "seeds/$target" ] && cp -n seeds/"$target"/* "$dir"/ 2>/dev/null || true
   local patterns=()
   case $target in
-    line_fast_path | framer | gzip | escape | format_and_header) patterns=(-name '*.log') ;;
+    line_fast_path | framer | replay_feed | gzip | escape | format_and_header) patterns=(-name '*.log') ;;
     envelope) patterns=(-name '*.log' -o -name '*.json') ;;
     input_bytes) patterns=(-name '*.log' -o -name '*.gz' -o -name '*.parquet') ;;
     inventory_json)

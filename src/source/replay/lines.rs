@@ -12,7 +12,7 @@ const OVERLONG_PREFIX_BYTES: usize = 4096;
 
 /// What a [`BlockReader`] found next.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Next {
+pub enum Next {
     /// A whole line, `start..end` of the [`BlockReader::block`] (without its newline), and
     /// the bytes it took, newline included.
     Line {
@@ -33,7 +33,7 @@ pub(super) enum Next {
 ///
 /// A block is read to its end (or the input's) before its lines are handed out, and is never
 /// written again: the start of a line cut by the block's end is copied to the next block.
-pub(super) struct BlockReader {
+pub struct BlockReader {
     reader: Box<dyn io::Read + Send>,
     pool: Arc<BlockPool>,
     block_bytes: usize,

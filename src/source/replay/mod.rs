@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub mod feed;
-mod lines;
+pub mod lines;
 mod queue;
 
 pub use feed::{ReplayConfig, replay_inputs};
