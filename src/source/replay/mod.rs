@@ -181,8 +181,12 @@ struct Cursor {
 /// parser reads.
 pub fn quick_start(line: &[u8], index: usize) -> Option<u64> {
     let line = crate::parse::strip_cr(line);
-    let first = &line[..memchr::memchr(b' ', line).unwrap_or(line.len())];
-    if first.iter().any(|b| matches!(b, b'{' | b'T' | b':')) {
+    // The first field is short (a version): a plain loop beats a `memchr` call.
+    if line
+        .iter()
+        .take_while(|b| **b != b' ')
+        .any(|b| matches!(b, b'{' | b'T' | b':'))
+    {
         return None;
     }
     let token = crate::parse::nth_field(line, index)?;
