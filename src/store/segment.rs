@@ -338,6 +338,12 @@ fn in_core(f: Field) -> bool {
 }
 
 fn push_side(s: &mut Segment, rec: &Record<'_>, row: usize) {
+    use std::io::Write as _;
+    // Values that are not text already are written here, not into a fresh allocation each.
+    let mut scratch = [0u8; 48];
+    // Fields come in the format's order, and so do the side columns made from them: the
+    // column after the last one found is the first guess.
+    let mut next = 0;
     for (column, value) in rec.schema().columns().iter().zip(rec.values()) {
         let Column::Known(field) = column else {
             continue;
@@ -345,29 +351,42 @@ fn push_side(s: &mut Segment, rec: &Record<'_>, row: usize) {
         if in_core(*field) {
             continue;
         }
-        let text = match *value {
+        let text: &[u8] = match *value {
             Value::Absent => continue,
-            Value::Text(span) => rec.span(span).to_vec(),
-            Value::Uint(n) => n.to_string().into_bytes(),
-            Value::Addr(a) => a.to_string().into_bytes(),
-            Value::Action(a) => a.as_str().as_bytes().to_vec(),
-            Value::Status(st) => st.as_str().as_bytes().to_vec(),
+            Value::Text(span) => rec.span(span),
+            Value::Uint(n) => written(&mut scratch, format_args!("{n}")),
+            Value::Addr(a) => written(&mut scratch, format_args!("{a}")),
+            Value::Action(a) => a.as_str().as_bytes(),
+            Value::Status(st) => st.as_str().as_bytes(),
         };
-        let i = match s.side.iter().position(|c| c.field == *field) {
-            Some(i) => i,
-            None => {
-                s.side.push(Side {
-                    field: *field,
-                    ids: Vec::new(),
-                    dict: Dict::default(),
-                });
-                s.side.len() - 1
-            }
+        let i = match s.side.get(next) {
+            Some(c) if c.field == *field => next,
+            _ => match s.side.iter().position(|c| c.field == *field) {
+                Some(i) => i,
+                None => {
+                    s.side.push(Side {
+                        field: *field,
+                        ids: Vec::new(),
+                        dict: Dict::default(),
+                    });
+                    s.side.len() - 1
+                }
+            },
         };
+        next = i + 1;
         let side = &mut s.side[i];
         side.ids.resize(row, 0);
-        let id = side.dict.id(&text);
+        let id = side.dict.id(text);
         side.ids.push(id + 1);
+    }
+
+    /// What `args` writes, in `buf` (a `u64` or an address always fits).
+    fn written<'b>(buf: &'b mut [u8; 48], args: std::fmt::Arguments<'_>) -> &'b [u8] {
+        let mut cursor = std::io::Cursor::new(&mut buf[..]);
+        // Cannot fail: the longest value (an IPv6 address) is 39 bytes.
+        let _ = cursor.write_fmt(args);
+        let len = cursor.position() as usize;
+        &buf[..len]
     }
 }
 
@@ -561,5 +580,86 @@ impl FieldSource for Row<'_> {
             3 => Some(LogStatus::SkipData),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::FieldSource;
+    use crate::parse::{Line, LineParser};
+    use crate::schema::Schema;
+
+    #[test]
+    fn fields_beyond_v2_read_back_as_the_record_has_them() {
+        // Side columns of every kind: text, numbers, IPv4 and IPv6 addresses, absent, in two
+        // formats whose side fields come in different orders.
+        let a = Schema::from_header_line(
+            b"version srcaddr dstaddr vpc-id tcp-flags pkt-srcaddr pkt-dstaddr flow-direction traffic-path",
+        )
+        .expect("a format");
+        let b = Schema::from_header_line(b"version traffic-path pkt-dstaddr vpc-id tcp-flags")
+            .expect("a format");
+        let lines: [(&Schema, &[u8]); 4] = [
+            (
+                &a,
+                b"5 10.0.0.1 10.0.0.2 vpc-0a 19 10.0.0.1 192.168.255.254 ingress 1",
+            ),
+            (&a, b"5 10.0.0.1 10.0.0.2 vpc-0b 3 2001:db8::1 - egress -"),
+            (&b, b"5 8 fe80::abcd:ef01:2345:6789 vpc-0a 0"),
+            (&a, b"5 10.0.0.1 10.0.0.2 - - - ::ffff:10.1.2.3 - 3"),
+        ];
+        let mut builder = SegmentBuilder::default();
+        let mut parser = LineParser::new();
+        let mut want = Vec::new();
+        for (k, (schema, line)) in lines.iter().enumerate() {
+            let Line::Record(rec) = parser.parse(schema, line) else {
+                panic!("line {k} is a record");
+            };
+            let fields = [
+                Field::VpcId,
+                Field::TcpFlags,
+                Field::PktSrcAddr,
+                Field::PktDstAddr,
+                Field::FlowDirection,
+                Field::TrafficPath,
+            ];
+            // What the record holds, as text.
+            want.push(fields.map(|f| match rec.get(f) {
+                Some(Value::Text(span)) => {
+                    Some(String::from_utf8_lossy(rec.span(span)).into_owned())
+                }
+                Some(Value::Uint(n)) => Some(n.to_string()),
+                Some(Value::Addr(a)) => Some(a.to_string()),
+                _ => None,
+            }));
+            let pos = Position {
+                input: 0,
+                offset: k as u64,
+            };
+            builder.push(&Flow::from_record(&rec), Some(&rec), pos);
+        }
+        let seg = builder.seal();
+        for (k, want) in want.iter().enumerate() {
+            let row = seg.row(k);
+            let got = [
+                Field::VpcId,
+                Field::TcpFlags,
+                Field::PktSrcAddr,
+                Field::PktDstAddr,
+                Field::FlowDirection,
+                Field::TrafficPath,
+            ]
+            .map(|f| {
+                row.side_text(f)
+                    .map(|t| String::from_utf8_lossy(t).into_owned())
+            });
+            assert_eq!(&got, want, "row {k}");
+        }
+        assert_eq!(seg.row(2).uint(Field::TcpFlags), Some(0));
+        assert_eq!(
+            seg.row(1).addr(Field::PktSrcAddr),
+            Some("2001:db8::1".parse().expect("an address"))
+        );
     }
 }
