@@ -338,7 +338,6 @@ fn in_core(f: Field) -> bool {
 }
 
 fn push_side(s: &mut Segment, rec: &Record<'_>, row: usize) {
-    use std::io::Write as _;
     // Values that are not text already are written here, not into a fresh allocation each.
     let mut scratch = [0u8; 48];
     // Fields come in the format's order, and so do the side columns made from them: the
@@ -354,7 +353,8 @@ fn push_side(s: &mut Segment, rec: &Record<'_>, row: usize) {
         let text: &[u8] = match *value {
             Value::Absent => continue,
             Value::Text(span) => rec.span(span),
-            Value::Uint(n) => written(&mut scratch, format_args!("{n}")),
+            Value::Uint(n) => decimal(&mut scratch, n),
+            Value::Addr(IpAddr::V4(a)) => dotted(&mut scratch, a.octets()),
             Value::Addr(a) => written(&mut scratch, format_args!("{a}")),
             Value::Action(a) => a.as_str().as_bytes(),
             Value::Status(st) => st.as_str().as_bytes(),
@@ -379,15 +379,51 @@ fn push_side(s: &mut Segment, rec: &Record<'_>, row: usize) {
         let id = side.dict.id(text);
         side.ids.push(id + 1);
     }
+}
 
-    /// What `args` writes, in `buf` (a `u64` or an address always fits).
-    fn written<'b>(buf: &'b mut [u8; 48], args: std::fmt::Arguments<'_>) -> &'b [u8] {
-        let mut cursor = std::io::Cursor::new(&mut buf[..]);
-        // Cannot fail: the longest value (an IPv6 address) is 39 bytes.
-        let _ = cursor.write_fmt(args);
-        let len = cursor.position() as usize;
-        &buf[..len]
+/// `n` in decimal, in `buf` (as `Display` writes it, without its machinery).
+fn decimal(buf: &mut [u8; 48], mut n: u64) -> &[u8] {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return &buf[at..];
+        }
     }
+}
+
+/// An IPv4 address as `Display` writes it, in `buf`.
+fn dotted(buf: &mut [u8; 48], octets: [u8; 4]) -> &[u8] {
+    let mut len = 0;
+    for (k, o) in octets.into_iter().enumerate() {
+        if k > 0 {
+            buf[len] = b'.';
+            len += 1;
+        }
+        if o >= 100 {
+            buf[len] = b'0' + o / 100;
+            len += 1;
+        }
+        if o >= 10 {
+            buf[len] = b'0' + o / 10 % 10;
+            len += 1;
+        }
+        buf[len] = b'0' + o % 10;
+        len += 1;
+    }
+    &buf[..len]
+}
+
+/// What `args` writes, in `buf` (an IPv6 address always fits).
+fn written<'b>(buf: &'b mut [u8; 48], args: std::fmt::Arguments<'_>) -> &'b [u8] {
+    use std::io::Write as _;
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    // Cannot fail: the longest value (an IPv6 address) is 39 bytes.
+    let _ = cursor.write_fmt(args);
+    let len = cursor.position() as usize;
+    &buf[..len]
 }
 
 impl Segment {
@@ -589,6 +625,25 @@ mod tests {
     use crate::filter::FieldSource;
     use crate::parse::{Line, LineParser};
     use crate::schema::Schema;
+
+    proptest::proptest! {
+        /// Side values are written as `Display` writes them.
+        #[test]
+        fn numbers_and_addresses_are_written_as_display_writes_them(
+            n in proptest::prop_oneof![proptest::num::u64::ANY, 0u64..1000],
+            octets in proptest::array::uniform4(proptest::num::u8::ANY),
+            v6 in proptest::num::u128::ANY,
+        ) {
+            let mut buf = [0u8; 48];
+            let want = n.to_string();
+            proptest::prop_assert_eq!(decimal(&mut buf, n), want.as_bytes());
+            let v4 = std::net::Ipv4Addr::from(octets).to_string();
+            proptest::prop_assert_eq!(dotted(&mut buf, octets), v4.as_bytes());
+            let v6 = Ipv6Addr::from(v6);
+            let want = v6.to_string();
+            proptest::prop_assert_eq!(written(&mut buf, format_args!("{v6}")), want.as_bytes());
+        }
+    }
 
     #[test]
     fn fields_beyond_v2_read_back_as_the_record_has_them() {
