@@ -645,6 +645,16 @@ mod tests {
         }
     }
 
+    /// Side fields of every kind: text, numbers, addresses.
+    const SIDE: [Field; 6] = [
+        Field::VpcId,
+        Field::TcpFlags,
+        Field::PktSrcAddr,
+        Field::PktDstAddr,
+        Field::FlowDirection,
+        Field::TrafficPath,
+    ];
+
     #[test]
     fn fields_beyond_v2_read_back_as_the_record_has_them() {
         // Side columns of every kind: text, numbers, IPv4 and IPv6 addresses, absent, in two
@@ -671,16 +681,8 @@ mod tests {
             let Line::Record(rec) = parser.parse(schema, line) else {
                 panic!("line {k} is a record");
             };
-            let fields = [
-                Field::VpcId,
-                Field::TcpFlags,
-                Field::PktSrcAddr,
-                Field::PktDstAddr,
-                Field::FlowDirection,
-                Field::TrafficPath,
-            ];
             // What the record holds, as text.
-            want.push(fields.map(|f| match rec.get(f) {
+            want.push(SIDE.map(|f| match rec.get(f) {
                 Some(Value::Text(span)) => {
                     Some(String::from_utf8_lossy(rec.span(span)).into_owned())
                 }
@@ -697,15 +699,7 @@ mod tests {
         let seg = builder.seal();
         for (k, want) in want.iter().enumerate() {
             let row = seg.row(k);
-            let got = [
-                Field::VpcId,
-                Field::TcpFlags,
-                Field::PktSrcAddr,
-                Field::PktDstAddr,
-                Field::FlowDirection,
-                Field::TrafficPath,
-            ]
-            .map(|f| {
+            let got = SIDE.map(|f| {
                 row.side_text(f)
                     .map(|t| String::from_utf8_lossy(t).into_owned())
             });
