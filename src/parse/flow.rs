@@ -82,19 +82,19 @@ const SPACES: usize = 13;
 
 /// Bit masks over 16 bytes (bit `i` for byte `i`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct BlockMasks {
+pub(super) struct BlockMasks {
     /// Bytes equal to `' '`.
-    spaces: u32,
+    pub(super) spaces: u32,
     /// Bytes equal to `'\n'`.
     newlines: u32,
     /// Control bytes: below `0x20` (`'\n'` and `'\r'` included) and `0x7f`.
-    controls: u32,
+    pub(super) controls: u32,
 }
 
 /// Classifies 16 bytes at once with SSE2 (part of every x86-64 CPU).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
-fn block_masks(block: &[u8; 16]) -> BlockMasks {
+pub(super) fn block_masks(block: &[u8; 16]) -> BlockMasks {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8,
@@ -117,7 +117,7 @@ fn block_masks(block: &[u8; 16]) -> BlockMasks {
 /// Classifies 16 bytes, eight at a time (other CPUs).
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
-fn block_masks(block: &[u8; 16]) -> BlockMasks {
+pub(super) fn block_masks(block: &[u8; 16]) -> BlockMasks {
     block_masks_swar(block)
 }
 
@@ -153,7 +153,7 @@ fn block_masks_swar(block: &[u8; 16]) -> BlockMasks {
 
 /// The 16 bytes of `data` at `at`, with `'\n'` standing in for bytes past its end.
 #[inline(always)]
-fn block16(data: &[u8], at: usize) -> [u8; 16] {
+pub(super) fn block16(data: &[u8], at: usize) -> [u8; 16] {
     let rest = data.get(at..).unwrap_or_default();
     match rest.first_chunk::<16>() {
         Some(block) => *block,
@@ -265,7 +265,7 @@ impl Layout {
 
 /// 1 to 19 decimal digits at `data[start..end]`, at most `max`.
 #[inline(always)]
-fn uint(data: &[u8], (start, end): (usize, usize), max: u64) -> Option<u64> {
+pub(super) fn uint(data: &[u8], (start, end): (usize, usize), max: u64) -> Option<u64> {
     let len = end - start;
     if len == 0 || len > 19 {
         return None;
@@ -330,7 +330,7 @@ fn ipv4(token: &[u8]) -> Option<IpAddr> {
 
 /// An address filling `token`: IPv4 ([`ipv4`]) or, with a colon in it, IPv6 ([`ipv6`]).
 #[inline(always)]
-fn addr(token: &[u8]) -> Option<IpAddr> {
+pub(super) fn addr(token: &[u8]) -> Option<IpAddr> {
     // A colon is at most five bytes in (`ffff:`); an IPv4 address has none.
     let head = &token[..token.len().min(5)];
     if head.contains(&b':') {
