@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::flow::{addr, block_masks, block16, uint};
+use super::flow::{addr, set_bit_offsets, uint, window_masks};
 use super::tokens::Tokens;
 use super::values::{Action, LogStatus, Malformed, MalformedKind, Span, Value};
 use crate::schema::{FieldKind, Schema};
@@ -160,19 +160,6 @@ const MAX_LAID_OUT_FIELDS: usize = 64;
 /// The longest line [`decode_laid_out`] takes.
 const MAX_LAID_OUT_LINE: usize = 1024;
 
-/// Spaces and control characters (`'\n'` included) of the 64 bytes of `data` at `at`, one
-/// bit a byte; bytes past the end read as newlines.
-#[inline(always)]
-fn masks64(data: &[u8], at: usize) -> (u64, u64) {
-    let (mut spaces, mut controls) = (0u64, 0u64);
-    for k in 0..4 {
-        let m = block_masks(&block16(data, at + 16 * k));
-        spaces |= u64::from(m.spaces) << (16 * k);
-        controls |= u64::from(m.controls) << (16 * k);
-    }
-    (spaces, controls)
-}
-
 /// The common case of [`decode`], branch-light: a line of single spaces between its fields,
 /// no control character, every value well-formed. The line is laid out 16 bytes at a time
 /// first (spaces and control characters found by vector compares), then each field is
@@ -189,41 +176,27 @@ fn decode_laid_out(kinds: &[FieldKind], text: &[u8], values: &mut Vec<Value>) ->
         return false;
     }
     // Where each field but the last ends (its space); room for a whole window's writes.
-    let mut ends = [0u16; MAX_LAID_OUT_FIELDS + 64];
+    let mut ends = [0u32; MAX_LAID_OUT_FIELDS + 64];
     let mut found = 0;
     // Control characters, and spaces that follow a space (or start the line).
     let mut bad = 0u64;
     let mut after_space = 1u64;
     let mut at = 0;
     while at < text.len() {
-        let (spaces, controls) = masks64(text, at);
+        let m = window_masks(text, at);
         let left = text.len() - at;
         let valid = if left >= 64 {
             u64::MAX
         } else {
             (1u64 << left) - 1
         };
-        let spaces = spaces & valid;
-        bad |= (controls & valid) | (spaces & ((spaces << 1) | after_space));
+        let spaces = m.spaces & valid;
+        bad |= (m.controls & valid) | (spaces & ((spaces << 1) | after_space));
         after_space = spaces >> 63;
-        let count = spaces.count_ones() as usize;
-        if found + count >= fields {
+        if found + spaces.count_ones() as usize >= fields {
             return false;
         }
-        // Eight positions written whatever the count (most windows hold fewer), so that
-        // the loop's trip count does not depend on the line: no branch to mispredict.
-        let mut bits = spaces;
-        for slot in &mut ends[found..found + 8] {
-            *slot = (at as u32 + bits.trailing_zeros()) as u16;
-            bits &= bits.wrapping_sub(1);
-        }
-        let mut k = found + 8;
-        while bits != 0 {
-            ends[k] = (at as u32 + bits.trailing_zeros()) as u16;
-            k += 1;
-            bits &= bits - 1;
-        }
-        found += count;
+        found += set_bit_offsets(spaces, at as u32, &mut ends[found..]);
         at += 64;
     }
     if bad != 0 || found + 1 != fields {
@@ -237,7 +210,7 @@ fn decode_laid_out(kinds: &[FieldKind], text: &[u8], values: &mut Vec<Value>) ->
     let mut start = 0;
     for (i, &kind) in kinds.iter().enumerate() {
         let end = if i + 1 < fields {
-            usize::from(ends[i])
+            ends[i] as usize
         } else {
             text.len()
         };

@@ -179,11 +179,60 @@ fn word8(data: &[u8], at: usize) -> u64 {
     }
 }
 
+/// Masks of the 64 bytes of `data` at `at` (bit `i` for byte `at + i`), bytes past its end
+/// reading as newlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct WindowMasks {
+    /// Bytes equal to `' '`.
+    pub(super) spaces: u64,
+    /// Bytes equal to `'\n'`.
+    pub(super) newlines: u64,
+    /// Control bytes: below `0x20` (`'\n'` and `'\r'` included) and `0x7f`.
+    pub(super) controls: u64,
+}
+
+/// Classifies the 64 bytes of `data` at `at`: four 16-byte blocks.
+#[inline(always)]
+pub(super) fn window_masks(data: &[u8], at: usize) -> WindowMasks {
+    let mut w = WindowMasks {
+        spaces: 0,
+        newlines: 0,
+        controls: 0,
+    };
+    for k in 0..4 {
+        let m = block_masks(&block16(data, at + 16 * k));
+        w.spaces |= u64::from(m.spaces) << (16 * k);
+        w.newlines |= u64::from(m.newlines) << (16 * k);
+        w.controls |= u64::from(m.controls) << (16 * k);
+    }
+    w
+}
+
+/// Writes the offsets (`at` + bit index) of the set bits of `bits` to `out[0..]`, in order,
+/// and returns how many there are. Eight are written whatever the count (most windows of a
+/// flow-log line hold fewer spaces), so the loop's trip count does not depend on the line:
+/// no branch to mispredict. `out` must have room for eight, or for the count if larger.
+#[inline(always)]
+pub(super) fn set_bit_offsets(mut bits: u64, at: u32, out: &mut [u32]) -> usize {
+    let count = bits.count_ones() as usize;
+    for slot in out.iter_mut().take(8) {
+        *slot = at + bits.trailing_zeros();
+        bits &= bits.wrapping_sub(1);
+    }
+    let mut k = 8;
+    while bits != 0 {
+        out[k] = at + bits.trailing_zeros();
+        k += 1;
+        bits &= bits - 1;
+    }
+    count
+}
+
 /// Where the fields of one line are.
 #[derive(Debug)]
 struct Layout {
-    /// The offset of each separating space.
-    spaces: [usize; SPACES],
+    /// The offset of each separating space (the first [`SPACES`]; the rest is scratch).
+    spaces: [u32; SPACES + 8],
     /// Where the line's text ends (before `\r\n` or `\n`).
     end: usize,
     /// The bytes the line takes, its newline included.
@@ -195,7 +244,7 @@ impl Layout {
     /// no empty field, no control character; `None` otherwise.
     #[inline(always)]
     fn of(data: &[u8]) -> Option<Layout> {
-        let mut spaces = [0usize; SPACES];
+        let mut spaces = [0u32; SPACES + 8];
         let mut found = 0;
         let mut first_control = usize::MAX;
         let mut at = 0;
@@ -203,25 +252,24 @@ impl Layout {
             if at >= MAX_FAST_LINE {
                 return None;
             }
-            let m = block_masks(&block16(data, at));
+            let m = window_masks(data, at);
             let before_newline = match m.newlines {
-                0 => u32::MAX,
+                0 => u64::MAX,
                 nl => (1 << nl.trailing_zeros()) - 1,
             };
             let controls = m.controls & before_newline;
             if controls != 0 && first_control == usize::MAX {
                 first_control = at + controls.trailing_zeros() as usize;
             }
-            let mut bits = m.spaces & before_newline;
-            while bits != 0 {
-                *spaces.get_mut(found)? = at + bits.trailing_zeros() as usize;
-                found += 1;
-                bits &= bits - 1;
+            let bits = m.spaces & before_newline;
+            if found + bits.count_ones() as usize > SPACES {
+                return None;
             }
+            found += set_bit_offsets(bits, at as u32, &mut spaces[found..]);
             if m.newlines != 0 {
                 break at + m.newlines.trailing_zeros() as usize;
             }
-            at += 16;
+            at += 64;
         };
         // The newline found may be a stand-in past the end of `data`.
         let newline = newline.min(data.len());
@@ -234,7 +282,8 @@ impl Layout {
         }
         // Single spaces only: every field holds at least one byte.
         let mut field_start = 0;
-        for &space in &spaces {
+        for &space in &spaces[..SPACES] {
+            let space = space as usize;
             if space == field_start {
                 return None;
             }
@@ -256,9 +305,13 @@ impl Layout {
     fn bounds(&self, i: usize) -> (usize, usize) {
         let start = match i {
             0 => 0,
-            _ => self.spaces[i - 1] + 1,
+            _ => self.spaces[i - 1] as usize + 1,
         };
-        let end = self.spaces.get(i).copied().unwrap_or(self.end);
+        let end = if i < SPACES {
+            self.spaces[i] as usize
+        } else {
+            self.end
+        };
         (start, end)
     }
 }
