@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::flow::{addr, set_bit_offsets, uint, window_masks};
+use super::flow::{addr, block16, set_bit_offsets, uint, window_masks};
 use super::tokens::Tokens;
 use super::values::{Action, LogStatus, Malformed, MalformedKind, Span, Value};
 use crate::schema::{FieldKind, Schema};
@@ -18,9 +18,10 @@ pub(super) fn decode(
     schema: &Schema,
     text: &[u8],
     values: &mut Vec<Value>,
+    ends: &mut FieldEnds,
 ) -> Result<(), Malformed> {
     let kinds = schema.kinds();
-    if decode_laid_out(kinds, text, values) {
+    if decode_laid_out(kinds, text, values, ends) {
         return Ok(());
     }
     decode_bytewise(kinds, text, values)
@@ -157,6 +158,13 @@ fn decode_bytewise(
 
 /// The most fields a line may have for [`decode_laid_out`] (the longest AWS format has fewer).
 const MAX_LAID_OUT_FIELDS: usize = 64;
+/// Where a line's fields end, as [`decode_laid_out`] finds them: kept by the parser from line
+/// to line, so that no line pays for clearing it.
+pub(super) type FieldEnds = [u32; MAX_LAID_OUT_FIELDS + 8];
+
+/// A [`FieldEnds`] to start with.
+pub(super) const NO_ENDS: FieldEnds = [0; MAX_LAID_OUT_FIELDS + 8];
+
 /// The longest line [`decode_laid_out`] takes.
 const MAX_LAID_OUT_LINE: usize = 1024;
 
@@ -166,7 +174,12 @@ const MAX_LAID_OUT_LINE: usize = 1024;
 /// decoded knowing its bounds, numbers eight digits at a time. Returns false, having decided
 /// nothing, for anything else: [`decode`]'s byte loop then gives the exact reason.
 #[inline(always)]
-fn decode_laid_out(kinds: &[FieldKind], text: &[u8], values: &mut Vec<Value>) -> bool {
+fn decode_laid_out(
+    kinds: &[FieldKind],
+    text: &[u8],
+    values: &mut Vec<Value>,
+    ends: &mut FieldEnds,
+) -> bool {
     let fields = kinds.len();
     if fields == 0
         || fields > MAX_LAID_OUT_FIELDS
@@ -175,8 +188,6 @@ fn decode_laid_out(kinds: &[FieldKind], text: &[u8], values: &mut Vec<Value>) ->
     {
         return false;
     }
-    // Where each field but the last ends (its space); room for a whole window's writes.
-    let mut ends = [0u32; MAX_LAID_OUT_FIELDS + 64];
     let mut found = 0;
     // Control characters, and spaces that follow a space (or start the line).
     let mut bad = 0u64;
@@ -205,7 +216,9 @@ fn decode_laid_out(kinds: &[FieldKind], text: &[u8], values: &mut Vec<Value>) ->
     values.clear();
     // The addresses decoded so far in this line: `pkt-srcaddr` and `pkt-dstaddr` mostly
     // repeat `srcaddr` and `dstaddr` as written, and a repeat costs a compare, not a decode.
-    let mut seen: [(&[u8], Value); 4] = [(&[], Value::Absent); 4];
+    // Each as where it starts, its length, its first 16 bytes (zero past its end) and its
+    // value: most compare as two words, without a call.
+    let mut seen: [(usize, usize, u128, Value); 4] = [(0, 0, 0, Value::Absent); 4];
     let mut seen_count = 0;
     let mut start = 0;
     for (i, &kind) in kinds.iter().enumerate() {
@@ -221,19 +234,29 @@ fn decode_laid_out(kinds: &[FieldKind], text: &[u8], values: &mut Vec<Value>) ->
             FieldKind::U64 => uint(text, (start, end), u64::MAX).map(Value::Uint),
             FieldKind::U16 => uint(text, (start, end), u64::from(u16::MAX)).map(Value::Uint),
             FieldKind::U8 => uint(text, (start, end), u64::from(u8::MAX)).map(Value::Uint),
-            FieldKind::Addr => match seen[..seen_count].iter().find(|(t, _)| *t == token) {
-                Some((_, v)) => Some(*v),
-                None => {
-                    let v = addr(token).map(Value::Addr);
-                    if let Some(v) = v
-                        && seen_count < seen.len()
-                    {
-                        seen[seen_count] = (token, v);
-                        seen_count += 1;
+            FieldKind::Addr => {
+                let len = token.len();
+                let head = u128::from_le_bytes(block16(text, start))
+                    & u128::MAX
+                        .checked_shr(8 * (16 - len.min(16)) as u32)
+                        .unwrap_or(0);
+                let same = seen[..seen_count].iter().find(|(s, l, h, _)| {
+                    *l == len && *h == head && (len <= 16 || text[*s..*s + len] == *token)
+                });
+                match same {
+                    Some(&(_, _, _, v)) => Some(v),
+                    None => {
+                        let v = addr(token).map(Value::Addr);
+                        if let Some(v) = v
+                            && seen_count < seen.len()
+                        {
+                            seen[seen_count] = (start, len, head, v);
+                            seen_count += 1;
+                        }
+                        v
                     }
-                    v
                 }
-            },
+            }
             // Control characters are ruled out already.
             FieldKind::Text => Some(Value::Text(Span {
                 start: start as u32,
@@ -522,7 +545,7 @@ mod tests {
             }
             line.extend_from_slice(trail.as_bytes());
             let (mut ours, mut plain) = (Vec::new(), Vec::new());
-            let got = decode(&schema, &line, &mut ours);
+            let got = decode(&schema, &line, &mut ours, &mut NO_ENDS);
             let want = decode_bytewise(schema.kinds(), &line, &mut plain);
             prop_assert_eq!(got, want, "{}", String::from_utf8_lossy(&line));
             if got.is_ok() {
@@ -554,7 +577,7 @@ mod tests {
                 line.extend_from_slice(t);
             }
             let mut values = Vec::new();
-            let got = decode(&schema, &line, &mut values);
+            let got = decode(&schema, &line, &mut values, &mut NO_ENDS);
             let fields = schema.kinds().len();
             match got {
                 Ok(()) => {

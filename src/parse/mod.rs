@@ -32,6 +32,7 @@ use envelope::{Unwrapped, unwrap_line};
 pub struct LineParser {
     values: Vec<Value>,
     unwrapped: Vec<u8>,
+    ends: decode::FieldEnds,
 }
 
 impl Default for LineParser {
@@ -46,6 +47,7 @@ impl LineParser {
         LineParser {
             values: Vec::with_capacity(64),
             unwrapped: Vec::new(),
+            ends: decode::NO_ENDS,
         }
     }
 
@@ -61,7 +63,7 @@ impl LineParser {
                 &self.unwrapped
             }
         };
-        match decode(schema, text, &mut self.values) {
+        match decode(schema, text, &mut self.values, &mut self.ends) {
             Ok(()) => Line::Record(Record {
                 schema,
                 values: &self.values,
