@@ -182,6 +182,7 @@ fn decode_laid_out(
 ) -> bool {
     let fields = kinds.len();
     if fields == 0
+        || text.is_empty()
         || fields > MAX_LAID_OUT_FIELDS
         || text.len() > MAX_LAID_OUT_LINE
         || text.last() == Some(&b' ')
