@@ -1,9 +1,11 @@
 //! Format strings (`--format`, `${field}` lists) and S3 header lines: reading one never
 //! panics; a format reads back from the text it prints as the same format; a line parsed in
-//! it gives a record or a reason that is safe to print.
+//! it gives a record or a reason that is safe to print; the laid-out decoder and the byte loop
+//! give the same values or the same reason.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use vpctop::parse::decode::{decode_bytewise_for_fuzzing, decode_for_fuzzing};
 use vpctop::parse::{Line, LineParser};
 use vpctop::schema::Schema;
 use vpctop_fuzz::assert_printable;
@@ -28,6 +30,14 @@ fuzz_target!(|data: &[u8]| {
             .unwrap_or_else(|e| panic!("{printed:?} does not read back: {e}"));
         assert_eq!(again.columns(), schema.columns(), "{printed:?}");
         let _ = schema.require_known();
+        let text = line.strip_suffix(b"\r").unwrap_or(line);
+        let (mut laid, mut plain) = (Vec::new(), Vec::new());
+        let fast = decode_for_fuzzing(&schema, text, &mut laid);
+        let slow = decode_bytewise_for_fuzzing(&schema, text, &mut plain);
+        assert_eq!(fast, slow, "{text:?}");
+        if fast.is_ok() {
+            assert_eq!(laid, plain, "{text:?}");
+        }
         let mut parser = LineParser::new();
         match parser.parse(&schema, line) {
             Line::Record(r) => {

@@ -27,6 +27,28 @@ pub(super) fn decode(
     decode_bytewise(kinds, text, values)
 }
 
+/// [`decode`] as the parser runs it, laid out first; public for the fuzz targets, which hold
+/// it to [`decode_bytewise_for_fuzzing`].
+#[doc(hidden)]
+pub fn decode_for_fuzzing(
+    schema: &Schema,
+    text: &[u8],
+    values: &mut Vec<Value>,
+) -> Result<(), Malformed> {
+    let mut ends = NO_ENDS;
+    decode(schema, text, values, &mut ends)
+}
+
+/// [`decode_bytewise`], public for the fuzz targets.
+#[doc(hidden)]
+pub fn decode_bytewise_for_fuzzing(
+    schema: &Schema,
+    text: &[u8],
+    values: &mut Vec<Value>,
+) -> Result<(), Malformed> {
+    decode_bytewise(schema.kinds(), text, values)
+}
+
 /// [`decode`] one byte at a time: every line, whatever its spacing, with its exact reason.
 ///
 /// One pass over the bytes. Integers and dotted-quad IPv4 addresses are decoded while their
@@ -546,7 +568,8 @@ mod tests {
             }
             line.extend_from_slice(trail.as_bytes());
             let (mut ours, mut plain) = (Vec::new(), Vec::new());
-            let got = decode(&schema, &line, &mut ours, &mut NO_ENDS);
+            let mut ends = NO_ENDS;
+            let got = decode(&schema, &line, &mut ours, &mut ends);
             let want = decode_bytewise(schema.kinds(), &line, &mut plain);
             prop_assert_eq!(got, want, "{}", String::from_utf8_lossy(&line));
             if got.is_ok() {
@@ -578,7 +601,8 @@ mod tests {
                 line.extend_from_slice(t);
             }
             let mut values = Vec::new();
-            let got = decode(&schema, &line, &mut values, &mut NO_ENDS);
+            let mut ends = NO_ENDS;
+            let got = decode(&schema, &line, &mut values, &mut ends);
             let fields = schema.kinds().len();
             match got {
                 Ok(()) => {
