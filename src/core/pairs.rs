@@ -97,6 +97,12 @@ impl PairTable {
     pub fn merge(&mut self, mut other: PairTable) {
         self.settle();
         other.settle();
+        if self.used == 0 && self.other.is_empty() {
+            // Into an empty table (a merger's first partial): the other one as it is, instead
+            // of a million inserts into a table growing as they come.
+            *self = other;
+            return;
+        }
         for slot in other.slots.iter().filter(|s| s.stats.flows > 0) {
             let hash = self.hasher.hash_one(slot.key);
             self.slot_for(slot.key, hash).merge(&slot.stats);
@@ -212,5 +218,15 @@ mod tests {
         let mut empty = PairTable::default();
         empty.merge(std::mem::take(&mut halves));
         assert_eq!(empty.len(), naive.len());
+        for (k, s) in empty.iter() {
+            assert_eq!((s.flows, s.bytes), naive[&k], "{k:?}");
+        }
+        // The table it became takes more, into the same keys.
+        empty.merge(table.clone());
+        assert_eq!(empty.len(), naive.len());
+        for (k, s) in empty.iter() {
+            let (flows, bytes) = naive[&k];
+            assert_eq!((s.flows, s.bytes), (2 * flows, 2 * bytes), "{k:?}");
+        }
     }
 }
