@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use vpctop::parse::decode::{decode_bytewise_for_fuzzing, decode_for_fuzzing};
+use vpctop::parse::decode::decode_both_ways_for_fuzzing;
 use vpctop::parse::{Line, LineParser};
 use vpctop::schema::Schema;
 use vpctop_fuzz::assert_printable;
@@ -31,9 +31,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(again.columns(), schema.columns(), "{printed:?}");
         let _ = schema.require_known();
         let text = line.strip_suffix(b"\r").unwrap_or(line);
-        let (mut laid, mut plain) = (Vec::new(), Vec::new());
-        let fast = decode_for_fuzzing(&schema, text, &mut laid);
-        let slow = decode_bytewise_for_fuzzing(&schema, text, &mut plain);
+        let [(fast, laid), (slow, plain)] = decode_both_ways_for_fuzzing(&schema, text);
         assert_eq!(fast, slow, "{text:?}");
         if fast.is_ok() {
             assert_eq!(laid, plain, "{text:?}");

@@ -27,26 +27,20 @@ pub(super) fn decode(
     decode_bytewise(kinds, text, values)
 }
 
-/// [`decode`] as the parser runs it, laid out first; public for the fuzz targets, which hold
-/// it to [`decode_bytewise_for_fuzzing`].
+/// What a line decodes into, and why not, by [`decode`] as the parser runs it (laid out
+/// first) and by [`decode_bytewise`] alone: public for the fuzz targets, which hold the two to
+/// the same answer.
 #[doc(hidden)]
-pub fn decode_for_fuzzing(
-    schema: &Schema,
-    text: &[u8],
-    values: &mut Vec<Value>,
-) -> Result<(), Malformed> {
-    let mut ends = NO_ENDS;
-    decode(schema, text, values, &mut ends)
-}
+pub type BothWays = [(Result<(), Malformed>, Vec<Value>); 2];
 
-/// [`decode_bytewise`], public for the fuzz targets.
+/// Decodes `text` both ways (see [`BothWays`]).
 #[doc(hidden)]
-pub fn decode_bytewise_for_fuzzing(
-    schema: &Schema,
-    text: &[u8],
-    values: &mut Vec<Value>,
-) -> Result<(), Malformed> {
-    decode_bytewise(schema.kinds(), text, values)
+pub fn decode_both_ways_for_fuzzing(schema: &Schema, text: &[u8]) -> BothWays {
+    let (mut laid, mut plain) = (Vec::new(), Vec::new());
+    let mut ends = NO_ENDS;
+    let fast = decode(schema, text, &mut laid, &mut ends);
+    let slow = decode_bytewise(schema.kinds(), text, &mut plain);
+    [(fast, laid), (slow, plain)]
 }
 
 /// [`decode`] one byte at a time: every line, whatever its spacing, with its exact reason.
