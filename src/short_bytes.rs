@@ -1,11 +1,11 @@
-//! Short byte strings (8 to 24 bytes, such as interface and account ids) as three words and
-//! a length: hashed and compared as integers, where a byte string takes the hasher's slow
+//! Short byte strings (up to 24 bytes, such as interface and account ids, regions and
+//! enumerations) as three words and a length: hashed and compared as integers, where a byte string takes the hasher's slow
 //! path and a `memcmp` call. Read with fixed-size, overlapping loads; copying a variable
 //! length into a padded key instead costs a `memcpy` call and undid the gain.
 
 use std::hash::{Hash, Hasher};
 
-/// A byte string of 8 to 24 bytes, zero-padded into three little-endian words, with its
+/// A byte string of at most 24 bytes, zero-padded into three little-endian words, with its
 /// length (so strings that differ only in trailing NULs stay apart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShortBytes {
@@ -37,16 +37,24 @@ impl ShortBytes {
     /// The longest string kept as words.
     pub const MAX: usize = 24;
 
-    /// `bytes` as words, when it has 8 to [`MAX`](Self::MAX) bytes.
+    /// `bytes` as words, when it has at most [`MAX`](Self::MAX) bytes.
     #[inline(always)]
     pub fn of(bytes: &[u8]) -> Option<ShortBytes> {
         let len = bytes.len();
-        if !(8..=Self::MAX).contains(&len) {
+        if len > Self::MAX {
             return None;
         }
-        let first = u64::from_le_bytes(*bytes.first_chunk::<8>()?);
+        let first = match bytes.first_chunk::<8>() {
+            Some(word) => u64::from_le_bytes(*word),
+            // Under 8 bytes (`IPv4`, `ingress`, a port): assembled a byte at a time, which
+            // still beats hashing and comparing a byte string.
+            None => bytes
+                .iter()
+                .enumerate()
+                .fold(0, |w, (i, b)| w | u64::from(*b) << (8 * i)),
+        };
         let (second, third) = match len {
-            8 => (0, 0),
+            0..=8 => (0, 0),
             9..=16 => (tail_word(bytes, 8, len), 0),
             _ => (
                 u64::from_le_bytes(*bytes.get(8..16)?.first_chunk::<8>()?),
@@ -72,20 +80,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strings_of_8_to_24_bytes_round_trip_and_stay_apart() {
+    fn strings_of_up_to_24_bytes_round_trip_and_stay_apart() {
         let strings: Vec<Vec<u8>> = (0..=30)
             .map(|n| (0..n).map(|i| b'a' + i as u8).collect())
             .chain([b"eni-1\0\0\0".to_vec(), b"eni-1\0\0\0\0".to_vec()])
+            .chain([b"ab\0".to_vec(), b"a\0".to_vec(), b"\0".to_vec()])
             .collect();
         let mut keys = Vec::new();
         for s in &strings {
             match ShortBytes::of(s) {
                 Some(k) => {
-                    assert!((8..=24).contains(&s.len()));
+                    assert!(s.len() <= 24);
                     assert_eq!(k.bytes(), *s);
                     keys.push(k);
                 }
-                None => assert!(s.len() < 8 || s.len() > 24, "{s:?}"),
+                None => assert!(s.len() > 24, "{s:?}"),
             }
         }
         for (i, a) in keys.iter().enumerate() {
@@ -93,6 +102,6 @@ mod tests {
                 assert_ne!(a, b);
             }
         }
-        assert_eq!(keys.len(), 17 + 2);
+        assert_eq!(keys.len(), 25 + 2 + 3);
     }
 }

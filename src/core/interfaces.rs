@@ -1,4 +1,4 @@
-//! Totals per interface id. Ids are short (`eni-` and 17 hex digits): those of 8 to 24 bytes
+//! Totals per interface id. Ids are short (`eni-` and 17 hex digits): those of up to 24 bytes
 //! are keyed as [`ShortBytes`], hashed and compared as integers (as byte strings the look-up
 //! cost ~5 % of `report`'s time). Other ids go to an ordinary map.
 

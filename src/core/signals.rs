@@ -259,7 +259,7 @@ impl Activities {
 /// An interface id, kept as words when short.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum InterfaceKey {
-    /// 8 to 24 bytes.
+    /// Up to 24 bytes.
     Short(ShortBytes),
     /// Any other length.
     Long(Box<[u8]>),
