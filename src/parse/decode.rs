@@ -3,7 +3,7 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::flow::{addr, block16, set_bit_offsets, uint, window_masks};
+use super::scan::{addr, block16, set_bit_offsets, uint, window_masks};
 use super::tokens::Tokens;
 use super::values::{Action, LogStatus, Malformed, MalformedKind, Span, Value};
 use crate::schema::{FieldKind, Schema};

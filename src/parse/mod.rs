@@ -3,7 +3,8 @@
 //! Owns: the value types ([`values`]), taking envelopes off a line ([`envelope`]: CloudWatch
 //! payloads, `{"message": "…"}` JSON lines, `aws logs tail` prefixes), splitting it into
 //! fields ([`tokens`]), decoding each field by its [`FieldKind`](crate::schema::FieldKind) with `-` as absent
-//! ([`decode`]), and the fast path for default-format lines (`flow`, [`flow_v2_line`]).
+//! ([`decode`]), and the fast path for default-format lines (`flow`, [`flow_v2_line`]); both
+//! decoders read bytes a block at a time with the helpers of `scan`.
 //!
 //! Hot path: [`LineParser::parse`] runs once per line on every worker. It allocates nothing for
 //! a valid line: values land in a buffer the parser owns and reuses, and text values are spans
@@ -15,6 +16,7 @@
 pub mod decode;
 pub mod envelope;
 mod flow;
+mod scan;
 pub mod tokens;
 pub mod values;
 
