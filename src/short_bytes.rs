@@ -1,7 +1,8 @@
 //! Short byte strings (up to 24 bytes, such as interface and account ids, regions and
-//! enumerations) as three words and a length: hashed and compared as integers, where a byte string takes the hasher's slow
-//! path and a `memcmp` call. Read with fixed-size, overlapping loads; copying a variable
-//! length into a padded key instead costs a `memcpy` call and undid the gain.
+//! enumerations) as three words and a length: hashed and compared as integers, where a byte
+//! string takes the hasher's slow path and a `memcmp` call. Read with fixed-size, overlapping
+//! loads; copying a variable length into a padded key instead costs a `memcpy` call and undid
+//! the gain.
 
 use std::hash::{Hash, Hasher};
 

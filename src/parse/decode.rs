@@ -3,14 +3,14 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::scan::{addr, block16, set_bit_offsets, uint, window_masks};
+use super::scan::{addr, block16, lay_out_line, uint};
 use super::tokens::Tokens;
 use super::values::{Action, LogStatus, Malformed, MalformedKind, Span, Value};
 use crate::schema::{FieldKind, Schema};
 
 /// Decodes every column of `text` into `values`, or says why the line is malformed.
 ///
-/// Most lines take [`decode_laid_out`], which lays the line out 16 bytes at a time and then
+/// Most lines take [`decode_laid_out`], which lays the line out 64 bytes at a time and then
 /// decodes each field knowing its bounds; anything unusual (runs of spaces, a control
 /// character, a value it does not take, an error) goes to [`decode_bytewise`], which gives
 /// the exact reason. A property test holds the two to the same answer on every line.
@@ -185,8 +185,8 @@ pub(super) const NO_ENDS: FieldEnds = [0; MAX_LAID_OUT_FIELDS + 8];
 const MAX_LAID_OUT_LINE: usize = 1024;
 
 /// The common case of [`decode`], branch-light: a line of single spaces between its fields,
-/// no control character, every value well-formed. The line is laid out 16 bytes at a time
-/// first (spaces and control characters found by vector compares), then each field is
+/// no control character, every value well-formed. The line is laid out first
+/// ([`lay_out_line`], shared with the fast path), then each field is
 /// decoded knowing its bounds, numbers eight digits at a time. Returns false, having decided
 /// nothing, for anything else: [`decode`]'s byte loop then gives the exact reason.
 #[inline(always)]
@@ -197,37 +197,14 @@ fn decode_laid_out(
     ends: &mut FieldEnds,
 ) -> bool {
     let fields = kinds.len();
-    if fields == 0
-        || text.is_empty()
-        || fields > MAX_LAID_OUT_FIELDS
-        || text.len() > MAX_LAID_OUT_LINE
-        || text.last() == Some(&b' ')
-    {
+    if fields == 0 || fields > MAX_LAID_OUT_FIELDS {
         return false;
     }
-    let mut found = 0;
-    // Control characters, and spaces that follow a space (or start the line).
-    let mut bad = 0u64;
-    let mut after_space = 1u64;
-    let mut at = 0;
-    while at < text.len() {
-        let m = window_masks(text, at);
-        let left = text.len() - at;
-        let valid = if left >= 64 {
-            u64::MAX
-        } else {
-            (1u64 << left) - 1
-        };
-        let spaces = m.spaces & valid;
-        bad |= (m.controls & valid) | (spaces & ((spaces << 1) | after_space));
-        after_space = spaces >> 63;
-        if found + spaces.count_ones() as usize >= fields {
-            return false;
-        }
-        found += set_bit_offsets(spaces, at as u32, &mut ends[found..]);
-        at += 64;
-    }
-    if bad != 0 || found + 1 != fields {
+    // `text` is one line, cut out already: a `\r` or `\n` in it is a control character.
+    let plain = lay_out_line(text, MAX_LAID_OUT_LINE, fields - 1, ends).is_some_and(|line| {
+        line.spaces + 1 == fields && line.used == text.len() && line.end == text.len()
+    });
+    if !plain {
         return false;
     }
     values.clear();

@@ -13,7 +13,7 @@
 use std::net::IpAddr;
 
 use super::decode::{action, log_status};
-use super::scan::{addr, block_masks, block16, set_bit_offsets, uint, window_masks};
+use super::scan::{addr, block_masks, block16, lay_out_line, uint};
 use super::{Action, LogStatus, Record};
 use crate::schema::Field;
 
@@ -98,59 +98,12 @@ impl Layout {
     #[inline(always)]
     fn of(data: &[u8]) -> Option<Layout> {
         let mut spaces = [0u32; SPACES + 8];
-        let mut found = 0;
-        let mut first_control = usize::MAX;
-        let mut at = 0;
-        let newline = loop {
-            if at >= MAX_FAST_LINE {
-                return None;
-            }
-            let m = window_masks(data, at);
-            let before_newline = match m.newlines {
-                0 => u64::MAX,
-                nl => (1 << nl.trailing_zeros()) - 1,
-            };
-            let controls = m.controls & before_newline;
-            if controls != 0 && first_control == usize::MAX {
-                first_control = at + controls.trailing_zeros() as usize;
-            }
-            let bits = m.spaces & before_newline;
-            if found + bits.count_ones() as usize > SPACES {
-                return None;
-            }
-            found += set_bit_offsets(bits, at as u32, &mut spaces[found..]);
-            if m.newlines != 0 {
-                break at + m.newlines.trailing_zeros() as usize;
-            }
-            at += 64;
-        };
-        // The newline found may be a stand-in past the end of `data`.
-        let newline = newline.min(data.len());
-        let end = match newline.checked_sub(1) {
-            Some(cr) if data[cr] == b'\r' => cr,
-            _ => newline,
-        };
-        if found != SPACES || first_control < end {
-            return None;
-        }
-        // Single spaces only: every field holds at least one byte.
-        let mut field_start = 0;
-        for &space in &spaces[..SPACES] {
-            let space = space as usize;
-            if space == field_start {
-                return None;
-            }
-            field_start = space + 1;
-        }
-        if end == field_start {
-            return None;
-        }
-        let used = if newline < data.len() {
-            newline + 1
-        } else {
-            newline
-        };
-        Some(Layout { spaces, end, used })
+        let line = lay_out_line(data, MAX_FAST_LINE, SPACES, &mut spaces)?;
+        (line.spaces == SPACES).then_some(Layout {
+            spaces,
+            end: line.end,
+            used: line.used,
+        })
     }
 
     /// Where field `i` (0 to 13) starts and ends.

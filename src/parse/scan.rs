@@ -16,9 +16,9 @@ pub(super) struct BlockMasks {
     /// Bytes equal to `' '`.
     pub(super) spaces: u32,
     /// Bytes equal to `'\n'`.
-    pub(super) newlines: u32,
+    newlines: u32,
     /// Control bytes: below `0x20` (`'\n'` and `'\r'` included) and `0x7f`.
-    pub(super) controls: u32,
+    controls: u32,
 }
 
 /// Classifies 16 bytes at once with SSE2 (part of every x86-64 CPU).
@@ -112,18 +112,18 @@ fn word8(data: &[u8], at: usize) -> u64 {
 /// Masks of the 64 bytes of `data` at `at` (bit `i` for byte `at + i`), bytes past its end
 /// reading as newlines.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct WindowMasks {
+struct WindowMasks {
     /// Bytes equal to `' '`.
-    pub(super) spaces: u64,
+    spaces: u64,
     /// Bytes equal to `'\n'`.
-    pub(super) newlines: u64,
+    newlines: u64,
     /// Control bytes: below `0x20` (`'\n'` and `'\r'` included) and `0x7f`.
-    pub(super) controls: u64,
+    controls: u64,
 }
 
 /// Classifies the 64 bytes of `data` at `at`: four 16-byte blocks.
 #[inline(always)]
-pub(super) fn window_masks(data: &[u8], at: usize) -> WindowMasks {
+fn window_masks(data: &[u8], at: usize) -> WindowMasks {
     let mut w = WindowMasks {
         spaces: 0,
         newlines: 0,
@@ -143,7 +143,7 @@ pub(super) fn window_masks(data: &[u8], at: usize) -> WindowMasks {
 /// flow-log line hold fewer spaces), so the loop's trip count does not depend on the line:
 /// no branch to mispredict. `out` must have room for eight, or for the count if larger.
 #[inline(always)]
-pub(super) fn set_bit_offsets(mut bits: u64, at: u32, out: &mut [u32]) -> usize {
+fn set_bit_offsets(mut bits: u64, at: u32, out: &mut [u32]) -> usize {
     let count = bits.count_ones() as usize;
     for slot in out.iter_mut().take(8) {
         *slot = at + bits.trailing_zeros();
@@ -156,6 +156,89 @@ pub(super) fn set_bit_offsets(mut bits: u64, at: u32, out: &mut [u32]) -> usize 
         bits &= bits - 1;
     }
     count
+}
+
+/// Where the line at the start of some bytes ends, as [`lay_out_line`] finds it; the offsets
+/// of its spaces are in the caller's buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct LineEnd {
+    /// Its spaces, one between each two of its fields.
+    pub(super) spaces: usize,
+    /// Where its text ends: at its `\n` (before a `\r` just ahead of it), or at the end of
+    /// the bytes.
+    pub(super) end: usize,
+    /// The bytes it takes, its newline included.
+    pub(super) used: usize,
+}
+
+/// Lays out the line at the start of `data` (up to its first `\n`, or all of `data`), 64
+/// bytes at a time: writes the offsets of its spaces to `out` and says where it ends. `None`
+/// unless the line is plain: it ends within `max_line` bytes, has at most `max_spaces`
+/// spaces, each single and between two fields that hold a byte or more (none leading or
+/// trailing), and no control character but a `\r` before its `\n`. `out` must have room for
+/// `max_spaces` + 8 offsets.
+///
+/// The one layout both decoders use: the default format's fast path on a chunk's next line,
+/// the general decoder on a line already cut out.
+#[inline(always)]
+pub(super) fn lay_out_line(
+    data: &[u8],
+    max_line: usize,
+    max_spaces: usize,
+    out: &mut [u32],
+) -> Option<LineEnd> {
+    let mut found = 0;
+    let mut first_control = usize::MAX;
+    // Spaces that follow a space (or start the line): an empty field.
+    let mut doubled = 0u64;
+    let mut after_space = 1u64;
+    let mut at = 0;
+    let newline = loop {
+        if at >= max_line {
+            return None;
+        }
+        let m = window_masks(data, at);
+        let before_newline = match m.newlines {
+            0 => u64::MAX,
+            nl => (1 << nl.trailing_zeros()) - 1,
+        };
+        let controls = m.controls & before_newline;
+        if controls != 0 && first_control == usize::MAX {
+            first_control = at + controls.trailing_zeros() as usize;
+        }
+        let spaces = m.spaces & before_newline;
+        doubled |= spaces & ((spaces << 1) | after_space);
+        after_space = spaces >> 63;
+        if found + spaces.count_ones() as usize > max_spaces {
+            return None;
+        }
+        found += set_bit_offsets(spaces, at as u32, &mut out[found..]);
+        if m.newlines != 0 {
+            break at + m.newlines.trailing_zeros() as usize;
+        }
+        at += 64;
+    };
+    // The newline found may be a stand-in past the end of `data`.
+    let newline = newline.min(data.len());
+    let end = match newline.checked_sub(1) {
+        Some(cr) if data[cr] == b'\r' => cr,
+        _ => newline,
+    };
+    // The last field is empty when the line ends in a space (or is empty).
+    let empty_last = end == 0 || data[end - 1] == b' ';
+    if doubled != 0 || empty_last || first_control < end {
+        return None;
+    }
+    let used = if newline < data.len() {
+        newline + 1
+    } else {
+        newline
+    };
+    Some(LineEnd {
+        spaces: found,
+        end,
+        used,
+    })
 }
 
 /// 1 to 19 decimal digits at `data[start..end]`, at most `max`.

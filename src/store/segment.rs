@@ -58,8 +58,9 @@ impl Position {
 }
 
 /// Text values of one segment, each stored once. The look-up index keys values of up to 24
-/// bytes (interface and account ids, regions, enumerations, short numbers) as [`ShortBytes`]: hashing and comparing byte strings
-/// was most of what retention added to each record.
+/// bytes (interface and account ids, regions, enumerations, short numbers) as
+/// [`ShortBytes`]: hashing and comparing byte strings was most of what retention added to
+/// each record.
 #[derive(Debug, Clone, Default)]
 struct Dict {
     values: Vec<Box<[u8]>>,
