@@ -23,6 +23,7 @@ pub mod values;
 pub use decode::{parse_addr, parse_u64};
 pub use envelope::{Payload, PayloadEvent};
 pub use flow::{Flow, flow_v2, flow_v2_line, nth_field};
+pub use scan::{LineField, line_and_field};
 pub use tokens::{is_blank, strip_cr};
 pub use values::{Action, Line, LogStatus, Malformed, MalformedKind, Record, Span, Value};
 

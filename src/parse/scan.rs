@@ -241,6 +241,90 @@ pub(super) fn lay_out_line(
     })
 }
 
+/// Where the line at the start of some bytes ends, and where one of its fields lies, as
+/// [`line_and_field`] finds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LineField {
+    /// Where its `\n` is.
+    pub newline: usize,
+    /// `start..end` of the field asked for (a `\r` before the newline left out); `None`
+    /// when the line has fewer fields (an empty last one is none), or a run of spaces (or a leading space) comes before
+    /// the field's end: [`nth_field`](super::nth_field) would not split it plainly either.
+    pub field: Option<(usize, usize)>,
+}
+
+/// Finds the end of the line at the start of `data` and its `index`-th field (fields split
+/// on single spaces) in one pass, 64 bytes at a time: what a `memchr` for the newline and
+/// then [`nth_field`](super::nth_field) on the line find, without reading the line twice.
+/// `None` when no `\n` comes within `max_line` bytes or before the end of `data` (the
+/// caller reads on, or takes the slow path).
+#[inline]
+pub fn line_and_field(data: &[u8], index: usize, max_line: usize) -> Option<LineField> {
+    // Spaces before `at`, and where the last of them is.
+    let mut seen = 0usize;
+    let mut last_space: Option<usize> = None;
+    let mut field = None;
+    // A run of spaces came before the field's end: no plain split.
+    let mut declined = false;
+    let mut after_space = 1u64;
+    let mut at = 0;
+    loop {
+        if at >= max_line {
+            return None;
+        }
+        let m = window_masks(data, at);
+        let before_newline = match m.newlines {
+            0 => u64::MAX,
+            nl => (1 << nl.trailing_zeros()) - 1,
+        };
+        if field.is_none() && !declined {
+            let spaces = m.spaces & before_newline;
+            let doubled = spaces & ((spaces << 1) | after_space);
+            let count = spaces.count_ones() as usize;
+            if seen + count > index {
+                // The field ends at this window's `index - seen`-th space (from 0).
+                let mut bits = spaces;
+                let mut start = last_space.map_or(0, |p| p + 1);
+                for _ in 0..index - seen {
+                    start = at + bits.trailing_zeros() as usize + 1;
+                    bits &= bits - 1;
+                }
+                let end_bit = bits.trailing_zeros();
+                let through_end = u64::MAX >> (63 - end_bit);
+                if doubled & through_end != 0 {
+                    declined = true;
+                } else {
+                    field = Some((start, at + end_bit as usize));
+                }
+            } else {
+                declined = doubled != 0;
+                if count > 0 {
+                    last_space = Some(at + 63 - spaces.leading_zeros() as usize);
+                }
+                seen += count;
+                after_space = spaces >> 63;
+            }
+        }
+        if m.newlines != 0 {
+            let newline = at + m.newlines.trailing_zeros() as usize;
+            if newline >= data.len() {
+                return None; // a stand-in past the end of `data`
+            }
+            if field.is_none() && !declined && seen == index {
+                // The line's last field.
+                let start = last_space.map_or(0, |p| p + 1);
+                let end = match newline.checked_sub(1) {
+                    Some(cr) if cr >= start && data[cr] == b'\r' => cr,
+                    _ => newline,
+                };
+                field = (start < end).then_some((start, end));
+            }
+            return Some(LineField { newline, field });
+        }
+        at += 64;
+    }
+}
+
 /// 1 to 19 decimal digits at `data[start..end]`, at most `max`.
 #[inline(always)]
 pub(super) fn uint(data: &[u8], (start, end): (usize, usize), max: u64) -> Option<u64> {
@@ -502,6 +586,69 @@ mod tests {
         ] {
             let got = ipv6(text.as_bytes()).map(|a| a.to_string());
             assert_eq!(got.as_deref(), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn line_and_field_finds_what_memchr_and_nth_field_find() {
+        let text =
+            b"2 123 eni-a 10.0.0.1 10.0.0.2 1 22 6 1 1 1700000050 1700000056 ACCEPT OK\r\nnext";
+        let lf = line_and_field(text, 10, 1 << 20).unwrap();
+        assert_eq!(Some(lf.newline), memchr::memchr(b'\n', text));
+        assert_eq!(lf.field.map(|(a, b)| &text[a..b]), Some(&b"1700000050"[..]));
+        // The last field, without its `\r`; the first.
+        let last = line_and_field(text, 13, 1 << 20).unwrap().field.unwrap();
+        assert_eq!(&text[last.0..last.1], b"OK");
+        let first = line_and_field(text, 0, 1 << 20).unwrap().field.unwrap();
+        assert_eq!(&text[first.0..first.1], b"2");
+        // Too few fields; a run of spaces before the field; no newline in the bytes.
+        assert_eq!(line_and_field(text, 14, 1 << 20).unwrap().field, None);
+        assert_eq!(line_and_field(b"1  2 3\n", 2, 64).unwrap().field, None);
+        assert_eq!(line_and_field(b" 1 2\n", 0, 64).unwrap().field, None);
+        assert_eq!(
+            line_and_field(b"1 2 3  \n", 1, 64).unwrap().field,
+            Some((2, 3))
+        );
+        assert_eq!(line_and_field(b"1 2 3", 1, 64), None);
+        assert_eq!(line_and_field(&[b'1'; 200], 0, 128), None);
+    }
+
+    proptest::proptest! {
+        /// Wherever `line_and_field` answers, its newline is the first one and its field is
+        /// `nth_field`'s on the line without its `\r`; on a plainly spaced line it always
+        /// finds the field.
+        #[test]
+        fn line_and_field_agrees_with_memchr_and_nth_field(
+            tokens in proptest::collection::vec("[0-9a-z.\\r]{0,24}", 1..40),
+            seps in proptest::collection::vec("( |  | \\n)", 40),
+            index in 0usize..42,
+            plain in proptest::bool::ANY,
+            tail in "[ 0-9\\r\\n]{0,3}",
+        ) {
+            let mut line = Vec::new();
+            for (k, t) in tokens.iter().enumerate() {
+                if k > 0 {
+                    line.extend_from_slice(if plain { b" " } else { seps[k].as_bytes() });
+                }
+                line.extend_from_slice(t.as_bytes());
+            }
+            line.extend_from_slice(tail.as_bytes());
+            let nl = memchr::memchr(b'\n', &line);
+            match line_and_field(&line, index, 1 << 20) {
+                None => proptest::prop_assert_eq!(nl, None),
+                Some(lf) => {
+                    proptest::prop_assert_eq!(Some(lf.newline), nl);
+                    let bare = crate::parse::strip_cr(&line[..lf.newline]);
+                    let want = crate::parse::nth_field(bare, index);
+                    match lf.field {
+                        Some((a, b)) => proptest::prop_assert_eq!(Some(&line[a..b]), want),
+                        None => proptest::prop_assert!(
+                            want.is_none() || !plain || tokens.iter().any(String::is_empty),
+                            "declined {:?}", String::from_utf8_lossy(&line)
+                        ),
+                    }
+                }
+            }
         }
     }
 }

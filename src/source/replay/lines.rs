@@ -111,6 +111,32 @@ impl BlockReader {
         }
     }
 
+    /// The next line, as [`next`](Self::next) finds it, and where its `field`-th field lies
+    /// in the block: found in the same pass as the line's end when the line lies whole in
+    /// the current block (`None` otherwise, or when its fields are not plainly spaced up to
+    /// that one; see [`line_and_field`](crate::parse::line_and_field)).
+    pub fn next_with_field(
+        &mut self,
+        prefix: &mut Vec<u8>,
+        field: Option<usize>,
+    ) -> io::Result<(Next, Option<(u32, u32)>)> {
+        if let Some(index) = field {
+            let pending = &self.block.bytes()[self.pos..];
+            if let Some(found) = crate::parse::line_and_field(pending, index, MAX_LINE_BYTES) {
+                let start = self.pos;
+                self.pos += found.newline + 1;
+                let at = |p: usize| (start + p) as u32;
+                let next = Next::Line {
+                    start: start as u32,
+                    end: at(found.newline),
+                    used: found.newline as u64 + 1,
+                };
+                return Ok((next, found.field.map(|(a, b)| (at(a), at(b)))));
+            }
+        }
+        Ok((self.next(prefix)?, None))
+    }
+
     /// Skips the rest of an over-long line.
     fn skip_overlong(&mut self) -> io::Result<Next> {
         let mut used = 0u64;

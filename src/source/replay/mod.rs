@@ -181,6 +181,11 @@ struct Cursor {
 /// parser reads.
 pub fn quick_start(line: &[u8], index: usize) -> Option<u64> {
     let line = crate::parse::strip_cr(line);
+    start_token(line, crate::parse::nth_field(line, index)?)
+}
+
+/// [`quick_start`] once the `start` field's `token` is found in `line`.
+fn start_token(line: &[u8], token: &[u8]) -> Option<u64> {
     // The first field is short (a version): a plain loop beats a `memchr` call.
     if line
         .iter()
@@ -189,7 +194,6 @@ pub fn quick_start(line: &[u8], index: usize) -> Option<u64> {
     {
         return None;
     }
-    let token = crate::parse::nth_field(line, index)?;
     if token.is_empty() || token.len() > 19 || !token.iter().all(u8::is_ascii_digit) {
         return None;
     }
@@ -404,7 +408,11 @@ impl MergedLines {
             }
         };
         let s = &mut self.slots[slot as usize];
-        let (used, overlong) = match c.lines.next(&mut s.text) {
+        let (read, field) = match c.lines.next_with_field(&mut s.text, c.start_field) {
+            Ok((next, field)) => (Ok(next), field),
+            Err(e) => (Err(e), None),
+        };
+        let (used, overlong) = match read {
             Ok(Next::Line { start, end, used }) => {
                 let seq = c.lines.seq();
                 if c.live.back().is_none_or(|l| l.seq != seq) {
@@ -469,7 +477,12 @@ impl MergedLines {
                 None => false,
             };
         if !header && !overlong {
-            let start = match c.start_field.and_then(|f| quick_start(text, f)) {
+            let quick = match field {
+                // The field was found with the line's end: only its digits are left to read.
+                Some((a, b)) => start_token(text, &c.lines.block().bytes()[a as usize..b as usize]),
+                None => c.start_field.and_then(|f| quick_start(text, f)),
+            };
+            let start = match quick {
                 Some(s) => Some(s),
                 None => match self.parser.parse(&self.schemas[c.schema as usize], text) {
                     Line::Record(r) => r.uint(crate::schema::Field::Start),
