@@ -19,6 +19,22 @@ pub fn lower_thread_priority() {
     }
 }
 
+/// Lowers the calling thread's scheduling priority by `steps` nice levels from where it is
+/// (to 19 at most), so that a sibling thread left at the old priority gets a core first
+/// when both want one. Threads it spawns inherit it; does nothing off Linux.
+pub fn lower_thread_priority_by(steps: i32) {
+    #[cfg(target_os = "linux")]
+    if let Some(nice) = thread_nice() {
+        // SAFETY: as in `lower_thread_priority`.
+        unsafe {
+            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+            libc::setpriority(libc::PRIO_PROCESS, tid, (nice + steps).min(19));
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = steps;
+}
+
 /// The calling thread's nice value, where the OS keeps one per thread.
 pub fn thread_nice() -> Option<i32> {
     #[cfg(target_os = "linux")]
@@ -65,6 +81,19 @@ pub fn advise_huge_pages<T>(v: &mut Vec<T>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn lowering_by_steps_counts_from_the_threads_own_priority() {
+        let (before, after) = std::thread::spawn(|| {
+            let before = thread_nice().expect("getpriority works on Linux");
+            lower_thread_priority_by(3);
+            (before, thread_nice().expect("getpriority works on Linux"))
+        })
+        .join()
+        .unwrap();
+        assert_eq!(after, (before + 3).min(19));
+    }
 
     #[cfg(target_os = "linux")]
     #[test]
