@@ -322,6 +322,13 @@ pub fn line_and_field(data: &[u8], index: usize, max_line: usize) -> Option<Line
             return Some(LineField { newline, field });
         }
         at += 64;
+        if field.is_some() || declined {
+            // Only the line's end is left to find: `memchr` reads the rest of a long line
+            // (a custom format's) faster than windows of three masks.
+            let rest = data.get(at..max_line.min(data.len())).unwrap_or_default();
+            let newline = at + memchr::memchr(b'\n', rest)?;
+            return Some(LineField { newline, field });
+        }
     }
 }
 
