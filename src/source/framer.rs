@@ -91,10 +91,17 @@ pub struct BufferPool {
 impl BufferPool {
     /// An empty buffer, recycled when one is available.
     pub fn take(&self) -> Vec<u8> {
-        let recycled = self.free.lock().ok().and_then(|mut f| f.pop());
-        let mut buf = recycled.unwrap_or_default();
+        let mut buf = self.take_scratch();
         buf.clear();
         buf
+    }
+
+    /// A buffer to read into, recycled when one is available, with the length and bytes it
+    /// had: overwriting them costs nothing more, where a cleared buffer is zeroed again as it
+    /// grows. The caller keeps count of how much of it holds new bytes.
+    pub fn take_scratch(&self) -> Vec<u8> {
+        let recycled = self.free.lock().ok().and_then(|mut f| f.pop());
+        recycled.unwrap_or_default()
     }
 
     /// Returns a buffer for reuse (dropped when the pool already holds enough).
@@ -174,43 +181,57 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
     /// an error (a truncated gzip, say) is framed and emitted, its last partial line included,
     /// before the error is returned with the byte count.
     pub fn run(mut self, reader: &mut dyn Read) -> Result<u64, (u64, io::Error)> {
-        let mut buf = self.pool.take();
+        // `buf[..filled]` is read and not yet emitted. Past `filled` the buffer holds what it
+        // held before (a recycled chunk's bytes), so reading writes over them instead of
+        // zeroing a chunk's worth first: a chunk leaves with its length cut to its lines.
+        let mut buf = self.pool.take_scratch();
+        let mut filled = 0;
         let mut total: u64 = 0;
         loop {
             // Fill up to a chunk; a line still in progress doubles the buffer, up to the limit.
-            let want = if buf.len() < self.chunk_bytes {
-                self.chunk_bytes - buf.len()
+            let want = if filled < self.chunk_bytes {
+                self.chunk_bytes - filled
             } else {
-                buf.len().min(MAX_LINE_BYTES.saturating_sub(buf.len()))
+                filled.min(MAX_LINE_BYTES.saturating_sub(filled))
             };
-            let before = buf.len();
-            let read = fill(reader, &mut buf, want, self.live);
-            total += (buf.len() - before) as u64;
+            let (got, read) = fill(reader, &mut buf, filled, want, self.live);
+            filled += got;
+            total += got as u64;
             let eof = match read {
-                Ok(n) => self.at_end(n, want) || self.cancelled(),
+                Ok(()) => self.at_end(got, want) || self.cancelled(),
                 Err(e) => {
+                    buf.truncate(filled);
                     self.emit_lines(buf, true);
                     self.flush_headers();
                     return Err((total, e));
                 }
             };
             if eof {
+                buf.truncate(filled);
                 self.emit_lines(buf, true);
                 self.flush_headers();
                 return Ok(total);
             }
-            match memchr::memrchr(b'\n', &buf) {
+            match memchr::memrchr(b'\n', &buf[..filled]) {
                 Some(last) => {
-                    let mut rest = self.pool.take();
-                    rest.extend_from_slice(&buf[last + 1..]);
+                    // The unfinished line starts the next buffer.
+                    let mut rest = self.pool.take_scratch();
+                    let tail = &buf[last + 1..filled];
+                    if rest.len() < tail.len() {
+                        rest.resize(tail.len(), 0);
+                    }
+                    rest[..tail.len()].copy_from_slice(tail);
+                    filled = tail.len();
                     buf.truncate(last + 1);
                     self.emit_lines(buf, false);
                     buf = rest;
                 }
-                None if buf.len() >= MAX_LINE_BYTES => {
+                None if filled >= MAX_LINE_BYTES => {
+                    buf.truncate(filled);
                     let (rest, eof, n) = self.skip_overlong(buf, reader).map_err(|e| (total, e))?;
                     total += n;
                     buf = rest;
+                    filled = buf.len();
                     if eof {
                         self.emit_lines(buf, true);
                         self.flush_headers();
@@ -238,8 +259,9 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
         self.consumed += buf.len() as u64;
         let mut read_total = 0u64;
         loop {
-            buf.clear();
-            let n = fill(reader, &mut buf, self.chunk_bytes, self.live)?;
+            let (n, read) = fill(reader, &mut buf, 0, self.chunk_bytes, self.live);
+            read?;
+            buf.truncate(n);
             read_total += n as u64;
             if let Some(nl) = memchr::memchr(b'\n', &buf) {
                 self.consumed += nl as u64 + 1;
@@ -372,27 +394,31 @@ impl<'p, E: FnMut(Chunk)> Framer<'p, E> {
     }
 }
 
-/// Appends up to `want` bytes from `reader` to `buf`, stopping early only at end of input
-/// (or, `live`, after the first read that returned something).
-/// Returns how many bytes were appended. Reads straight into the buffer's own memory, so a
-/// recycled buffer never reallocates.
-fn fill(reader: &mut dyn Read, buf: &mut Vec<u8>, want: usize, live: bool) -> io::Result<usize> {
-    let start = buf.len();
-    buf.resize(start + want, 0);
+/// Reads up to `want` bytes from `reader` into `buf[start..]`, stopping early only at end of
+/// input (or, `live`, after the first read that returned something). Returns how many bytes
+/// it read, and the error that stopped it (the bytes before it are kept). The buffer grows
+/// (zeroed) only where it is shorter than `start + want`; bytes already there are
+/// overwritten, not cleared first, so a recycled buffer costs no `memset`.
+fn fill(
+    reader: &mut dyn Read,
+    buf: &mut Vec<u8>,
+    start: usize,
+    want: usize,
+    live: bool,
+) -> (usize, io::Result<()>) {
+    if buf.len() < start + want {
+        buf.resize(start + want, 0);
+    }
     let mut got = 0;
     while got < want && !(live && got > 0) {
-        match reader.read(&mut buf[start + got..]) {
+        match reader.read(&mut buf[start + got..start + want]) {
             Ok(0) => break,
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                buf.truncate(start + got);
-                return Err(e);
-            }
+            Err(e) => return (got, Err(e)),
         }
     }
-    buf.truncate(start + got);
-    Ok(got)
+    (got, Ok(()))
 }
 
 #[cfg(test)]
