@@ -1,5 +1,6 @@
 //! The replay feed. An input cut into lines in blocks of any size, read in pieces of any size,
-//! gives the lines that splitting it at newlines gives. A full-speed replay of two inputs
+//! gives the lines that splitting it at newlines gives, and a field found with a line's end
+//! is the one `nth_field` finds in the line. A full-speed replay of two inputs
 //! hands on every line once, with the text, number and offset it was read at, and counts
 //! them as the batch framer does.
 #![no_main]
@@ -71,13 +72,28 @@ fuzz_target!(|case: Case<'_>| {
     );
     let mut prefix = Vec::new();
     let mut got = Vec::new();
+    // Half the cases also ask for a field with each line, as the replay's merge does.
+    let field = usize::from(case.block >> 11);
+    let with_field = case.block & 0x400 != 0;
     loop {
-        match reader
-            .next(&mut prefix)
-            .expect("reading memory never fails")
-        {
+        let (next, found) = if with_field {
+            reader.next_with_field(&mut prefix, Some(field))
+        } else {
+            reader.next(&mut prefix).map(|n| (n, None))
+        }
+        .expect("reading memory never fails");
+        match next {
             Next::Line { start, end, used } => {
-                let text = reader.block().bytes()[start as usize..end as usize].to_vec();
+                let bytes = reader.block().bytes();
+                let text = bytes[start as usize..end as usize].to_vec();
+                if let Some((a, b)) = found {
+                    let want = vpctop::parse::nth_field(vpctop::parse::strip_cr(&text), field);
+                    assert_eq!(
+                        Some(&bytes[a as usize..b as usize]),
+                        want,
+                        "the field found with the line's end"
+                    );
+                }
                 got.push((text, used));
             }
             Next::Overlong(_) => panic!("no line here is over-long"),
