@@ -121,10 +121,13 @@ fn relist(
 
 /// How many nice levels a replay's workers run below its feed. The feed is the one serial
 /// stage: when it waits for a core, the workers soon have nothing to do (with the three on
-/// two cores, 1.86 cores were busy; with the workers 3 levels down, 1.96, and the replay of
-/// 10 M lines took 0.96x the wall time; 8 levels measured the same as 3). Where all cores
-/// are busy anyway (the dashboard's replay) it changes nothing.
-const REPLAY_WORKER_NICE: i32 = 3;
+/// two cores, 1.86 cores were busy; with the workers below it, 1.96). Release builds, five
+/// alternating pairs each against 0 levels: 10 M default-format lines 0.96x wall at 2
+/// levels (0.99x at 1, the same as 2 at 3); a 29-field custom format, where the workers
+/// are the bottleneck, 1.01x wall and 1.04x CPU at 2 (1.02x and 1.09x at 3), as the feed
+/// then reads further ahead of them. Where all cores are busy anyway (the dashboard's
+/// replay, which also keeps every record) it changes nothing.
+const REPLAY_WORKER_NICE: i32 = 2;
 
 /// Reads every input through the framer and hands its chunks to `workers` handlers made by
 /// `make_handler`. `cancel` stops the readers early (e.g. the output pipe closed).
