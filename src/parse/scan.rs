@@ -138,6 +138,16 @@ fn window_masks(data: &[u8], at: usize) -> WindowMasks {
     w
 }
 
+/// The bits below the lowest set bit of `newlines` (all of them when none is set): a
+/// window's bytes that come before its first newline.
+#[inline(always)]
+fn before_first(newlines: u64) -> u64 {
+    match newlines {
+        0 => u64::MAX,
+        nl => (1 << nl.trailing_zeros()) - 1,
+    }
+}
+
 /// Writes the offsets (`at` + bit index) of the set bits of `bits` to `out[0..]`, in order,
 /// and returns how many there are. Eight are written whatever the count (most windows of a
 /// flow-log line hold fewer spaces), so the loop's trip count does not depend on the line:
@@ -198,10 +208,7 @@ pub(super) fn lay_out_line(
             return None;
         }
         let m = window_masks(data, at);
-        let before_newline = match m.newlines {
-            0 => u64::MAX,
-            nl => (1 << nl.trailing_zeros()) - 1,
-        };
+        let before_newline = before_first(m.newlines);
         let controls = m.controls & before_newline;
         if controls != 0 && first_control == usize::MAX {
             first_control = at + controls.trailing_zeros() as usize;
@@ -273,10 +280,7 @@ pub fn line_and_field(data: &[u8], index: usize, max_line: usize) -> Option<Line
             return None;
         }
         let m = window_masks(data, at);
-        let before_newline = match m.newlines {
-            0 => u64::MAX,
-            nl => (1 << nl.trailing_zeros()) - 1,
-        };
+        let before_newline = before_first(m.newlines);
         if field.is_none() && !declined {
             let spaces = m.spaces & before_newline;
             let doubled = spaces & ((spaces << 1) | after_space);
