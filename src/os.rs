@@ -10,29 +10,30 @@ pub const BACKGROUND_NICE: i32 = 10;
 /// drawn at once, and ingest loses nothing when nothing else wants the CPU. Threads the
 /// caller spawns inherit it (Linux keeps the nice value per thread).
 pub fn lower_thread_priority() {
-    #[cfg(target_os = "linux")]
-    // SAFETY: gettid and setpriority take no pointers; they only read and set this thread's
-    // scheduling attribute, and a failure (e.g. a sandbox refusing it) is harmless.
-    unsafe {
-        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-        libc::setpriority(libc::PRIO_PROCESS, tid, BACKGROUND_NICE);
-    }
+    set_thread_nice(BACKGROUND_NICE);
 }
 
 /// Lowers the calling thread's scheduling priority by `steps` nice levels from where it is
 /// (to 19 at most), so that a sibling thread left at the old priority gets a core first
 /// when both want one. Threads it spawns inherit it; does nothing off Linux.
 pub fn lower_thread_priority_by(steps: i32) {
-    #[cfg(target_os = "linux")]
     if let Some(nice) = thread_nice() {
-        // SAFETY: as in `lower_thread_priority`.
-        unsafe {
-            let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
-            libc::setpriority(libc::PRIO_PROCESS, tid, (nice + steps).min(19));
-        }
+        set_thread_nice((nice + steps).min(19));
+    }
+}
+
+/// Sets the calling thread's nice value (Linux only; elsewhere, and where the OS refuses,
+/// nothing happens).
+fn set_thread_nice(nice: i32) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take no pointers; they only read and set this thread's
+    // scheduling attribute, and a failure (e.g. a sandbox refusing it) is harmless.
+    unsafe {
+        let tid = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        libc::setpriority(libc::PRIO_PROCESS, tid, nice);
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = steps;
+    let _ = nice;
 }
 
 /// The calling thread's nice value, where the OS keeps one per thread.
