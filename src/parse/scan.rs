@@ -255,8 +255,9 @@ pub struct LineField {
     /// Where its `\n` is.
     pub newline: usize,
     /// `start..end` of the field asked for (a `\r` before the newline left out); `None`
-    /// when the line has fewer fields (an empty last one is none), or a run of spaces (or a leading space) comes before
-    /// the field's end: [`nth_field`](super::nth_field) would not split it plainly either.
+    /// when the line has fewer fields (an empty last one is none), or a run of spaces (or a
+    /// leading space) comes before the field's end: [`nth_field`](super::nth_field) would
+    /// not split it plainly either.
     pub field: Option<(usize, usize)>,
 }
 
