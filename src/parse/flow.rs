@@ -13,7 +13,7 @@
 use std::net::IpAddr;
 
 use super::decode::{action, log_status};
-use super::scan::{addr, block_masks, block16, lay_out_line, uint};
+use super::scan::{FieldSeek, addr, lay_out_line, uint, window_spaces};
 use super::{Action, LogStatus, Record};
 use crate::schema::Field;
 
@@ -167,61 +167,20 @@ fn fields<'a>(data: &'a [u8], at: &Layout) -> Option<Flow<'a>> {
     })
 }
 
-/// The `index`-th (0-based) field of `line` (without its newline), found 16 bytes at a
+/// The `index`-th (0-based) field of `line` (without its newline), found 64 bytes at a
 /// time, when single spaces separate the fields before it: `None` when the line has fewer
 /// fields, or a run of spaces (a leading space included) comes first, where the tokenizer's
 /// rule (a run is one separator) is the general parser's to apply.
 #[inline]
 pub fn nth_field(line: &[u8], index: usize) -> Option<&[u8]> {
-    let mut seen = 0;
-    let mut field_start = 0;
-    // Whether the byte before the block was a space (before the line: as if it were, so a
-    // leading space counts as a run).
-    let mut after_space = 1u32;
+    let mut seek = FieldSeek::new(index);
     let mut at = 0;
-    while at < line.len() {
-        let m = block_masks(&block16(line, at));
-        let left = line.len() - at;
-        let valid = if left >= 16 {
-            0xffff
-        } else {
-            (1u32 << left) - 1
-        };
-        let spaces = m.spaces & valid;
-        let doubled = spaces & ((spaces << 1) | after_space);
-        let count = spaces.count_ones() as usize;
-        if seen + count <= index {
-            // The field ends in a later block: pass this one's spaces at once.
-            if doubled != 0 {
-                return None;
-            }
-            if count > 0 {
-                seen += count;
-                field_start = at + (31 - spaces.leading_zeros()) as usize + 1;
-            }
-            after_space = spaces >> 15 & 1;
-            at += 16;
-            continue;
-        }
-        let mut bits = spaces;
-        while bits != 0 {
-            let bit = bits & bits.wrapping_neg();
-            let p = at + bits.trailing_zeros() as usize;
-            if bit & doubled != 0 {
-                // A run of spaces: an empty field here, for a plain split.
-                return None;
-            }
-            if seen == index {
-                return Some(&line[field_start..p]);
-            }
-            seen += 1;
-            field_start = p + 1;
-            bits &= bits - 1;
-        }
-        after_space = spaces >> 15 & 1;
-        at += 16;
+    while at < line.len() && seek.searching() {
+        seek.window(window_spaces(line, at), at);
+        at += 64;
     }
-    (seen == index && field_start < line.len()).then(|| &line[field_start..])
+    seek.finish(line.len())
+        .map(|(start, end)| &line[start..end])
 }
 
 /// Decodes a line of the default v2 format with every field present, or returns `None`.

@@ -6,15 +6,16 @@
 //!
 //! Used by the default format's fast path (`flow`) and the general decoder's laid-out path
 //! (`decode`); property tests in both hold these to the standard library and to the byte
-//! loop.
+//! loop. [`FieldSeek`] finds one field by the same windows, for `nth_field` on a cut line and
+//! [`line_and_field`] on the rest of a block.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Bit masks over 16 bytes (bit `i` for byte `i`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct BlockMasks {
+struct BlockMasks {
     /// Bytes equal to `' '`.
-    pub(super) spaces: u32,
+    spaces: u32,
     /// Bytes equal to `'\n'`.
     newlines: u32,
     /// Control bytes: below `0x20` (`'\n'` and `'\r'` included) and `0x7f`.
@@ -24,7 +25,7 @@ pub(super) struct BlockMasks {
 /// Classifies 16 bytes at once with SSE2 (part of every x86-64 CPU).
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
-pub(super) fn block_masks(block: &[u8; 16]) -> BlockMasks {
+fn block_masks(block: &[u8; 16]) -> BlockMasks {
     use std::arch::x86_64::{
         __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8,
@@ -47,7 +48,7 @@ pub(super) fn block_masks(block: &[u8; 16]) -> BlockMasks {
 /// Classifies 16 bytes, eight at a time (other CPUs).
 #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
-pub(super) fn block_masks(block: &[u8; 16]) -> BlockMasks {
+fn block_masks(block: &[u8; 16]) -> BlockMasks {
     block_masks_swar(block)
 }
 
@@ -261,6 +262,98 @@ pub struct LineField {
     pub field: Option<(usize, usize)>,
 }
 
+/// The search for a line's `index`-th field (fields split on single spaces), fed the spaces of
+/// one 64-byte window after another: shared by [`line_and_field`], which also looks for the
+/// line's end, and [`nth_field`](super::nth_field), on a line already cut out.
+pub(super) struct FieldSeek {
+    index: usize,
+    /// Spaces in the windows fed so far, and where the last of them is.
+    seen: usize,
+    last_space: Option<usize>,
+    /// Whether the byte before the next window is a space (before the line: as if it were,
+    /// so a leading space counts as a run).
+    after_space: u64,
+    state: Seek,
+}
+
+/// Where a [`FieldSeek`] stands.
+#[derive(Clone, Copy)]
+enum Seek {
+    Searching,
+    Found(usize, usize),
+    /// A run of spaces came before the field's end: no plain split.
+    Declined,
+}
+
+impl FieldSeek {
+    /// A search for field `index`.
+    #[inline(always)]
+    pub(super) fn new(index: usize) -> FieldSeek {
+        FieldSeek {
+            index,
+            seen: 0,
+            last_space: None,
+            after_space: 1,
+            state: Seek::Searching,
+        }
+    }
+
+    /// Whether the field is still to be found (neither found nor declined).
+    #[inline(always)]
+    pub(super) fn searching(&self) -> bool {
+        matches!(self.state, Seek::Searching)
+    }
+
+    /// Takes the spaces of the window at `at` (bit `i` for byte `at + i`; none past the
+    /// line's end).
+    #[inline(always)]
+    pub(super) fn window(&mut self, spaces: u64, at: usize) {
+        if !self.searching() {
+            return;
+        }
+        let doubled = spaces & ((spaces << 1) | self.after_space);
+        let count = spaces.count_ones() as usize;
+        if self.seen + count > self.index {
+            // The field ends at this window's `index - seen`-th space (from 0).
+            let mut bits = spaces;
+            let mut start = self.last_space.map_or(0, |p| p + 1);
+            for _ in 0..self.index - self.seen {
+                start = at + bits.trailing_zeros() as usize + 1;
+                bits &= bits - 1;
+            }
+            let end_bit = bits.trailing_zeros();
+            let through_end = u64::MAX >> (63 - end_bit);
+            self.state = if doubled & through_end != 0 {
+                Seek::Declined
+            } else {
+                Seek::Found(start, at + end_bit as usize)
+            };
+        } else if doubled != 0 {
+            self.state = Seek::Declined;
+        } else {
+            if count > 0 {
+                self.last_space = Some(at + 63 - spaces.leading_zeros() as usize);
+            }
+            self.seen += count;
+            self.after_space = spaces >> 63;
+        }
+    }
+
+    /// The field, once the line's text is known to end at `end`: found in a window, or the
+    /// line's last field when it is the one (`None` if that is empty).
+    #[inline(always)]
+    pub(super) fn finish(&self, end: usize) -> Option<(usize, usize)> {
+        match self.state {
+            Seek::Found(start, field_end) => Some((start, field_end)),
+            Seek::Searching if self.seen == self.index => {
+                let start = self.last_space.map_or(0, |p| p + 1);
+                (start < end).then_some((start, end))
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Finds the end of the line at the start of `data` and its `index`-th field (fields split
 /// on single spaces) in one pass, 64 bytes at a time: what a `memchr` for the newline and
 /// then [`nth_field`](super::nth_field) on the line find, without reading the line twice.
@@ -268,73 +361,40 @@ pub struct LineField {
 /// caller reads on, or takes the slow path).
 #[inline]
 pub fn line_and_field(data: &[u8], index: usize, max_line: usize) -> Option<LineField> {
-    // Spaces before `at`, and where the last of them is.
-    let mut seen = 0usize;
-    let mut last_space: Option<usize> = None;
-    let mut field = None;
-    // A run of spaces came before the field's end: no plain split.
-    let mut declined = false;
-    let mut after_space = 1u64;
+    let mut seek = FieldSeek::new(index);
     let mut at = 0;
     loop {
         if at >= max_line {
             return None;
         }
         let m = window_masks(data, at);
-        let before_newline = before_first(m.newlines);
-        if field.is_none() && !declined {
-            let spaces = m.spaces & before_newline;
-            let doubled = spaces & ((spaces << 1) | after_space);
-            let count = spaces.count_ones() as usize;
-            if seen + count > index {
-                // The field ends at this window's `index - seen`-th space (from 0).
-                let mut bits = spaces;
-                let mut start = last_space.map_or(0, |p| p + 1);
-                for _ in 0..index - seen {
-                    start = at + bits.trailing_zeros() as usize + 1;
-                    bits &= bits - 1;
-                }
-                let end_bit = bits.trailing_zeros();
-                let through_end = u64::MAX >> (63 - end_bit);
-                if doubled & through_end != 0 {
-                    declined = true;
-                } else {
-                    field = Some((start, at + end_bit as usize));
-                }
-            } else {
-                declined = doubled != 0;
-                if count > 0 {
-                    last_space = Some(at + 63 - spaces.leading_zeros() as usize);
-                }
-                seen += count;
-                after_space = spaces >> 63;
-            }
-        }
+        seek.window(m.spaces & before_first(m.newlines), at);
         if m.newlines != 0 {
             let newline = at + m.newlines.trailing_zeros() as usize;
             if newline >= data.len() {
                 return None; // a stand-in past the end of `data`
             }
-            if field.is_none() && !declined && seen == index {
-                // The line's last field.
-                let start = last_space.map_or(0, |p| p + 1);
-                let end = match newline.checked_sub(1) {
-                    Some(cr) if cr >= start && data[cr] == b'\r' => cr,
-                    _ => newline,
-                };
-                field = (start < end).then_some((start, end));
-            }
+            let end = super::strip_cr(&data[..newline]).len();
+            let field = seek.finish(end);
             return Some(LineField { newline, field });
         }
         at += 64;
-        if field.is_some() || declined {
+        if !seek.searching() {
             // Only the line's end is left to find: `memchr` reads the rest of a long line
             // (a custom format's) faster than windows of three masks.
             let rest = data.get(at..max_line.min(data.len())).unwrap_or_default();
             let newline = at + memchr::memchr(b'\n', rest)?;
+            let field = seek.finish(newline);
             return Some(LineField { newline, field });
         }
     }
+}
+
+/// The spaces of the 64 bytes of `line` at `at` (none past its end), for [`FieldSeek`] on a
+/// line already cut out.
+#[inline(always)]
+pub(super) fn window_spaces(line: &[u8], at: usize) -> u64 {
+    window_masks(line, at).spaces
 }
 
 /// 1 to 19 decimal digits at `data[start..end]`, at most `max`.
