@@ -27,6 +27,9 @@ use crate::store::{Store, StoreState};
 /// Entries kept per top list in a snapshot (the dashboard scrolls within these).
 pub const SNAPSHOT_TOP: usize = 100;
 
+/// Port rows of the heatmap a snapshot carries cells for (the busiest; the pane ranks these).
+pub const HEAT_ROWS: usize = 64;
+
 /// The metrics, in the order snapshot tables are stored.
 pub const METRICS: [Metric; 3] = [Metric::Bytes, Metric::Packets, Metric::Flows];
 
@@ -79,8 +82,11 @@ pub struct Snapshot {
     pub series: Vec<(u64, Bucket)>,
     /// Width of the series buckets, seconds.
     pub series_width: u64,
-    /// Port × bucket heatmap cells `(bucket start, port row, cell)`.
+    /// Port × bucket heatmap cells `(bucket start, port row, cell)` of the [`HEAT_ROWS`]
+    /// busiest port rows, sorted.
     pub heat: Vec<(u64, u16, Cell)>,
+    /// Every other port row's cells, summed.
+    pub heat_rest: Cell,
     /// Flow size and duration percentiles.
     pub histograms: HistogramSummary,
     /// Ingest speed since the previous publication.
@@ -229,6 +235,7 @@ impl Snapshot {
             .map_or(0, |d| d.as_secs());
         let h = &agg.histograms;
         let tags = shown_tags(agg, &top);
+        let (heat, heat_rest) = agg.series.heat_top(HEAT_ROWS);
         Snapshot {
             seq,
             counts: agg.counts,
@@ -242,7 +249,8 @@ impl Snapshot {
             distinct,
             series: agg.series.buckets(),
             series_width: agg.series.width(),
-            heat: agg.series.heat_cells(),
+            heat,
+            heat_rest,
             histograms: HistogramSummary {
                 bytes: h.bytes(),
                 packets: h.packets(),

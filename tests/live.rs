@@ -49,7 +49,17 @@ fn assert_consistent(s: &Snapshot) {
     assert_eq!(series_accept, s.accept.flows, "series sums to the totals");
     assert_eq!(series_reject_bytes, s.reject.bytes);
     let heat_flows: u64 = s.heat.iter().map(|(_, _, c)| c.flows).sum();
-    assert_eq!(heat_flows, s.totals.flows, "heatmap sums to the totals");
+    assert_eq!(
+        heat_flows + s.heat_rest.flows,
+        s.totals.flows,
+        "heatmap (shown rows and the rest) sums to the totals"
+    );
+    let rows: std::collections::HashSet<u16> = s.heat.iter().map(|(_, p, _)| *p).collect();
+    assert!(
+        rows.len() <= vpctop::snapshot::HEAT_ROWS,
+        "{} rows",
+        rows.len()
+    );
     for dim in Dimension::ALL {
         for metric in METRICS {
             let list = s.top(dim, metric);

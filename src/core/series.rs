@@ -285,6 +285,47 @@ impl TimeSeries {
         v
     }
 
+    /// The heatmap cells of the `rows` busiest port rows (most flows, ties to the lower port)
+    /// as `(bucket start, port row, cell)`, sorted, and every other row's cells summed into
+    /// one. A busy VPC has thousands of rows (a port scan alone makes one per port) and a pane
+    /// shows a few dozen: copying and sorting every cell was most of a snapshot's build.
+    pub fn heat_top(&self, rows: usize) -> (Vec<(u64, u16, Cell)>, Cell) {
+        let mut per_row = vec![0u64; usize::from(EPHEMERAL_FROM) + 1];
+        for (key, c) in &self.heat {
+            let (_, row) = heat_parts(*key);
+            if let Some(total) = per_row.get_mut(usize::from(row)) {
+                *total += c.flows;
+            }
+        }
+        let mut ranked: Vec<(u16, u64)> = per_row
+            .iter()
+            .enumerate()
+            .filter(|(_, flows)| **flows > 0)
+            .map(|(row, flows)| (row as u16, *flows))
+            .collect();
+        let order = |a: &(u16, u64), b: &(u16, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+        if ranked.len() > rows && rows > 0 {
+            ranked.select_nth_unstable_by(rows - 1, order);
+        }
+        ranked.truncate(rows);
+        let mut shown = vec![false; per_row.len()];
+        for (row, _) in &ranked {
+            shown[usize::from(*row)] = true;
+        }
+        let mut cells = Vec::new();
+        let mut rest = Cell::default();
+        for (key, c) in &self.heat {
+            let (start, row) = heat_parts(*key);
+            if shown.get(usize::from(row)).copied().unwrap_or(false) {
+                cells.push((start, row, *c));
+            } else {
+                rest.merge(c);
+            }
+        }
+        cells.sort_unstable_by_key(|(s, p, _)| (*s, *p));
+        (cells, rest)
+    }
+
     /// Every non-empty heatmap cell as `(bucket start, port row, cell)`, sorted (empty unless
     /// made [`with_heatmap`](Self::with_heatmap)).
     pub fn heat_cells(&self) -> Vec<(u64, u16, Cell)> {
@@ -358,6 +399,59 @@ mod tests {
         assert_eq!(a.width(), whole.width());
         assert_eq!(a.buckets(), whole.buckets());
         assert_eq!(a.heat_cells(), whole.heat_cells());
+    }
+
+    #[test]
+    fn the_busiest_rows_keep_their_cells_and_the_rest_is_summed() {
+        let mut s = TimeSeries::with_heatmap();
+        // Port p gets p % 7 + 1 flows in each of three buckets, so ranks tie in groups; an
+        // ephemeral port and port 0 are rows like any other.
+        let ports: Vec<u16> = (0..90).chain([40_000, 50_000]).collect();
+        for bucket in 0..3u64 {
+            for &p in &ports {
+                for _ in 0..(p % 7 + 1) {
+                    let rejected = p % 3 == 0;
+                    let action = if rejected {
+                        Action::Reject
+                    } else {
+                        Action::Accept
+                    };
+                    s.add(1_000 + bucket * 2, Some(action), 100, Some(p));
+                }
+            }
+        }
+        let all = s.heat_cells();
+        let (shown, rest) = s.heat_top(10);
+        // The ranking the pane uses, over every cell.
+        let mut per_row: std::collections::BTreeMap<u16, u64> = Default::default();
+        for (_, row, c) in &all {
+            *per_row.entry(*row).or_default() += c.flows;
+        }
+        let mut ranked: Vec<(u16, u64)> = per_row.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        let top: Vec<u16> = ranked.iter().take(10).map(|(p, _)| *p).collect();
+        let kept: Vec<_> = all
+            .iter()
+            .filter(|(_, row, _)| top.contains(row))
+            .copied()
+            .collect();
+        assert_eq!(shown, kept, "the top rows' cells, sorted");
+        let mut others = Cell::default();
+        for (_, row, c) in &all {
+            if !top.contains(row) {
+                others.merge(c);
+            }
+        }
+        assert_eq!(rest, others);
+        assert!(rest.flows > 0 && rest.reject > 0);
+        // Fewer rows than asked for: everything is shown.
+        let (every, none) = s.heat_top(1_000);
+        assert_eq!(every, all);
+        assert_eq!(none, Cell::default());
+        assert_eq!(
+            s.heat_top(0).1.flows,
+            all.iter().map(|(_, _, c)| c.flows).sum::<u64>()
+        );
     }
 }
 

@@ -17,8 +17,8 @@ use crate::ui::app::{Focus, UiState};
 use crate::ui::layout::{ListArea, Slot};
 use crate::ui::theme::Theme;
 
-/// Rows the heatmap ranks (the pane shows as many as fit).
-pub const MAX_ROWS: usize = 64;
+/// Rows the heatmap ranks (the pane shows as many as fit): those a snapshot has cells for.
+pub const MAX_ROWS: usize = crate::snapshot::HEAT_ROWS;
 /// Shades for ACCEPT-dominated cells, faint to hot.
 const SHADES: [&str; 4] = ["░", "▒", "▓", "█"];
 /// Letters for REJECT-dominated cells, faint to hot.
