@@ -28,7 +28,7 @@ use crate::source::status::SourceBoard;
 use crate::source::{Chunk, InputSpec, SourceError};
 use crate::store::{Store, StoreWriter};
 /// A worker's handler for live ingest: counts into a partial and hands it to the merger
-/// (by value) twice per publication interval, so the merger's work is bounded by time, not
+/// (by value) once per publication interval, so the merger's work is bounded by time, not
 /// records, and no partial is handed over that no snapshot would show sooner.
 pub struct LiveHandler {
     inner: AggregateHandler,
@@ -192,12 +192,14 @@ pub fn run_live_reporting(
     reporter: Option<Reporter<'_>>,
 ) -> LiveOutcome {
     let (tx, rx) = sync_channel::<Aggregate>(config.workers.max(1) * 2);
-    // Workers hand over twice per interval of whatever reads the total on the way: the
-    // snapshots, the reporter. With neither, only at the end (or when idle): a merge of
-    // partials costs as much as counting them, and nobody would see it sooner.
+    // Workers hand over once per publication interval (twice per reporter interval, whose
+    // reports must not miss a beat), or, with neither, only at the end (or when idle): a
+    // merge of partials costs as much as counting them, and nobody would see it sooner.
+    // Twice per publication interval cost a bulk load 2.6 % of its wall time, for snapshots
+    // at most half an interval fresher.
     let mut first = Duration::MAX;
     if options.snapshots {
-        first = options.cadence / 2;
+        first = options.cadence;
     }
     if let Some((report_every, _)) = &reporter {
         first = first.min(*report_every / 2);
@@ -369,10 +371,7 @@ fn merge_and_publish(
             dirty = alerts_trail;
             interval = options.cadence.max(build * 5);
             let report_every = reporter.as_ref().map_or(Duration::MAX, |r| r.0);
-            hand_over_every.store(
-                micros((interval / 2).min(report_every / 2)),
-                Ordering::Relaxed,
-            );
+            hand_over_every.store(micros(interval.min(report_every / 2)), Ordering::Relaxed);
         }
         if let Some((every, report)) = reporter.as_mut()
             && last_report.elapsed() >= *every
