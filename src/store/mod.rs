@@ -7,6 +7,7 @@
 //!
 //! Never: aggregates for the live view (that is `core`), or parses lines.
 
+pub mod column;
 pub mod query;
 pub mod segment;
 

@@ -4,8 +4,9 @@
 //! as an index into the segment's IPv6 table), ports, protocol, action and status packed in a
 //! byte, version, interface and account as indexes into per-segment dictionaries, packets,
 //! bytes, start, end, a presence bitmap for `-` values, and the source position (input,
-//! byte offset). About 60 bytes, dictionaries included. Fields beyond v2 go to side columns
-//! (dictionary-encoded text) that exist only when the format has them.
+//! byte offset). Counts, times and positions take 32 bits while a segment's values fit
+//! ([`U64Column`]): about 44 bytes, dictionaries included. Fields beyond v2 go to side
+//! columns (dictionary-encoded text) that exist only when the format has them.
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -14,6 +15,8 @@ use crate::filter::{ColumnTest, FieldSource};
 use crate::parse::{Action, Flow, LogStatus, Record, Value};
 use crate::schema::{Column, Field};
 use crate::short_bytes::ShortBytes;
+
+use super::column::{Base, U64Column};
 
 /// Records per sealed segment.
 pub const SEGMENT_RECORDS: usize = 1 << 16;
@@ -135,12 +138,12 @@ pub struct Segment {
     /// Dictionary ids: a segment holds at most 65,536 records, so they fit in 16 bits.
     eni: Vec<u16>,
     account: Vec<u16>,
-    packets: Vec<u64>,
-    bytes: Vec<u64>,
-    start: Vec<u64>,
-    end: Vec<u64>,
+    packets: U64Column,
+    bytes: U64Column,
+    start: U64Column,
+    end: U64Column,
     presence: Vec<u16>,
-    position: Vec<u64>,
+    position: U64Column,
     v6: Vec<Ipv6Addr>,
     enis: Dict,
     accounts: Dict,
@@ -182,6 +185,10 @@ impl SegmentBuilder {
     fn reserve(&mut self) {
         let n = SEGMENT_RECORDS;
         let s = &mut self.seg;
+        // Times and positions cluster around the segment's first; counts are small.
+        s.start = U64Column::new(Base::AroundFirst);
+        s.end = U64Column::new(Base::AroundFirst);
+        s.position = U64Column::new(Base::AroundFirst);
         s.src.reserve_exact(n);
         s.dst.reserve_exact(n);
         s.srcport.reserve_exact(n);
@@ -446,9 +453,17 @@ impl Segment {
     /// Bytes of memory the segment holds, columns and dictionaries included.
     pub fn memory(&self) -> usize {
         let n = self.len();
-        // src dst srcport dstport proto state version eni account packets bytes start end
-        // presence position
-        let core = n * (4 + 4 + 2 + 2 + 1 + 1 + 1 + 2 + 2 + 8 + 8 + 8 + 8 + 2 + 8);
+        // src dst srcport dstport proto state version eni account presence, then the
+        // columns kept in 32 bits while they fit
+        let wide = [
+            &self.packets,
+            &self.bytes,
+            &self.start,
+            &self.end,
+            &self.position,
+        ];
+        let core = n * (4 + 4 + 2 + 2 + 1 + 1 + 1 + 2 + 2 + 2)
+            + n * wide.iter().map(|c| c.width()).sum::<usize>();
         let side: usize = self
             .side
             .iter()
@@ -515,7 +530,7 @@ impl<'s> Row<'s> {
 
     /// Where the record came from.
     pub fn position(&self) -> Position {
-        Position::unpack(self.seg.position[self.i])
+        Position::unpack(self.seg.position.get(self.i))
     }
 
     /// The aggregation fields, as the parser would have given them.
@@ -536,10 +551,10 @@ impl<'s> Row<'s> {
                 3 => Some(LogStatus::SkipData),
                 _ => None,
             },
-            start: opt(P_START, s.start[i]),
-            end: opt(P_END, s.end[i]),
-            bytes: opt(P_BYTES, s.bytes[i]),
-            packets: opt(P_PACKETS, s.packets[i]),
+            start: opt(P_START, s.start.get(i)),
+            end: opt(P_END, s.end.get(i)),
+            bytes: opt(P_BYTES, s.bytes.get(i)),
+            packets: opt(P_PACKETS, s.packets.get(i)),
             action: match state & 3 {
                 1 => Some(Action::Accept),
                 2 => Some(Action::Reject),
@@ -569,10 +584,10 @@ impl FieldSource for Row<'_> {
             Field::SrcPort => col(P_SRCPORT, u64::from(s.srcport[i])),
             Field::DstPort => col(P_DSTPORT, u64::from(s.dstport[i])),
             Field::Protocol => col(P_PROTO, u64::from(s.proto[i])),
-            Field::Packets => col(P_PACKETS, s.packets[i]),
-            Field::Bytes => col(P_BYTES, s.bytes[i]),
-            Field::Start => col(P_START, s.start[i]),
-            Field::End => col(P_END, s.end[i]),
+            Field::Packets => col(P_PACKETS, s.packets.get(i)),
+            Field::Bytes => col(P_BYTES, s.bytes.get(i)),
+            Field::Start => col(P_START, s.start.get(i)),
+            Field::End => col(P_END, s.end.get(i)),
             other => std::str::from_utf8(self.side_text(other)?)
                 .ok()?
                 .parse()
@@ -655,6 +670,72 @@ mod tests {
         Field::FlowDirection,
         Field::TrafficPath,
     ];
+
+    #[test]
+    fn counts_times_and_positions_read_back_exactly_across_the_32_bit_range() {
+        // The first rows fit 32-bit columns; later ones force each column wide mid-segment.
+        let lines: [&[u8]; 5] = [
+            b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 10 4294967295 1700000000 1700000060 ACCEPT OK",
+            b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 0 0 0 1 REJECT OK",
+            b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 - - - - - NODATA",
+            b"2 1 eni-2 10.0.0.1 10.0.0.2 1 2 6 4294967296 18446744073709551615 18446744073709551615 9999999999 ACCEPT OK",
+            b"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 4 1700000000 1700000060 ACCEPT OK",
+        ];
+        let positions = [
+            (0, 1 << 40),
+            (0, 5),
+            (3, 0),
+            (0, (1 << 40) + 7),
+            (0xffff, (1 << 48) - 1),
+        ];
+        let schema = Schema::default_v2();
+        let mut parser = LineParser::new();
+        let mut builder = SegmentBuilder::default();
+        let mut want = Vec::new();
+        for (line, (input, offset)) in lines.iter().zip(positions) {
+            let Line::Record(rec) = parser.parse(&schema, line) else {
+                panic!("a record: {}", String::from_utf8_lossy(line));
+            };
+            let flow = Flow::from_record(&rec);
+            want.push((
+                (flow.packets, flow.bytes, flow.start, flow.end),
+                Position { input, offset },
+            ));
+            builder.push(&flow, None, Position { input, offset });
+        }
+        let seg = builder.seal();
+        for (k, (counts, pos)) in want.iter().enumerate() {
+            let f = seg.row(k).flow();
+            assert_eq!(&(f.packets, f.bytes, f.start, f.end), counts, "row {k}");
+            assert_eq!(seg.row(k).position(), *pos, "row {k}");
+        }
+    }
+
+    #[test]
+    fn a_segment_of_ordinary_records_takes_32_bits_for_counts_and_times() {
+        let schema = Schema::default_v2();
+        let mut parser = LineParser::new();
+        let mut builder = SegmentBuilder::default();
+        for k in 0..1000u64 {
+            let line = format!(
+                "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 {k} {} {} {} ACCEPT OK",
+                k * 1500,
+                1_700_000_000 + k,
+                1_700_000_060 + k
+            );
+            let Line::Record(rec) = parser.parse(&schema, line.as_bytes()) else {
+                panic!("a record");
+            };
+            let pos = Position {
+                input: 0,
+                offset: k * 120,
+            };
+            builder.push(&Flow::from_record(&rec), None, pos);
+        }
+        let seg = builder.seal();
+        let bytes_per_record = seg.memory() as f64 / 1000.0;
+        assert!(bytes_per_record < 45.0, "{bytes_per_record}");
+    }
 
     #[test]
     fn fields_beyond_v2_read_back_as_the_record_has_them() {
