@@ -8,8 +8,10 @@
 //! Never: aggregates for the live view (that is `core`), or parses lines.
 
 pub mod column;
+mod dict;
 pub mod query;
 pub mod segment;
+mod side;
 
 use std::sync::Arc;
 

@@ -6,7 +6,8 @@
 //! bytes, start, end, a presence bitmap for `-` values, and the source position (input,
 //! byte offset). Counts, times and positions take 32 bits while a segment's values fit
 //! ([`U64Column`]): about 44 bytes, dictionaries included. Fields beyond v2 go to side
-//! columns (dictionary-encoded text) that exist only when the format has them.
+//! columns (`side.rs`: text dictionary-encoded, numbers and addresses as such) that exist
+//! only when the format has them.
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -14,9 +15,10 @@ use crate::core::aggregate::FastMap;
 use crate::filter::{ColumnTest, FieldSource};
 use crate::parse::{Action, Flow, LogStatus, Record, Value};
 use crate::schema::{Column, Field};
-use crate::short_bytes::ShortBytes;
 
 use super::column::{Base, U64Column};
+use super::dict::Dict;
+use super::side::{Side, SideValue};
 
 /// Records per sealed segment.
 pub const SEGMENT_RECORDS: usize = 1 << 16;
@@ -58,62 +60,6 @@ impl Position {
             offset: v & ((1 << 48) - 1),
         }
     }
-}
-
-/// Text values of one segment, each stored once. The look-up index keys values of up to 24
-/// bytes (interface and account ids, regions, enumerations, short numbers) as
-/// [`ShortBytes`]: hashing and comparing byte strings was most of what retention added to
-/// each record.
-#[derive(Debug, Clone, Default)]
-struct Dict {
-    values: Vec<Box<[u8]>>,
-    short: FastMap<ShortBytes, u32>,
-    index: FastMap<Box<[u8]>, u32>,
-}
-
-impl Dict {
-    fn id(&mut self, v: &[u8]) -> u32 {
-        let key = ShortBytes::of(v);
-        let found = match &key {
-            Some(k) => self.short.get(k),
-            None => self.index.get(v),
-        };
-        if let Some(id) = found {
-            return *id;
-        }
-        let id = self.values.len() as u32;
-        self.values.push(v.into());
-        match key {
-            Some(k) => self.short.insert(k, id),
-            None => self.index.insert(v.into(), id),
-        };
-        id
-    }
-
-    /// Memory held: each value once (plus its pointer), and the lookup index while the
-    /// segment is being built.
-    fn bytes(&self) -> usize {
-        let values: usize = self.values.iter().map(|v| v.len() + 16).sum();
-        let short = self.short.len() * (std::mem::size_of::<ShortBytes>() + 4 + 1);
-        let index: usize = self.index.keys().map(|k| k.len() + 16 + 4 + 1).sum();
-        values + short + index
-    }
-
-    /// Drops the lookup index: a sealed segment only reads values by id.
-    fn seal(&mut self) {
-        self.short = FastMap::default();
-        self.index = FastMap::default();
-        self.values.shrink_to_fit();
-    }
-}
-
-/// A side column: one text-encoded field beyond the v2 core, dictionary-encoded.
-#[derive(Debug, Clone)]
-struct Side {
-    field: Field,
-    /// Dictionary id + 1, 0 for absent.
-    ids: Vec<u32>,
-    dict: Dict,
 }
 
 /// Columns being filled; sealed into a [`Segment`].
@@ -286,9 +232,7 @@ impl SegmentBuilder {
             push_side(s, rec, row);
         }
         for side in &mut s.side {
-            if side.ids.len() <= row {
-                side.ids.resize(row + 1, 0);
-            }
+            side.pad_to(row + 1);
         }
     }
 
@@ -297,9 +241,7 @@ impl SegmentBuilder {
         let mut seg = self.seg;
         let n = seg.src.len();
         for side in &mut seg.side {
-            side.ids.resize(n, 0);
-            side.ids.shrink_to_fit();
-            side.dict.seal();
+            side.seal(n);
         }
         seg.enis.seal();
         seg.accounts.seal();
@@ -323,6 +265,35 @@ impl SegmentBuilder {
     }
 }
 
+/// Appends the record's fields beyond the core to their side columns (made on first sight).
+fn push_side(s: &mut Segment, rec: &Record<'_>, row: usize) {
+    // Fields come in the format's order, and so do the side columns made from them: the
+    // column after the last one found is the first guess.
+    let mut next = 0;
+    for (column, value) in rec.schema().columns().iter().zip(rec.values()) {
+        let Column::Known(field) = column else {
+            continue;
+        };
+        if in_core(*field) || *value == Value::Absent {
+            continue;
+        }
+        let i = match s.side.get(next) {
+            Some(c) if c.field == *field => next,
+            _ => match s.side.iter().position(|c| c.field == *field) {
+                Some(i) => i,
+                None => {
+                    s.side.push(Side::new(*field));
+                    s.side.len() - 1
+                }
+            },
+        };
+        next = i + 1;
+        let side = &mut s.side[i];
+        side.pad_to(row);
+        side.push(rec, value);
+    }
+}
+
 /// Fields the core columns hold; everything else in a format is a side column.
 fn in_core(f: Field) -> bool {
     use Field as F;
@@ -343,95 +314,6 @@ fn in_core(f: Field) -> bool {
             | F::Action
             | F::LogStatus
     )
-}
-
-fn push_side(s: &mut Segment, rec: &Record<'_>, row: usize) {
-    // Values that are not text already are written here, not into a fresh allocation each.
-    let mut scratch = [0u8; 48];
-    // Fields come in the format's order, and so do the side columns made from them: the
-    // column after the last one found is the first guess.
-    let mut next = 0;
-    for (column, value) in rec.schema().columns().iter().zip(rec.values()) {
-        let Column::Known(field) = column else {
-            continue;
-        };
-        if in_core(*field) {
-            continue;
-        }
-        let text: &[u8] = match *value {
-            Value::Absent => continue,
-            Value::Text(span) => rec.span(span),
-            Value::Uint(n) => decimal(&mut scratch, n),
-            Value::Addr(IpAddr::V4(a)) => dotted(&mut scratch, a.octets()),
-            Value::Addr(a) => written(&mut scratch, format_args!("{a}")),
-            Value::Action(a) => a.as_str().as_bytes(),
-            Value::Status(st) => st.as_str().as_bytes(),
-        };
-        let i = match s.side.get(next) {
-            Some(c) if c.field == *field => next,
-            _ => match s.side.iter().position(|c| c.field == *field) {
-                Some(i) => i,
-                None => {
-                    s.side.push(Side {
-                        field: *field,
-                        ids: Vec::new(),
-                        dict: Dict::default(),
-                    });
-                    s.side.len() - 1
-                }
-            },
-        };
-        next = i + 1;
-        let side = &mut s.side[i];
-        side.ids.resize(row, 0);
-        let id = side.dict.id(text);
-        side.ids.push(id + 1);
-    }
-}
-
-/// `n` in decimal, in `buf` (as `Display` writes it, without its machinery).
-fn decimal(buf: &mut [u8; 48], mut n: u64) -> &[u8] {
-    let mut at = buf.len();
-    loop {
-        at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return &buf[at..];
-        }
-    }
-}
-
-/// An IPv4 address as `Display` writes it, in `buf`.
-fn dotted(buf: &mut [u8; 48], octets: [u8; 4]) -> &[u8] {
-    let mut len = 0;
-    for (k, o) in octets.into_iter().enumerate() {
-        if k > 0 {
-            buf[len] = b'.';
-            len += 1;
-        }
-        if o >= 100 {
-            buf[len] = b'0' + o / 100;
-            len += 1;
-        }
-        if o >= 10 {
-            buf[len] = b'0' + o / 10 % 10;
-            len += 1;
-        }
-        buf[len] = b'0' + o % 10;
-        len += 1;
-    }
-    &buf[..len]
-}
-
-/// What `args` writes, in `buf` (an IPv6 address always fits).
-fn written<'b>(buf: &'b mut [u8; 48], args: std::fmt::Arguments<'_>) -> &'b [u8] {
-    use std::io::Write as _;
-    let mut cursor = std::io::Cursor::new(&mut buf[..]);
-    // Cannot fail: the longest value (an IPv6 address) is 39 bytes.
-    let _ = cursor.write_fmt(args);
-    let len = cursor.position() as usize;
-    &buf[..len]
 }
 
 impl Segment {
@@ -464,11 +346,7 @@ impl Segment {
         ];
         let core = n * (4 + 4 + 2 + 2 + 1 + 1 + 1 + 2 + 2 + 2)
             + n * wide.iter().map(|c| c.width()).sum::<usize>();
-        let side: usize = self
-            .side
-            .iter()
-            .map(|c| c.ids.len() * 4 + c.dict.bytes() + 32)
-            .sum();
+        let side: usize = self.side.iter().map(Side::memory).sum();
         core + self.v6.len() * 16 + self.enis.bytes() + self.accounts.bytes() + side + 256
     }
 
@@ -568,10 +446,9 @@ impl<'s> Row<'s> {
         }
     }
 
-    fn side_text(&self, field: Field) -> Option<&'s [u8]> {
+    fn side(&self, field: Field) -> Option<SideValue<'s>> {
         let side = self.seg.side.iter().find(|c| c.field == field)?;
-        let id = *side.ids.get(self.i)?;
-        (id > 0).then(|| &*side.dict.values[id as usize - 1])
+        side.get(self.i)
     }
 }
 
@@ -588,10 +465,10 @@ impl FieldSource for Row<'_> {
             Field::Bytes => col(P_BYTES, s.bytes.get(i)),
             Field::Start => col(P_START, s.start.get(i)),
             Field::End => col(P_END, s.end.get(i)),
-            other => std::str::from_utf8(self.side_text(other)?)
-                .ok()?
-                .parse()
-                .ok(),
+            other => match self.side(other)? {
+                SideValue::Uint(n) => Some(n),
+                _ => None,
+            },
         }
     }
 
@@ -599,10 +476,10 @@ impl FieldSource for Row<'_> {
         match field {
             Field::SrcAddr => self.addr_col(&self.seg.src, P_SRC, V6_SRC),
             Field::DstAddr => self.addr_col(&self.seg.dst, P_DST, V6_DST),
-            other => std::str::from_utf8(self.side_text(other)?)
-                .ok()?
-                .parse()
-                .ok(),
+            other => match self.side(other)? {
+                SideValue::Addr(a) => Some(a),
+                _ => None,
+            },
         }
     }
 
@@ -613,7 +490,10 @@ impl FieldSource for Row<'_> {
             Field::AccountId => self
                 .has(P_ACCOUNT)
                 .then(|| &*s.accounts.values[s.account[i] as usize]),
-            other => self.side_text(other),
+            other => match self.side(other)? {
+                SideValue::Text(t) => Some(t),
+                _ => None,
+            },
         }
     }
 
@@ -641,25 +521,7 @@ mod tests {
     use crate::filter::FieldSource;
     use crate::parse::{Line, LineParser};
     use crate::schema::Schema;
-
-    proptest::proptest! {
-        /// Side values are written as `Display` writes them.
-        #[test]
-        fn numbers_and_addresses_are_written_as_display_writes_them(
-            n in proptest::prop_oneof![proptest::num::u64::ANY, 0u64..1000],
-            octets in proptest::array::uniform4(proptest::num::u8::ANY),
-            v6 in proptest::num::u128::ANY,
-        ) {
-            let mut buf = [0u8; 48];
-            let want = n.to_string();
-            proptest::prop_assert_eq!(decimal(&mut buf, n), want.as_bytes());
-            let v4 = std::net::Ipv4Addr::from(octets).to_string();
-            proptest::prop_assert_eq!(dotted(&mut buf, octets), v4.as_bytes());
-            let v6 = Ipv6Addr::from(v6);
-            let want = v6.to_string();
-            proptest::prop_assert_eq!(written(&mut buf, format_args!("{v6}")), want.as_bytes());
-        }
-    }
+    use proptest::strategy::Strategy;
 
     /// Side fields of every kind: text, numbers, addresses.
     const SIDE: [Field; 6] = [
@@ -737,6 +599,74 @@ mod tests {
         assert!(bytes_per_record < 45.0, "{bytes_per_record}");
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        /// Every stored row reads, field by field and in every form a filter asks for, as
+        /// the parsed record did: text, numbers and addresses of side fields included.
+        #[test]
+        fn stored_rows_read_as_their_records_did(
+            rows in proptest::collection::vec(
+                (
+                    proptest::sample::select(vec!["vpc-0a", "vpc-0b", "-", "subnet-9"]),
+                    proptest::prop_oneof![
+                        proptest::num::u64::ANY.prop_map(|n| n.to_string()),
+                        (0u64..300).prop_map(|n| n.to_string()),
+                        proptest::strategy::Just("-".to_string()),
+                    ],
+                    proptest::option::of(0u8..=255),
+                    proptest::prop_oneof![
+                        proptest::num::u32::ANY
+                            .prop_map(|a| std::net::Ipv4Addr::from(a).to_string()),
+                        proptest::num::u128::ANY.prop_map(|a| Ipv6Addr::from(a).to_string()),
+                        proptest::sample::select(vec!["2001:DB8::1", "::ffff:10.0.0.1", "-"])
+                            .prop_map(str::to_string),
+                    ],
+                    0u8..4,
+                ),
+                1..60,
+            ),
+        ) {
+            use proptest::prop_assert_eq;
+            let schema = Schema::from_header_line(
+                b"version srcaddr dstaddr vpc-id packets-lost-no-route pkt-srcaddr pkt-dstaddr \
+                  tcp-flags traffic-path",
+            )
+            .expect("a format");
+            let mut parser = LineParser::new();
+            let mut builder = SegmentBuilder::default();
+            let mut want = Vec::new();
+            for (k, (vpc, lost, flags, addr, path)) in rows.iter().enumerate() {
+                let path = if *path == 0 { "-".to_string() } else { path.to_string() };
+                let flags = flags.map_or("-".to_string(), |f| f.to_string());
+                let line =
+                    format!("5 10.0.0.1 10.0.0.2 {vpc} {lost} {addr} {addr} {flags} {path}");
+                let Line::Record(rec) = parser.parse(&schema, line.as_bytes()) else {
+                    panic!("a record: {line}");
+                };
+                want.push(
+                    Field::ALL
+                        .iter()
+                        .map(|f| {
+                            let text = FieldSource::text(&rec, *f).map(<[u8]>::to_vec);
+                            (FieldSource::uint(&rec, *f), FieldSource::addr(&rec, *f), text)
+                        })
+                        .collect::<Vec<_>>(),
+                );
+                let pos = Position { input: 0, offset: k as u64 };
+                builder.push(&Flow::from_record(&rec), Some(&rec), pos);
+            }
+            let seg = builder.seal();
+            for (k, fields) in want.iter().enumerate() {
+                let row = seg.row(k);
+                for (f, (uint, addr, text)) in Field::ALL.iter().zip(fields) {
+                    prop_assert_eq!(row.uint(*f), *uint, "row {} {:?}", k, f);
+                    prop_assert_eq!(row.addr(*f), *addr, "row {} {:?}", k, f);
+                    prop_assert_eq!(row.text(*f).map(<[u8]>::to_vec), text.clone());
+                }
+            }
+        }
+    }
+
     #[test]
     fn fields_beyond_v2_read_back_as_the_record_has_them() {
         // Side columns of every kind: text, numbers, IPv4 and IPv6 addresses, absent, in two
@@ -759,10 +689,25 @@ mod tests {
         let mut builder = SegmentBuilder::default();
         let mut parser = LineParser::new();
         let mut want = Vec::new();
+        let mut sources = Vec::new();
         for (k, (schema, line)) in lines.iter().enumerate() {
             let Line::Record(rec) = parser.parse(schema, line) else {
                 panic!("line {k} is a record");
             };
+            // What filters read of the record, field by field, in every form.
+            sources.push(
+                Field::ALL
+                    .iter()
+                    .map(|f| {
+                        let text = FieldSource::text(&rec, *f).map(<[u8]>::to_vec);
+                        (
+                            FieldSource::uint(&rec, *f),
+                            FieldSource::addr(&rec, *f),
+                            text,
+                        )
+                    })
+                    .collect::<Vec<_>>(),
+            );
             // What the record holds, as text.
             want.push(SIDE.map(|f| match rec.get(f) {
                 Some(Value::Text(span)) => {
@@ -782,10 +727,19 @@ mod tests {
         for (k, want) in want.iter().enumerate() {
             let row = seg.row(k);
             let got = SIDE.map(|f| {
-                row.side_text(f)
-                    .map(|t| String::from_utf8_lossy(t).into_owned())
+                row.side(f).map(|v| match v {
+                    SideValue::Text(t) => String::from_utf8_lossy(t).into_owned(),
+                    SideValue::Uint(n) => n.to_string(),
+                    SideValue::Addr(a) => a.to_string(),
+                })
             });
             assert_eq!(&got, want, "row {k}");
+            // A filter reads the stored row as it read the record.
+            for (f, (uint, addr, text)) in Field::ALL.iter().zip(&sources[k]) {
+                assert_eq!(row.uint(*f), *uint, "row {k} {f:?}");
+                assert_eq!(row.addr(*f), *addr, "row {k} {f:?}");
+                assert_eq!(row.text(*f).map(<[u8]>::to_vec), *text, "row {k} {f:?}");
+            }
         }
         assert_eq!(seg.row(2).uint(Field::TcpFlags), Some(0));
         assert_eq!(
