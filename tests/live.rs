@@ -317,3 +317,44 @@ fn a_replay_advances_record_time_at_its_speed() {
         "record time advanced at {speed:.0}x, not 100x"
     );
 }
+
+#[test]
+fn a_followed_file_that_goes_quiet_is_retained_in_full_for_queries() {
+    // The dashboard follows files by default. Once one stops growing, every record it gave
+    // must reach the store's sealed segments (what filters and drill-down read), not wait
+    // in a worker's open segment for lines that never come.
+    let mut rng = Rng(0x5ea1);
+    let recs = generate(&mut rng, 500);
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = write_inputs(dir.path(), &recs, 1);
+    let mut config = IngestConfig::new(Arc::new(Schema::default_v2()));
+    config.workers = 2;
+    config.mode = vpctop::pipeline::Mode::Follow(vpctop::pipeline::FollowConfig::default());
+    let store = vpctop::store::Store::new(usize::MAX);
+    let options = LiveOptions {
+        store: Some(Arc::clone(&store)),
+        ..LiveOptions::default()
+    };
+    let cell = SnapshotCell::default();
+    let cancel = AtomicBool::new(false);
+    let retained = std::thread::scope(|scope| {
+        let run = scope.spawn(|| run_live(&inputs, &config, &options, &cell, &cancel));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut retained = 0;
+        while Instant::now() < deadline {
+            retained = store.state().records;
+            if retained == recs.len() as u64 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        cancel.store(true, Ordering::Relaxed);
+        run.join().unwrap();
+        retained
+    });
+    assert_eq!(
+        retained,
+        recs.len() as u64,
+        "records sealed while the file was quiet"
+    );
+}

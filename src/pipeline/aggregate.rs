@@ -39,6 +39,11 @@ impl AggregateHandler {
         self
     }
 
+    /// The store writer, when records are retained.
+    pub fn store_mut(&mut self) -> Option<&mut StoreWriter> {
+        self.store.as_mut()
+    }
+
     /// Takes the store writer out (to hand it to a fresh handler).
     pub fn take_store(&mut self) -> Option<StoreWriter> {
         self.store.take()

@@ -27,6 +27,9 @@ use crate::source::progress::Progress;
 use crate::source::status::SourceBoard;
 use crate::source::{Chunk, InputSpec, SourceError};
 use crate::store::{Store, StoreWriter};
+/// The longest a retained record waits in a worker's open segment before queries see it.
+const SEAL_AFTER: Duration = Duration::from_secs(1);
+
 /// A worker's handler for live ingest: counts into a partial and hands it to the merger
 /// (by value) once per publication interval, so the merger's work is bounded by time, not
 /// records, and no partial is handed over that no snapshot would show sooner.
@@ -64,7 +67,7 @@ impl LiveHandler {
         let mut fresh = Self::fresh(filter, self.heatmap, self.alerts.as_ref());
         if let Some(mut w) = store {
             // Seal what this worker holds at least every second, so queries keep up.
-            w.flush_if_older(Duration::from_secs(1));
+            w.flush_if_older(SEAL_AFTER);
             fresh = fresh.retaining(w);
         }
         let full = std::mem::replace(&mut self.inner, fresh);
@@ -91,6 +94,12 @@ impl ChunkHandler for LiveHandler {
         // last records reach the snapshot without waiting for more.
         if self.inner.has_counted() {
             self.hand_over();
+        }
+        // And seal the records it retains once they have waited as long as a busy stream's
+        // would: a file that went quiet otherwise kept its last segment open, unseen by every
+        // filter and drill-down, until more lines came.
+        if let Some(w) = self.inner.store_mut() {
+            w.flush_if_older(SEAL_AFTER);
         }
     }
 

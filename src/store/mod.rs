@@ -115,6 +115,7 @@ impl Store {
 pub struct StoreWriter {
     builder: SegmentBuilder,
     store: Arc<Store>,
+    /// When the open segment's first record came.
     opened: std::time::Instant,
 }
 
@@ -131,6 +132,9 @@ impl StoreWriter {
     /// Retains one record.
     #[inline]
     pub fn push(&mut self, flow: &Flow<'_>, record: Option<&Record<'_>>, pos: Position) {
+        if self.builder.is_empty() {
+            self.opened = std::time::Instant::now();
+        }
         self.builder.push(flow, record, pos);
         if self.builder.len() >= segment::SEGMENT_RECORDS {
             self.flush();
@@ -146,10 +150,10 @@ impl StoreWriter {
         self.opened = std::time::Instant::now();
     }
 
-    /// Seals the open segment if it has been filling for `age` or longer, so a slow trickle
-    /// of records still becomes queryable without making one tiny segment per record.
+    /// Seals the open segment if its first record came `age` or longer ago, so a slow
+    /// trickle of records still becomes queryable without making one tiny segment per record.
     pub fn flush_if_older(&mut self, age: std::time::Duration) {
-        if self.opened.elapsed() >= age {
+        if !self.builder.is_empty() && self.opened.elapsed() >= age {
             self.flush();
         }
     }
