@@ -8,7 +8,7 @@
 //! [`PairTable::settle`] before reading.
 
 use std::hash::BuildHasher;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::lookahead::{Deferred, prefetch};
 use super::table::{FastMap, Stats};
@@ -38,7 +38,39 @@ pub struct PairTable {
     used: usize,
     hasher: foldhash::fast::RandomState,
     pending: Deferred<Pending>,
-    other: FastMap<(IpAddr, IpAddr), Stats>,
+    other: FastMap<WideKey, Stats>,
+}
+
+/// A pair with an IPv6 side as integers (IPv4 sides flagged in `v4`): hashed as two words
+/// of 128 bits and a byte, where `(IpAddr, IpAddr)` hashed each enum's discriminant and
+/// field by field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct WideKey {
+    src: u128,
+    dst: u128,
+    /// Bit 0: the source is IPv4; bit 1: the destination is.
+    v4: u8,
+}
+
+fn wide_key(src: IpAddr, dst: IpAddr) -> WideKey {
+    let side = |a: IpAddr| match a {
+        IpAddr::V4(a) => (u128::from(a.to_bits()), 1u8),
+        IpAddr::V6(a) => (a.to_bits(), 0),
+    };
+    let ((src, s4), (dst, d4)) = (side(src), side(dst));
+    WideKey {
+        src,
+        dst,
+        v4: s4 | d4 << 1,
+    }
+}
+
+fn wide_pair(k: WideKey) -> (IpAddr, IpAddr) {
+    let side = |bits: u128, v4: bool| match v4 {
+        true => IpAddr::V4(Ipv4Addr::from_bits(bits as u32)),
+        false => IpAddr::V6(Ipv6Addr::from_bits(bits)),
+    };
+    (side(k.src, k.v4 & 1 != 0), side(k.dst, k.v4 & 2 != 0))
 }
 
 fn v4_key(src: Ipv4Addr, dst: Ipv4Addr) -> u64 {
@@ -63,10 +95,16 @@ impl PairTable {
         action: Option<Action>,
     ) {
         let (IpAddr::V4(s), IpAddr::V4(d)) = (src, dst) else {
-            self.other
-                .entry((src, dst))
-                .or_default()
-                .add(bytes, packets, action);
+            // A look-up first: `entry` is an out-of-line call, needed only for a new pair.
+            let key = wide_key(src, dst);
+            match self.other.get_mut(&key) {
+                Some(stats) => stats.add(bytes, packets, action),
+                None => self
+                    .other
+                    .entry(key)
+                    .or_default()
+                    .add(bytes, packets, action),
+            }
             return;
         };
         let key = v4_key(s, d);
@@ -134,7 +172,7 @@ impl PairTable {
             .iter()
             .filter(|s| s.stats.flows > 0)
             .map(|s| (v4_pair(s.key), &s.stats));
-        v4.chain(self.other.iter().map(|(k, s)| (*k, s)))
+        v4.chain(self.other.iter().map(|(k, s)| (wide_pair(*k), s)))
     }
 
     #[inline]
@@ -197,11 +235,20 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let src: IpAddr = Ipv4Addr::from_bits((x % 300) as u32).into();
-            let dst: IpAddr = if i % 97 == 0 {
-                "2001:db8::1".parse().unwrap()
-            } else {
-                Ipv4Addr::from_bits((x >> 20) as u32 % 700).into()
+            let v4 = |bits: u64| IpAddr::from(Ipv4Addr::from_bits(bits as u32));
+            // IPv6 on either side, and IPv4-mapped IPv6 addresses, which are not the IPv4
+            // addresses with the same bits.
+            let mapped =
+                |bits: u64| IpAddr::from(Ipv4Addr::from_bits(bits as u32).to_ipv6_mapped());
+            let src = match i % 89 {
+                0 => mapped(x % 3),
+                1 => "2001:db8::2".parse().unwrap(),
+                _ => v4(x % 300),
+            };
+            let dst = match i % 97 {
+                0 => "2001:db8::1".parse().unwrap(),
+                1 => mapped((x >> 20) % 3),
+                _ => v4((x >> 20) % 700),
             };
             table.add(src, dst, i, 1, Some(Action::Accept));
             let e = naive.entry((src, dst)).or_default();
