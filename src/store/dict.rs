@@ -1,5 +1,7 @@
-//! A segment's dictionary: text values (interface and account ids, text fields beyond the
-//! v2 core) stored once, each named in its column by a small id.
+//! A segment's dictionaries: text values (interface and account ids, text fields beyond the
+//! v2 core) and IPv6 addresses, each stored once and named in its column by a small id.
+
+use std::net::Ipv6Addr;
 
 use crate::core::aggregate::FastMap;
 use crate::short_bytes::ShortBytes;
@@ -50,5 +52,40 @@ impl Dict {
         self.short = FastMap::default();
         self.index = FastMap::default();
         self.values.shrink_to_fit();
+    }
+}
+
+/// IPv6 addresses of one segment's address column(s), each stored once.
+#[derive(Debug, Clone, Default)]
+pub(super) struct V6Table {
+    addrs: Vec<Ipv6Addr>,
+    index: FastMap<u128, u32>,
+}
+
+impl V6Table {
+    /// The id of `addr`, added when new.
+    pub(super) fn id(&mut self, addr: Ipv6Addr) -> u32 {
+        let next = self.addrs.len() as u32;
+        let id = *self.index.entry(addr.to_bits()).or_insert(next);
+        if id == next {
+            self.addrs.push(addr);
+        }
+        id
+    }
+
+    /// Address `id`, if there is one.
+    pub(super) fn get(&self, id: u32) -> Option<Ipv6Addr> {
+        self.addrs.get(id as usize).copied()
+    }
+
+    /// Memory held: each address once, and the look-up index while the segment is built.
+    pub(super) fn bytes(&self) -> usize {
+        self.addrs.len() * 16 + self.index.len() * 21
+    }
+
+    /// Drops the look-up index: a sealed segment only reads addresses by id.
+    pub(super) fn seal(&mut self) {
+        self.index = FastMap::default();
+        self.addrs.shrink_to_fit();
     }
 }

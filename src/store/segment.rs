@@ -9,15 +9,14 @@
 //! columns (`side.rs`: text dictionary-encoded, numbers and addresses as such) that exist
 //! only when the format has them.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
-use crate::core::aggregate::FastMap;
 use crate::filter::{ColumnTest, FieldSource};
 use crate::parse::{Action, Flow, LogStatus, Record, Value};
 use crate::schema::{Column, Field};
 
 use super::column::{Base, U64Column};
-use super::dict::Dict;
+use super::dict::{Dict, V6Table};
 use super::side::{Side, SideValue};
 
 /// Records per sealed segment.
@@ -66,7 +65,6 @@ impl Position {
 #[derive(Debug, Default)]
 pub struct SegmentBuilder {
     seg: Segment,
-    v6_index: FastMap<u128, u32>,
 }
 
 /// A sealed block of records.
@@ -90,7 +88,7 @@ pub struct Segment {
     end: U64Column,
     presence: Vec<u16>,
     position: U64Column,
-    v6: Vec<Ipv6Addr>,
+    v6: V6Table,
     enis: Dict,
     accounts: Dict,
     side: Vec<Side>,
@@ -161,12 +159,7 @@ impl SegmentBuilder {
             }
             Some(IpAddr::V6(v6addr)) => {
                 *presence |= present | v6;
-                let next = self.seg.v6.len() as u32;
-                let id = *self.v6_index.entry(v6addr.to_bits()).or_insert(next);
-                if id == next {
-                    self.seg.v6.push(v6addr);
-                }
-                id
+                self.seg.v6.id(v6addr)
             }
         }
     }
@@ -260,7 +253,7 @@ impl SegmentBuilder {
         seg.end.shrink_to_fit();
         seg.presence.shrink_to_fit();
         seg.position.shrink_to_fit();
-        seg.v6.shrink_to_fit();
+        seg.v6.seal();
         seg
     }
 }
@@ -347,7 +340,7 @@ impl Segment {
         let core = n * (4 + 4 + 2 + 2 + 1 + 1 + 1 + 2 + 2 + 2)
             + n * wide.iter().map(|c| c.width()).sum::<usize>();
         let side: usize = self.side.iter().map(Side::memory).sum();
-        core + self.v6.len() * 16 + self.enis.bytes() + self.accounts.bytes() + side + 256
+        core + self.v6.bytes() + self.enis.bytes() + self.accounts.bytes() + side + 256
     }
 
     /// Appends to `out` the rows that pass every test, reading only the columns involved.
@@ -399,11 +392,11 @@ impl<'s> Row<'s> {
             return None;
         }
         let v = col[self.i];
-        Some(if self.has(v6) {
-            IpAddr::V6(self.seg.v6[v as usize])
+        if self.has(v6) {
+            self.seg.v6.get(v).map(IpAddr::V6)
         } else {
-            IpAddr::V4(v.into())
-        })
+            Some(IpAddr::V4(v.into()))
+        }
     }
 
     /// Where the record came from.
@@ -522,6 +515,7 @@ mod tests {
     use crate::parse::{Line, LineParser};
     use crate::schema::Schema;
     use proptest::strategy::Strategy;
+    use std::net::Ipv6Addr;
 
     /// Side fields of every kind: text, numbers, addresses.
     const SIDE: [Field; 6] = [

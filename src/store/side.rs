@@ -5,11 +5,10 @@
 //! dictionary that held nearly every address of the segment was most of what a v5 record's
 //! retention cost.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
 use super::column::{Base, U64Column};
-use super::dict::Dict;
-use crate::core::aggregate::FastMap;
+use super::dict::{Dict, V6Table};
 use crate::parse::{Record, Value};
 use crate::schema::{Field, FieldKind};
 
@@ -32,12 +31,11 @@ enum Values {
         values: U64Column,
     },
     /// Addresses: `kinds` says absent (0), IPv4 (1, the address in `values`) or IPv6 (2,
-    /// `values` indexes `v6`).
+    /// `values` is its id in `v6`).
     Addr {
         kinds: Vec<u8>,
         values: Vec<u32>,
-        v6: Vec<Ipv6Addr>,
-        v6_index: FastMap<u128, u32>,
+        v6: V6Table,
     },
 }
 
@@ -67,8 +65,7 @@ impl Side {
             FieldKind::Addr => Values::Addr {
                 kinds: Vec::new(),
                 values: Vec::new(),
-                v6: Vec::new(),
-                v6_index: FastMap::default(),
+                v6: V6Table::default(),
             },
             FieldKind::Text | FieldKind::Action | FieldKind::LogStatus => Values::Text {
                 ids: Vec::new(),
@@ -131,22 +128,9 @@ impl Side {
                 kinds.push(V4);
                 values.push(a.to_bits());
             }
-            (
-                Values::Addr {
-                    kinds,
-                    values,
-                    v6,
-                    v6_index,
-                },
-                Value::Addr(IpAddr::V6(a)),
-            ) => {
-                let next = v6.len() as u32;
-                let id = *v6_index.entry(a.to_bits()).or_insert(next);
-                if id == next {
-                    v6.push(a);
-                }
+            (Values::Addr { kinds, values, v6 }, Value::Addr(IpAddr::V6(a))) => {
                 kinds.push(V6);
-                values.push(id);
+                values.push(v6.id(a));
             }
             _ => self.push_absent(),
         }
@@ -163,11 +147,9 @@ impl Side {
                 .get(i)
                 .copied()?
                 .then(|| SideValue::Uint(values.get(i))),
-            Values::Addr {
-                kinds, values, v6, ..
-            } => match *kinds.get(i)? {
+            Values::Addr { kinds, values, v6 } => match *kinds.get(i)? {
                 V4 => Some(SideValue::Addr(IpAddr::V4(values[i].into()))),
-                V6 => Some(SideValue::Addr(IpAddr::V6(*v6.get(values[i] as usize)?))),
+                V6 => Some(SideValue::Addr(IpAddr::V6(v6.get(values[i])?))),
                 _ => None,
             },
         }
@@ -185,16 +167,10 @@ impl Side {
                 present.shrink_to_fit();
                 values.shrink_to_fit();
             }
-            Values::Addr {
-                kinds,
-                values,
-                v6,
-                v6_index,
-            } => {
+            Values::Addr { kinds, values, v6 } => {
                 kinds.shrink_to_fit();
                 values.shrink_to_fit();
-                v6.shrink_to_fit();
-                *v6_index = FastMap::default();
+                v6.seal();
             }
         }
     }
@@ -204,12 +180,7 @@ impl Side {
         32 + match &self.values {
             Values::Text { ids, dict } => ids.len() * 4 + dict.bytes(),
             Values::Uint { present, values } => present.len() * (1 + values.width()),
-            Values::Addr {
-                kinds,
-                v6,
-                v6_index,
-                ..
-            } => kinds.len() * 5 + v6.len() * 16 + v6_index.len() * 21,
+            Values::Addr { kinds, v6, .. } => kinds.len() * 5 + v6.bytes(),
         }
     }
 }
