@@ -92,13 +92,13 @@ impl ChunkHandler for LiveHandler {
     fn idle(&mut self) {
         // Nothing new is coming for now: pass on what this worker holds, so a quiet stream's
         // last records reach the snapshot without waiting for more.
+        // The hand-over seals a segment old enough; without one, seal it here once its
+        // records have waited as long as a busy stream's would: a file that went quiet
+        // otherwise kept its last segment open, unseen by every filter and drill-down, until
+        // more lines came.
         if self.inner.has_counted() {
             self.hand_over();
-        }
-        // And seal the records it retains once they have waited as long as a busy stream's
-        // would: a file that went quiet otherwise kept its last segment open, unseen by every
-        // filter and drill-down, until more lines came.
-        if let Some(w) = self.inner.store_mut() {
+        } else if let Some(w) = self.inner.store_mut() {
             w.flush_if_older(SEAL_AFTER);
         }
     }

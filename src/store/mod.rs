@@ -147,7 +147,6 @@ impl StoreWriter {
             let full = std::mem::take(&mut self.builder);
             self.store.add(full.seal());
         }
-        self.opened = std::time::Instant::now();
     }
 
     /// Seals the open segment if its first record came `age` or longer ago, so a slow
