@@ -89,6 +89,19 @@ pub fn port_row(port: u16) -> u16 {
     port.min(EPHEMERAL_FROM)
 }
 
+/// The `n` busiest of `rows` (port row, flows), most flows first, ties to the lower port:
+/// how the heatmap ranks its rows.
+pub fn busiest_rows(rows: impl IntoIterator<Item = (u16, u64)>, n: usize) -> Vec<u16> {
+    let mut ranked: Vec<(u16, u64)> = rows.into_iter().collect();
+    let order = |a: &(u16, u64), b: &(u16, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
+    if ranked.len() > n && n > 0 {
+        ranked.select_nth_unstable_by(n - 1, order);
+    }
+    ranked.truncate(n);
+    ranked.sort_unstable_by(order);
+    ranked.into_iter().map(|(row, _)| row).collect()
+}
+
 /// ACCEPT/REJECT per bucket and the port × bucket heatmap, at one adaptive width.
 #[derive(Debug, Clone)]
 pub struct TimeSeries {
@@ -297,20 +310,14 @@ impl TimeSeries {
                 *total += c.flows;
             }
         }
-        let mut ranked: Vec<(u16, u64)> = per_row
+        let counted = per_row
             .iter()
             .enumerate()
             .filter(|(_, flows)| **flows > 0)
-            .map(|(row, flows)| (row as u16, *flows))
-            .collect();
-        let order = |a: &(u16, u64), b: &(u16, u64)| b.1.cmp(&a.1).then(a.0.cmp(&b.0));
-        if ranked.len() > rows && rows > 0 {
-            ranked.select_nth_unstable_by(rows - 1, order);
-        }
-        ranked.truncate(rows);
+            .map(|(row, flows)| (row as u16, *flows));
         let mut shown = vec![false; per_row.len()];
-        for (row, _) in &ranked {
-            shown[usize::from(*row)] = true;
+        for row in busiest_rows(counted, rows) {
+            shown[usize::from(row)] = true;
         }
         let mut cells = Vec::new();
         let mut rest = Cell::default();

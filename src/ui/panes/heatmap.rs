@@ -10,7 +10,7 @@ use ratatui::widgets::Widget;
 
 use super::series::Columns;
 use super::{View, fit, pane_block, put_line, span};
-use crate::core::series::EPHEMERAL_FROM;
+use crate::core::series::{EPHEMERAL_FROM, busiest_rows};
 use crate::names;
 use crate::snapshot::Snapshot;
 use crate::ui::app::{Focus, UiState};
@@ -34,9 +34,7 @@ pub fn port_rows(snap: &Snapshot) -> Vec<u16> {
     for (_, row, cell) in &snap.heat {
         *flows.entry(*row).or_default() += cell.flows;
     }
-    let mut rows: Vec<(u16, u64)> = flows.into_iter().collect();
-    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    rows.into_iter().take(MAX_ROWS).map(|(p, _)| p).collect()
+    busiest_rows(flows, MAX_ROWS)
 }
 
 /// `443 https`, `ephemeral`.
