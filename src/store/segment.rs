@@ -517,6 +517,17 @@ mod tests {
     use proptest::strategy::Strategy;
     use std::net::Ipv6Addr;
 
+    /// What a filter reads of one field: as a number, an address and text.
+    type Reading = (Option<u64>, Option<IpAddr>, Option<Vec<u8>>);
+
+    /// What a filter reads of `src`, field by field.
+    fn readings(src: &dyn FieldSource) -> Vec<Reading> {
+        Field::ALL
+            .iter()
+            .map(|f| (src.uint(*f), src.addr(*f), src.text(*f).map(<[u8]>::to_vec)))
+            .collect()
+    }
+
     /// Side fields of every kind: text, numbers, addresses.
     const SIDE: [Field; 6] = [
         Field::VpcId,
@@ -637,25 +648,14 @@ mod tests {
                 let Line::Record(rec) = parser.parse(&schema, line.as_bytes()) else {
                     panic!("a record: {line}");
                 };
-                want.push(
-                    Field::ALL
-                        .iter()
-                        .map(|f| {
-                            let text = FieldSource::text(&rec, *f).map(<[u8]>::to_vec);
-                            (FieldSource::uint(&rec, *f), FieldSource::addr(&rec, *f), text)
-                        })
-                        .collect::<Vec<_>>(),
-                );
+                want.push(readings(&rec));
                 let pos = Position { input: 0, offset: k as u64 };
                 builder.push(&Flow::from_record(&rec), Some(&rec), pos);
             }
             let seg = builder.seal();
-            for (k, fields) in want.iter().enumerate() {
-                let row = seg.row(k);
-                for (f, (uint, addr, text)) in Field::ALL.iter().zip(fields) {
-                    prop_assert_eq!(row.uint(*f), *uint, "row {} {:?}", k, f);
-                    prop_assert_eq!(row.addr(*f), *addr, "row {} {:?}", k, f);
-                    prop_assert_eq!(row.text(*f).map(<[u8]>::to_vec), text.clone());
+            for (k, want) in want.iter().enumerate() {
+                for (f, (got, want)) in Field::ALL.iter().zip(readings(&seg.row(k)).iter().zip(want)) {
+                    prop_assert_eq!(got, want, "row {} {:?}", k, f);
                 }
             }
         }
@@ -688,20 +688,7 @@ mod tests {
             let Line::Record(rec) = parser.parse(schema, line) else {
                 panic!("line {k} is a record");
             };
-            // What filters read of the record, field by field, in every form.
-            sources.push(
-                Field::ALL
-                    .iter()
-                    .map(|f| {
-                        let text = FieldSource::text(&rec, *f).map(<[u8]>::to_vec);
-                        (
-                            FieldSource::uint(&rec, *f),
-                            FieldSource::addr(&rec, *f),
-                            text,
-                        )
-                    })
-                    .collect::<Vec<_>>(),
-            );
+            sources.push(readings(&rec));
             // What the record holds, as text.
             want.push(SIDE.map(|f| match rec.get(f) {
                 Some(Value::Text(span)) => {
@@ -729,10 +716,11 @@ mod tests {
             });
             assert_eq!(&got, want, "row {k}");
             // A filter reads the stored row as it read the record.
-            for (f, (uint, addr, text)) in Field::ALL.iter().zip(&sources[k]) {
-                assert_eq!(row.uint(*f), *uint, "row {k} {f:?}");
-                assert_eq!(row.addr(*f), *addr, "row {k} {f:?}");
-                assert_eq!(row.text(*f).map(<[u8]>::to_vec), *text, "row {k} {f:?}");
+            for (f, (got, want)) in Field::ALL
+                .iter()
+                .zip(readings(&row).iter().zip(&sources[k]))
+            {
+                assert_eq!(got, want, "row {k} {f:?}");
             }
         }
         assert_eq!(seg.row(2).uint(Field::TcpFlags), Some(0));
