@@ -72,6 +72,19 @@ fn assert_consistent(s: &Snapshot) {
     }
 }
 
+/// `records` generated records (from `seed`) written over `files` files in a fresh directory
+/// (kept as long as the returned guard lives).
+fn generated_inputs(
+    seed: u64,
+    records: usize,
+    files: usize,
+) -> (Vec<Rec>, tempfile::TempDir, Vec<InputSpec>) {
+    let recs = generate(&mut Rng(seed), records);
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = write_inputs(dir.path(), &recs, files);
+    (recs, dir, inputs)
+}
+
 fn write_inputs(dir: &std::path::Path, recs: &[Rec], files: usize) -> Vec<InputSpec> {
     let per = recs.len().div_ceil(files);
     recs.chunks(per)
@@ -87,10 +100,7 @@ fn write_inputs(dir: &std::path::Path, recs: &[Rec], files: usize) -> Vec<InputS
 
 #[test]
 fn readers_see_consistent_growing_snapshots_and_the_final_one_equals_the_batch_answer() {
-    let mut rng = Rng(0x11fe);
-    let recs = generate(&mut rng, 120_000);
-    let dir = tempfile::tempdir().unwrap();
-    let inputs = write_inputs(dir.path(), &recs, 3);
+    let (recs, _dir, inputs) = generated_inputs(0x11fe, 120_000, 3);
     let mut config = IngestConfig::new(Arc::new(Schema::default_v2()));
     config.chunk_bytes = 32 * 1024; // many chunks, many hand-overs
     config.workers = 2;
@@ -170,10 +180,7 @@ fn readers_see_consistent_growing_snapshots_and_the_final_one_equals_the_batch_a
 
 #[test]
 fn a_filtered_live_run_counts_only_matching_records() {
-    let mut rng = Rng(0xf11);
-    let recs = generate(&mut rng, 20_000);
-    let dir = tempfile::tempdir().unwrap();
-    let inputs = write_inputs(dir.path(), &recs, 1);
+    let (recs, _dir, inputs) = generated_inputs(0xf11, 20_000, 1);
     let config = IngestConfig::new(Arc::new(Schema::default_v2()));
     let filter = Arc::new(Filter::parse("action=REJECT dstport in (22, 3306)").unwrap());
     let options = LiveOptions {
@@ -200,10 +207,7 @@ fn a_replay_obeys_its_control_channel() {
     use vpctop::pipeline::Mode;
     use vpctop::source::replay::ReplayConfig;
     use vpctop::source::replay::{ReplayCommand, Speed};
-    let mut rng = Rng(0x7e9);
-    let recs = generate(&mut rng, 2_000);
-    let dir = tempfile::tempdir().unwrap();
-    let inputs = write_inputs(dir.path(), &recs, 2);
+    let (recs, _dir, inputs) = generated_inputs(0x7e9, 2_000, 2);
     let (tx, rx) = std::sync::mpsc::channel();
     let mut config = IngestConfig::new(Arc::new(Schema::default_v2()));
     // So slow that it would never finish on its own: an hour of records at 1/1000x.
@@ -323,10 +327,7 @@ fn a_followed_file_that_goes_quiet_is_retained_in_full_for_queries() {
     // The dashboard follows files by default. Once one stops growing, every record it gave
     // must reach the store's sealed segments (what filters and drill-down read), not wait
     // in a worker's open segment for lines that never come.
-    let mut rng = Rng(0x5ea1);
-    let recs = generate(&mut rng, 500);
-    let dir = tempfile::tempdir().unwrap();
-    let inputs = write_inputs(dir.path(), &recs, 1);
+    let (recs, _dir, inputs) = generated_inputs(0x5ea1, 500, 1);
     let mut config = IngestConfig::new(Arc::new(Schema::default_v2()));
     config.workers = 2;
     config.mode = vpctop::pipeline::Mode::Follow(vpctop::pipeline::FollowConfig::default());
